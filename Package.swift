@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+// RingTrain: data-parallel CNN training over a TCP ring. See docs/architecture.md for
+// why the targets are cut this way; dependencies run strictly top to bottom in the list.
+import PackageDescription
+
+/// Code generation for the SIMD hot paths. Without a target CPU, Swift lowers
+/// `SIMD16<Float>.addProduct` to scalar `fma` library calls (~100x slower).
+/// x86-64-v3 = AVX2 + FMA + BMI2: every x86-64 server of the last decade.
+/// Build for a newer CPU with `RINGTRAIN_MARCH=native swift build -c release`
+/// (or `znver4`, `sapphirerapids`, ...); see docs/benchmarks.md.
+let march = Context.environment["RINGTRAIN_MARCH"] ?? "x86-64-v3"
+let simdSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=\(march)"], .when(platforms: [.linux])),
+]
+
+let package = Package(
+    name: "RingTrain",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ringtrain", targets: ["ringtrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // System libraries: the only place C headers appear.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Numerics.
+        .target(name: "Tensors", swiftSettings: simdSettings),
+        .target(name: "Kernels", dependencies: ["Tensors"], swiftSettings: simdSettings),
+        .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),
+        .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
+        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),
+
+        // Communication.
+        .target(name: "Codecs", dependencies: ["CZstd"], swiftSettings: simdSettings),
+        .target(name: "Collectives", dependencies: ["Codecs"], swiftSettings: simdSettings),
+        .target(name: "Transport", dependencies: [
+            "Collectives",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // Persistence, the training loop, the cluster.
+        .target(name: "Checkpoints", dependencies: [
+            "Tensors",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Training", dependencies: [
+            "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Checkpoints",
+        ], swiftSettings: simdSettings),
+        .target(name: "Cluster", dependencies: ["Training", "Transport"]),
+        .executableTarget(name: "ringtrain", dependencies: [
+            "Cluster", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
+            "Transport", "Checkpoints",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: simdSettings),
+
+        // Tests: one target per library target, plus the command line run as a binary.
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensors"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Collectives", "Codecs"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives"]),
+        .testTarget(name: "CommandLineTests", dependencies: []),
+    ],
+    // Swift 5 language mode: the hot paths share raw buffers between worker threads under
+    // explicit synchronisation, which Swift 6's strict checking cannot express without
+    // wrapping every pointer; see docs/architecture.md.
+    swiftLanguageModes: [.v5]
+)

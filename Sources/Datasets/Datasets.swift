@@ -1,0 +1,1 @@
+// The Datasets target. See docs/architecture.md and docs/datasets.md.

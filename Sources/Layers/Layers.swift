@@ -1,0 +1,1 @@
+// The Layers target. See docs/architecture.md for what lives here and what it may import.

@@ -1,0 +1,1 @@
+// Tests of the Checkpoints target live in this folder.

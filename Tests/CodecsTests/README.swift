@@ -1,0 +1,1 @@
+// Tests of the Codecs target live in this folder.

@@ -1,0 +1,1 @@
+// Tests of the Collectives target live in this folder.

@@ -1,0 +1,1 @@
+// Tests of the CommandLine target live in this folder.

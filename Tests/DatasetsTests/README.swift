@@ -1,0 +1,1 @@
+// Tests of the Datasets target live in this folder.

@@ -1,0 +1,1 @@
+// Tests of the Kernels target live in this folder.

@@ -1,0 +1,1 @@
+// Tests of the Layers target live in this folder.

@@ -1,0 +1,1 @@
+// Tests of the Optim target live in this folder.

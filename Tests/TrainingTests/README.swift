@@ -1,0 +1,1 @@
+// Tests of the Training target live in this folder.

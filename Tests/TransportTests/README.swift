@@ -1,0 +1,1 @@
+// Tests of the Transport target live in this folder.
