@@ -1,1 +1,0 @@
-// The Datasets target. See docs/architecture.md and docs/datasets.md.

@@ -1,0 +1,65 @@
+/// Reader for the IDX format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/):
+/// magic `00 00 08 NDIMS` (unsigned bytes), NDIMS big-endian UInt32 sizes, then the data.
+/// Everything is checked against the file length before a byte of data is trusted.
+public enum IDXReader {
+    /// An IDX array of unsigned bytes: its dimensions and data.
+    public struct IDXArray {
+        public let dimensions: [Int]
+        public let data: [UInt8]
+    }
+
+    public static func read(path: String) throws -> IDXArray {
+        try parse(try readMaybeGzipped(path: path), path: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], path: String) throws -> IDXArray {
+        guard bytes.count >= 4 else {
+            throw DatasetError(file: path, field: "magic", offset: 0,
+                               "file is \(bytes.count) bytes, too short for the 4-byte IDX magic")
+        }
+        guard bytes[0] == 0, bytes[1] == 0 else {
+            throw DatasetError(file: path, field: "magic", offset: 0,
+                               "bad magic \(hex(bytes[0..<4])): an IDX file starts with 00 00")
+        }
+        guard bytes[2] == 0x08 else {
+            throw DatasetError(file: path, field: "magic (element type)", offset: 2,
+                               "type code 0x\(String(bytes[2], radix: 16)) is not 0x08 (unsigned byte)")
+        }
+        let ndims = Int(bytes[3])
+        guard (1...4).contains(ndims) else {
+            throw DatasetError(file: path, field: "dimension count", offset: 3,
+                               "\(ndims) dimensions; expected 1 to 4")
+        }
+        let headerLength = 4 + 4 * ndims
+        guard bytes.count >= headerLength else {
+            throw DatasetError(file: path, field: "dimension sizes", offset: bytes.count,
+                               "truncated: header needs \(headerLength) bytes, file has \(bytes.count)")
+        }
+        var dims: [Int] = []
+        var expected = 1
+        for d in 0..<ndims {
+            let o = 4 + 4 * d
+            let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+            dims.append(size)
+            let (product, overflow) = expected.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= 1 << 40 else {
+                throw DatasetError(file: path, field: "dimension \(d) size", offset: o, "size \(size) is implausibly large")
+            }
+            expected = product
+        }
+        let actual = bytes.count - headerLength
+        if actual < expected {
+            throw DatasetError(file: path, field: "data", offset: bytes.count,
+                               "truncated: dimensions \(dims) need \(expected) data bytes after the \(headerLength)-byte header, file has \(actual)")
+        }
+        if actual > expected {
+            throw DatasetError(file: path, field: "data", offset: headerLength + expected,
+                               "\(actual - expected) unexpected trailing bytes after the data of dimensions \(dims)")
+        }
+        return IDXArray(dimensions: dims, data: Array<UInt8>(bytes[headerLength...]))
+    }
+
+    static func hex(_ s: ArraySlice<UInt8>) -> String {
+        s.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
+    }
+}
