@@ -51,7 +51,7 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
     var hasAffine: Bool { rotationDegrees != 0 || shift != 0 || zoom != 0 || shearDegrees != 0 }
 
     /// Range checks, so a bad config fails before training with the key's name.
-    public func validate() throws -> [String] {
+    public func validate() -> [String] {
         var problems: [String] = []
         if cropPadding < 0 || cropPadding > 64 { problems.append("crop_padding must be in 0...64") }
         if rotationDegrees < 0 || rotationDegrees > 180 { problems.append("rotation_degrees must be in 0...180") }
@@ -106,9 +106,9 @@ public enum Augmenter {
             let src = source + c * plane
             let dst = output + c * plane
             let m = mean.count > c ? mean[c] : 0
-            let inv = 1 / (std.count > c && std[c] > 0 ? std[c] : 1)
-            let scale = inv / 255
-            let bias = -m * inv
+            let s = std.count > c && std[c] > 0 ? std[c] : 1
+            // Exactly (pixel / 255 - mean) / std, the formula the docs and the tests state.
+            @inline(__always) func normalise(_ v: Float) -> Float { (v / 255 - m) / s }
             if !affine {
                 for y in 0..<height {
                     let sy = y + draw.cropY
@@ -116,7 +116,7 @@ public enum Augmenter {
                         let fx = draw.flip ? width - 1 - x : x
                         let sx = fx + draw.cropX
                         let v: Float = (sy >= 0 && sy < height && sx >= 0 && sx < width) ? Float(src[sy * width + sx]) : 0
-                        dst[y * width + x] = v * scale + bias
+                        dst[y * width + x] = normalise(v)
                     }
                 }
                 continue
@@ -135,7 +135,7 @@ public enum Augmenter {
                     let v = i10 * dx + i11 * dy + cy + Float(draw.cropY)
                     if draw.flip { u = Float(width - 1) - u }
                     u += Float(draw.cropX)
-                    dst[y * width + x] = bilinear(src, width: width, height: height, x: u, y: v) * scale + bias
+                    dst[y * width + x] = normalise(bilinear(src, width: width, height: height, x: u, y: v))
                 }
             }
         }

@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+
+final class DataInfoCommandTests: XCTestCase {
+    func testHelpListsEverySubcommandOfTheContract() throws {
+        let r = try BinaryRunner.run(["--help"])
+        XCTAssertEqual(r.status, 0)
+        for name in ["train", "launch", "coordinator", "worker", "evaluate", "checkpoint", "bench", "report", "tune", "data"] {
+            XCTAssertTrue(r.stdout.contains("  \(name) "), "--help does not list \(name):\n\(r.stdout)")
+        }
+    }
+
+    func testFashionMNISTInfoAsJSON() throws {
+        let r = try BinaryRunner.run(["data", "info", "/usr/share/datasets/fashion-mnist", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(obj["format"] as? String, "idx")
+        XCTAssertEqual(obj["image_shape"] as? [Int], [28, 28, 1])
+        XCTAssertEqual((obj["classes"] as? [String])?.count, 10)
+        let train = obj["train"] as! [String: Any], test = obj["test"] as! [String: Any]
+        XCTAssertEqual(train["count"] as? Int, 60000)
+        XCTAssertEqual(test["count"] as? Int, 10000)
+        XCTAssertEqual(train["class_counts"] as? [Int], Array(repeating: 6000, count: 10))
+        XCTAssertEqual(test["class_counts"] as? [Int], Array(repeating: 1000, count: 10))
+        XCTAssertEqual((train["mean"] as! [Double])[0], 0.286, accuracy: 0.001)
+        XCTAssertEqual((train["std"] as! [Double])[0], 0.353, accuracy: 0.001)
+        XCTAssertEqual(train["imbalance_ratio"] as? Double, 1)
+    }
+
+    func testBadDatasetExitsTwoNamingFileAndOffset() throws {
+        let dir = NSTemporaryDirectory() + "ringtrain-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func header(_ dims: [Int]) -> [UInt8] {
+            var h: [UInt8] = [0, 0, 8, UInt8(dims.count)]
+            for d in dims {
+                let be: [UInt8] = [UInt8((d >> 24) & 255), UInt8((d >> 16) & 255), UInt8((d >> 8) & 255), UInt8(d & 255)]
+                h.append(contentsOf: be)
+            }
+            return h
+        }
+        let files: [String: [UInt8]] = [
+            "train-images-idx3-ubyte": header([4, 2, 2]) + [UInt8](repeating: 1, count: 16),
+            "train-labels-idx1-ubyte": header([4]) + [0, 1, 12, 3],
+            "t10k-images-idx3-ubyte": header([1, 2, 2]) + [UInt8](repeating: 1, count: 4),
+            "t10k-labels-idx1-ubyte": header([1]) + [0],
+        ]
+        for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        let r = try BinaryRunner.run(["data", "info", dir])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("train-labels-idx1-ubyte: label of item 2 at byte offset 10: label 12 is out of range"), r.stderr)
+
+        let missing = try BinaryRunner.run(["data", "info", dir + "/nope"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("nope"), missing.stderr)
+    }
+
+    func testUnbuiltSubcommandSaysSoAndExitsTwo() throws {
+        let r = try BinaryRunner.run(["tune"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("not built yet"), r.stderr)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the CommandLine target live in this folder.

@@ -1,0 +1,109 @@
+import Datasets
+import XCTest
+
+final class IDXReaderTests: XCTestCase {
+    func testReadsRawAndGzippedDatasetIdentically() throws {
+        let raw = try FixtureDirectory()
+        try raw.writeIDXDataset()
+        let gz = try FixtureDirectory()
+        try gz.writeIDXDataset()
+        for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+            try gz.gzip(name)
+        }
+        let a = try Dataset.load(directory: raw.path)
+        let b = try Dataset.load(directory: gz.path)
+        XCTAssertEqual(a.format, .idx)
+        XCTAssertEqual(a.train.count, 30)
+        XCTAssertEqual(a.test.count, 10)
+        XCTAssertEqual([a.train.channels, a.train.height, a.train.width], [1, 5, 4])
+        XCTAssertEqual(a.train.pixels, b.train.pixels)
+        XCTAssertEqual(a.train.labels, b.train.labels)
+        XCTAssertEqual(a.train.pixels, Array(FixtureDirectory.idxImages(count: 30)[16...]))
+        XCTAssertEqual(a.train.labels.map(Int.init), (0..<30).map { $0 % 10 })
+    }
+
+    private func assertLoadFails(_ dir: FixtureDirectory, file: String, mentions: [String],
+                                 line: UInt = #line) {
+        XCTAssertThrowsError(try Dataset.load(directory: dir.path), line: line) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(file), "message does not name \(file): \(text)", line: line)
+            for m in mentions {
+                XCTAssertTrue(text.contains(m), "message does not mention '\(m)': \(text)", line: line)
+            }
+        }
+    }
+
+    func testTruncatedImageFileNamesFileAndOffset() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        let full = FixtureDirectory.idxImages(count: 30)
+        try dir.write("train-images-idx3-ubyte", Array(full[0..<(full.count - 7)]))
+        assertLoadFails(dir, file: "train-images-idx3-ubyte", mentions: ["truncated", "byte offset \(full.count - 7)"])
+    }
+
+    func testTruncatedHeader() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        try dir.write("t10k-labels-idx1-ubyte", [0, 0, 8, 1, 0])
+        assertLoadFails(dir, file: "t10k-labels-idx1-ubyte", mentions: ["dimension sizes", "truncated"])
+    }
+
+    func testTruncatedGzipStream() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        try dir.gzip("train-images-idx3-ubyte")
+        let path = dir.path + "/train-images-idx3-ubyte.gz"
+        let gz = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        try dir.write("train-images-idx3-ubyte.gz", Array(gz[0..<(gz.count / 2)]))
+        assertLoadFails(dir, file: "train-images-idx3-ubyte.gz", mentions: ["gzip", "byte offset"])
+    }
+
+    func testWrongMagic() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        var bytes = FixtureDirectory.idxImages(count: 30)
+        bytes[0] = 0x1f; bytes[1] = 0x00
+        try dir.write("train-images-idx3-ubyte", bytes)
+        assertLoadFails(dir, file: "train-images-idx3-ubyte", mentions: ["magic", "byte offset 0"])
+        bytes[0] = 0; bytes[2] = 0x0d  // float element type
+        try dir.write("train-images-idx3-ubyte", bytes)
+        assertLoadFails(dir, file: "train-images-idx3-ubyte", mentions: ["element type", "byte offset 2"])
+    }
+
+    func testLabelOutOfRange() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        var labels = FixtureDirectory.idxLabels(count: 30)
+        labels[8 + 17] = 10
+        try dir.write("train-labels-idx1-ubyte", labels)
+        assertLoadFails(dir, file: "train-labels-idx1-ubyte", mentions: ["label of item 17", "byte offset 25", "out of range"])
+    }
+
+    func testImageLabelCountMismatch() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        try dir.write("train-labels-idx1-ubyte", FixtureDirectory.idxLabels(count: 29))
+        assertLoadFails(dir, file: "train-labels-idx1-ubyte", mentions: ["item count", "29 labels", "30 images"])
+    }
+
+    func testTrailingBytesAndMissingFile() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        try dir.write("t10k-images-idx3-ubyte", FixtureDirectory.idxImages(count: 10) + [1, 2, 3])
+        assertLoadFails(dir, file: "t10k-images-idx3-ubyte", mentions: ["trailing"])
+        try FileManager.default.removeItem(atPath: dir.path + "/t10k-images-idx3-ubyte")
+        assertLoadFails(dir, file: "t10k-images-idx3-ubyte", mentions: ["missing"])
+    }
+
+    func testRandomCorruptionNeverCrashes() throws {
+        // Fuzz-ish: random bytes and random truncations must fail with an error, never trap.
+        var seed: UInt64 = 12345
+        func next() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        let good = FixtureDirectory.idxImages(count: 3)
+        for _ in 0..<2000 {
+            var bytes = Array(good[0..<Int(next() % UInt64(good.count + 1))])
+            if !bytes.isEmpty && next() % 2 == 0 { bytes[Int(next() % UInt64(bytes.count))] = UInt8(next() % 256) }
+            _ = try? IDXReader.parse(bytes, path: "fuzz")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Datasets target live in this folder.
