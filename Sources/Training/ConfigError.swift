@@ -1,0 +1,16 @@
+/// A configuration that cannot be used, naming the key (dotted path for nested keys).
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let message: String
+    public let source: String?
+
+    public init(key: String, _ message: String, source: String? = nil) {
+        self.key = key
+        self.message = message
+        self.source = source
+    }
+
+    public var description: String {
+        (source.map { "\($0): " } ?? "") + "config key '\(key)': \(message)"
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The progress line: epoch, step, loss, accuracy, images/s, learning rate, ETA. On a
+/// terminal it redraws in place (carriage return + clear line); otherwise it prints a plain
+/// line at most every `interval` seconds, so logs stay readable.
+public final class ProgressLine {
+    public let isTerminal: Bool
+    private let interval: Double
+    private var lastPrint: Double = 0
+    private let prefix: String
+
+    public init(interval: Double, prefix: String = "", forceTerminal: Bool? = nil) {
+        isTerminal = forceTerminal ?? (isatty(STDERR_FILENO) == 1)
+        self.interval = interval
+        self.prefix = prefix
+    }
+
+    public struct Values {
+        public var epoch: Int, epochs: Int, step: Int, totalSteps: Int
+        public var loss: Double, accuracy: Double, imagesPerSecond: Double, lr: Double, etaSeconds: Double
+
+        public init(epoch: Int, epochs: Int, step: Int, totalSteps: Int, loss: Double, accuracy: Double,
+                    imagesPerSecond: Double, lr: Double, etaSeconds: Double) {
+            self.epoch = epoch; self.epochs = epochs; self.step = step; self.totalSteps = totalSteps
+            self.loss = loss; self.accuracy = accuracy; self.imagesPerSecond = imagesPerSecond
+            self.lr = lr; self.etaSeconds = etaSeconds
+        }
+    }
+
+    public static func format(_ v: Values) -> String {
+        String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  lr %.3g  ETA ",
+               v.epoch + 1, v.epochs, v.step, v.totalSteps, v.loss, v.accuracy * 100, v.imagesPerSecond, v.lr)
+            + formatDuration(v.etaSeconds)
+    }
+
+    public static func formatDuration(_ s: Double) -> String {
+        guard s.isFinite, s >= 0 else { return "--:--" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
+                         : String(format: "%02d:%02d", t / 60, t % 60)
+    }
+
+    /// Shows the values; `force` prints regardless of the interval (end of an epoch).
+    public func update(_ v: Values, force: Bool = false) {
+        let now = Date().timeIntervalSince1970
+        let text = prefix + Self.format(v)
+        if isTerminal {
+            if force || now - lastPrint >= 0.2 {
+                FileHandle.standardError.write(("\r\u{1B}[2K" + text).data(using: .utf8)!)
+                lastPrint = now
+            }
+        } else if force || now - lastPrint >= interval {
+            FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
+            lastPrint = now
+        }
+    }
+
+    /// Prints a message on its own line (ending a redrawn line first).
+    public func message(_ text: String) {
+        let lead = isTerminal ? "\r\u{1B}[2K" : ""
+        FileHandle.standardError.write((lead + prefix + text + "\n").data(using: .utf8)!)
+    }
+
+    public func finish() {
+        if isTerminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The files of a run directory (DESIGN.md §7): `config.json` (resolved), `metrics.jsonl`
+/// (one JSON object per line), `summary.json` at the end, and `checkpoints/`.
+public final class RunDirectory {
+    public let path: String
+    private var metricsHandle: FileHandle?
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: path + "/checkpoints", withIntermediateDirectories: true)
+        } catch {
+            throw ConfigError(key: "run_dir", "cannot create \(path)/checkpoints: \(error.localizedDescription)")
+        }
+    }
+
+    public var checkpointsPath: String { path + "/checkpoints" }
+    public var metricsPath: String { path + "/metrics.jsonl" }
+
+    /// Writes the resolved config (atomically: a reader never sees half a file).
+    public func writeConfig(_ config: TrainingConfig) throws {
+        try writeJSON(config, to: path + "/config.json")
+    }
+
+    public func writeSummary<T: Encodable>(_ summary: T) throws {
+        try writeJSON(summary, to: path + "/summary.json")
+    }
+
+    /// Appends one line to metrics.jsonl. On resume, lines past the checkpoint's step are
+    /// dropped first (`truncateMetrics(after:)`) so the file never holds a step twice.
+    public func appendMetrics(_ record: [String: Any]) throws {
+        if metricsHandle == nil {
+            if !FileManager.default.fileExists(atPath: metricsPath) {
+                FileManager.default.createFile(atPath: metricsPath, contents: nil)
+            }
+            metricsHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: metricsPath))
+            try metricsHandle?.seekToEnd()
+        }
+        var line = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        line.append(0x0A)
+        try metricsHandle?.write(contentsOf: line)
+    }
+
+    /// Keeps only metrics lines with `step <= step` (a resumed run replays what came after).
+    public func truncateMetrics(after step: Int) throws {
+        guard let data = FileManager.default.contents(atPath: metricsPath) else { return }
+        let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let s = obj["step"] as? Int else { return false }
+            return s <= step
+        }
+        let text = kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: metricsPath), options: .atomic)
+    }
+
+    public func close() {
+        try? metricsHandle?.synchronize()
+        try? metricsHandle?.close()
+        metricsHandle = nil
+    }
+
+    func writeJSON<T: Encodable>(_ value: T, to file: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: URL(fileURLWithPath: file), options: .atomic)
+    }
+}

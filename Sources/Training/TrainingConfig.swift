@@ -1,0 +1,248 @@
+import Datasets
+import Foundation
+
+/// Everything a run is configured with. The JSON keys are the snake_case names given in
+/// `CodingKeys`; every default is stated here and in docs/configuration.md. A config file may
+/// leave out any key; an unknown key, a wrong type or a value out of range is an error that
+/// names the key, before anything is trained or written.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    /// Built-in model name (`fashion-cnn`, `fashion-cnn-bn`, `resnet8`), or use `layers`.
+    public var model: String = "fashion-cnn"
+    /// A user model as a layer list (overrides `model` when present); see docs/models.md.
+    public var layers: [LayerSpecJSON]? = nil
+    /// Dataset directory (IDX or CIFAR-10 binary).
+    public var data: String = "/usr/share/datasets/fashion-mnist"
+    public var epochs: Int = 10
+    /// Per-worker batch size.
+    public var batchSize: Int = 128
+    /// Peak learning rate (after warmup) for the schedule.
+    public var lr: Double = 0.05
+    /// `sgd` or `adamw`.
+    public var optimizer: String = "sgd"
+    public var momentum: Double = 0.9
+    public var nesterov: Bool = true
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.999
+    public var eps: Double = 1e-8
+    /// Decoupled weight decay, applied to weights only (not biases, not norms) unless
+    /// `decay_norms_and_biases` is true.
+    public var weightDecay: Double = 5e-4
+    public var decayNormsAndBiases: Bool = false
+    /// Clip gradients to this global L2 norm (0 = off).
+    public var clipNorm: Double = 0
+    /// Learning-rate schedule: `constant`, `step`, `multistep`, `exponential`, `cosine`,
+    /// `onecycle`, `cyclic`, `plateau`.
+    public var schedule: String = "cosine"
+    /// Warmup steps for `cosine` (linear from 0).
+    public var warmupSteps: Int = 0
+    /// `step`: decay every `step_size` epochs by `gamma`; `multistep`: at `milestones` epochs;
+    /// `exponential`: by `gamma` every epoch.
+    public var stepSize: Int = 3
+    public var milestones: [Int] = []
+    public var gamma: Double = 0.1
+    /// `cyclic` (triangular): base lr and half-cycle length in steps.
+    public var baseLr: Double = 0.001
+    public var cycleSteps: Int = 2000
+    /// ReduceLROnPlateau (schedule `plateau`) and early stopping, on validation loss.
+    public var plateauFactor: Double = 0.1
+    public var plateauPatience: Int = 2
+    public var minLr: Double = 0
+    /// Stop after this many evaluations without improvement of validation loss (0 = off).
+    public var earlyStoppingPatience: Int = 0
+    /// Cross-entropy label smoothing in [0, 1).
+    public var labelSmoothing: Double = 0
+    /// `none` or `balanced` (n / (k * count_c)).
+    public var classWeights: String = "none"
+    /// `shuffled` or `balanced` (oversample minority classes).
+    public var sampler: String = "shuffled"
+    public var augmentation: AugmentationConfig = AugmentationConfig()
+    /// Fraction of the training split held out, stratified, for validation (0 = none).
+    public var validationFraction: Double = 0.1
+    /// Evaluate on the validation split every this many steps (0 = at the end of each epoch).
+    public var evalEvery: Int = 0
+    public var seed: UInt64 = 1
+    /// Compute threads per process (0 = all cores).
+    public var threads: Int = 0
+    /// Write a checkpoint every this many steps (0 = at the end of each epoch only).
+    public var checkpointEvery: Int = 0
+    public var keepCheckpoints: Int = 3
+    /// Gradient codec: `none`, `zstd`, `bf16-zstd`, `auto`.
+    public var codec: String = "none"
+    public var zstdLevel: Int = 1
+    /// Gradient bucket size in bytes for the overlapped all-reduce.
+    public var bucketBytes: Int = 1 << 20
+    /// Parameter name prefixes kept fixed (fine-tuning).
+    public var freeze: [String] = []
+    /// Start from another run's weights (a checkpoint file).
+    public var initFrom: String? = nil
+    /// Print a progress line at most this often (seconds) when not on a terminal.
+    public var progressSeconds: Double = 5
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, layers, data, epochs, batchSize = "batch_size", lr, optimizer, momentum, nesterov
+        case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
+        case clipNorm = "clip_norm", schedule, warmupSteps = "warmup_steps", stepSize = "step_size"
+        case milestones, gamma, baseLr = "base_lr", cycleSteps = "cycle_steps"
+        case plateauFactor = "plateau_factor", plateauPatience = "plateau_patience", minLr = "min_lr"
+        case earlyStoppingPatience = "early_stopping_patience", labelSmoothing = "label_smoothing"
+        case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
+        case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
+        case keepCheckpoints = "keep_checkpoints", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
+        case freeze, initFrom = "init_from", progressSeconds = "progress_seconds"
+    }
+
+    public static var allKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig()
+        func get<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        model = try get(.model, d.model)
+        layers = try c.decodeIfPresent([LayerSpecJSON].self, forKey: .layers)
+        data = try get(.data, d.data)
+        epochs = try get(.epochs, d.epochs)
+        batchSize = try get(.batchSize, d.batchSize)
+        lr = try get(.lr, d.lr)
+        optimizer = try get(.optimizer, d.optimizer)
+        momentum = try get(.momentum, d.momentum)
+        nesterov = try get(.nesterov, d.nesterov)
+        beta1 = try get(.beta1, d.beta1)
+        beta2 = try get(.beta2, d.beta2)
+        eps = try get(.eps, d.eps)
+        weightDecay = try get(.weightDecay, d.weightDecay)
+        decayNormsAndBiases = try get(.decayNormsAndBiases, d.decayNormsAndBiases)
+        clipNorm = try get(.clipNorm, d.clipNorm)
+        schedule = try get(.schedule, d.schedule)
+        warmupSteps = try get(.warmupSteps, d.warmupSteps)
+        stepSize = try get(.stepSize, d.stepSize)
+        milestones = try get(.milestones, d.milestones)
+        gamma = try get(.gamma, d.gamma)
+        baseLr = try get(.baseLr, d.baseLr)
+        cycleSteps = try get(.cycleSteps, d.cycleSteps)
+        plateauFactor = try get(.plateauFactor, d.plateauFactor)
+        plateauPatience = try get(.plateauPatience, d.plateauPatience)
+        minLr = try get(.minLr, d.minLr)
+        earlyStoppingPatience = try get(.earlyStoppingPatience, d.earlyStoppingPatience)
+        labelSmoothing = try get(.labelSmoothing, d.labelSmoothing)
+        classWeights = try get(.classWeights, d.classWeights)
+        sampler = try get(.sampler, d.sampler)
+        augmentation = try get(.augmentation, d.augmentation)
+        validationFraction = try get(.validationFraction, d.validationFraction)
+        evalEvery = try get(.evalEvery, d.evalEvery)
+        seed = try get(.seed, d.seed)
+        threads = try get(.threads, d.threads)
+        checkpointEvery = try get(.checkpointEvery, d.checkpointEvery)
+        keepCheckpoints = try get(.keepCheckpoints, d.keepCheckpoints)
+        codec = try get(.codec, d.codec)
+        zstdLevel = try get(.zstdLevel, d.zstdLevel)
+        bucketBytes = try get(.bucketBytes, d.bucketBytes)
+        freeze = try get(.freeze, d.freeze)
+        initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
+        progressSeconds = try get(.progressSeconds, d.progressSeconds)
+    }
+
+    /// Parses a config file's JSON: rejects unknown keys (also inside `augmentation`), wrong
+    /// types and out-of-range values, naming the key and the file.
+    public static func parse(json: Data, source: String) throws -> TrainingConfig {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: json)
+        } catch {
+            throw ConfigError(key: "(file)", "is not valid JSON: \(error.localizedDescription)", source: source)
+        }
+        guard let top = object as? [String: Any] else {
+            throw ConfigError(key: "(file)", "must be a JSON object", source: source)
+        }
+        for key in top.keys.sorted() where !allKeys.contains(key) {
+            throw ConfigError(key: key, "unknown key (known keys: \(allKeys.joined(separator: ", ")))", source: source)
+        }
+        if let aug = top["augmentation"] as? [String: Any] {
+            for key in aug.keys.sorted() where !AugmentationConfig.allKeys.contains(key) {
+                throw ConfigError(key: "augmentation.\(key)", "unknown key (known: \(AugmentationConfig.allKeys.joined(separator: ", ")))", source: source)
+            }
+        }
+        let config: TrainingConfig
+        do {
+            config = try JSONDecoder().decode(TrainingConfig.self, from: json)
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw ConfigError(key: path(context.codingPath), "wrong type: expected \(type)", source: source)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw ConfigError(key: path(context.codingPath), "invalid value: \(context.debugDescription)", source: source)
+        } catch let DecodingError.valueNotFound(type, context) {
+            throw ConfigError(key: path(context.codingPath), "missing value of type \(type)", source: source)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ConfigError(key: path(context.codingPath + [key]), "is required", source: source)
+        }
+        try config.validate(source: source)
+        return config
+    }
+
+    static func path(_ keys: [CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    public static let builtinModels = ["fashion-cnn", "fashion-cnn-bn", "resnet8"]
+    public static let schedules = ["constant", "step", "multistep", "exponential", "cosine", "onecycle", "cyclic", "plateau"]
+    public static let codecs = ["none", "zstd", "bf16-zstd", "auto"]
+
+    /// Range and choice checks; the first problem is thrown, naming its key.
+    public func validate(source: String? = nil) throws {
+        func fail(_ key: String, _ message: String) throws -> Never {
+            throw ConfigError(key: key, message, source: source)
+        }
+        if layers == nil && !Self.builtinModels.contains(model) {
+            try fail("model", "'\(model)' is not a built-in model (\(Self.builtinModels.joined(separator: ", "))); give a layer list in 'layers' for your own")
+        }
+        if epochs < 1 || epochs > 100_000 { try fail("epochs", "must be in 1...100000, got \(epochs)") }
+        if batchSize < 1 || batchSize > 65_536 { try fail("batch_size", "must be in 1...65536, got \(batchSize)") }
+        if !(lr > 0 && lr < 100) { try fail("lr", "must be in (0, 100), got \(lr)") }
+        if !["sgd", "adamw"].contains(optimizer) { try fail("optimizer", "must be sgd or adamw, got '\(optimizer)'") }
+        if !(momentum >= 0 && momentum < 1) { try fail("momentum", "must be in [0, 1), got \(momentum)") }
+        if !(beta1 >= 0 && beta1 < 1) { try fail("beta1", "must be in [0, 1)") }
+        if !(beta2 >= 0 && beta2 < 1) { try fail("beta2", "must be in [0, 1)") }
+        if !(eps > 0) { try fail("eps", "must be positive") }
+        if !(weightDecay >= 0 && weightDecay < 1) { try fail("weight_decay", "must be in [0, 1), got \(weightDecay)") }
+        if !(clipNorm >= 0) { try fail("clip_norm", "must be >= 0") }
+        if !Self.schedules.contains(schedule) { try fail("schedule", "must be one of \(Self.schedules.joined(separator: ", ")), got '\(schedule)'") }
+        if warmupSteps < 0 { try fail("warmup_steps", "must be >= 0") }
+        if stepSize < 1 { try fail("step_size", "must be >= 1") }
+        if milestones.contains(where: { $0 < 1 }) || milestones != milestones.sorted() { try fail("milestones", "must be increasing epochs >= 1") }
+        if !(gamma > 0 && gamma <= 1) { try fail("gamma", "must be in (0, 1]") }
+        if !(baseLr > 0 && baseLr <= lr) { try fail("base_lr", "must be in (0, lr]") }
+        if cycleSteps < 1 { try fail("cycle_steps", "must be >= 1") }
+        if !(plateauFactor > 0 && plateauFactor < 1) { try fail("plateau_factor", "must be in (0, 1)") }
+        if plateauPatience < 0 { try fail("plateau_patience", "must be >= 0") }
+        if !(minLr >= 0 && minLr < lr) { try fail("min_lr", "must be in [0, lr)") }
+        if earlyStoppingPatience < 0 { try fail("early_stopping_patience", "must be >= 0") }
+        if !(labelSmoothing >= 0 && labelSmoothing < 1) { try fail("label_smoothing", "must be in [0, 1), got \(labelSmoothing)") }
+        if !["none", "balanced"].contains(classWeights) { try fail("class_weights", "must be none or balanced") }
+        if !["shuffled", "balanced"].contains(sampler) { try fail("sampler", "must be shuffled or balanced") }
+        if let problem = augmentation.validate().first { try fail("augmentation." + problem.split(separator: " ")[0], problem) }
+        if !(validationFraction >= 0 && validationFraction < 1) { try fail("validation_fraction", "must be in [0, 1)") }
+        if evalEvery < 0 { try fail("eval_every", "must be >= 0") }
+        if threads < 0 || threads > 1024 { try fail("threads", "must be in 0...1024") }
+        if checkpointEvery < 0 { try fail("checkpoint_every", "must be >= 0") }
+        if keepCheckpoints < 1 { try fail("keep_checkpoints", "must be >= 1") }
+        if !Self.codecs.contains(codec) { try fail("codec", "must be one of \(Self.codecs.joined(separator: ", ")), got '\(codec)'") }
+        if zstdLevel < -100 || zstdLevel > 22 { try fail("zstd_level", "must be in -100...22") }
+        if bucketBytes < 4096 || bucketBytes > 1 << 30 { try fail("bucket_bytes", "must be in 4096...1073741824") }
+        if !(progressSeconds > 0) { try fail("progress_seconds", "must be positive") }
+    }
+}
+
+/// One entry of a user layer list, kept as given: the model code interprets it.
+public struct LayerSpecJSON: Codable, Equatable, Sendable {
+    public var type: String
+    public var out: Int?
+    public var kernel: Int?
+    public var stride: Int?
+    public var pad: Int?
+    public var size: Int?
+    public var p: Double?
+    public var slope: Double?
+    public var alpha: Double?
+}
