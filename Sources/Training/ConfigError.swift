@@ -1,5 +1,5 @@
 /// A configuration that cannot be used, naming the key (dotted path for nested keys).
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let key: String
     public let message: String
     public let source: String?

@@ -11,7 +11,7 @@ public final class RunDirectory {
         do {
             try FileManager.default.createDirectory(atPath: path + "/checkpoints", withIntermediateDirectories: true)
         } catch {
-            throw ConfigError(key: "run_dir", "cannot create \(path)/checkpoints: \(error.localizedDescription)")
+            throw ConfigurationError(key: "run_dir", "cannot create \(path)/checkpoints: \(error.localizedDescription)")
         }
     }
 

@@ -152,30 +152,30 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         do {
             object = try JSONSerialization.jsonObject(with: json)
         } catch {
-            throw ConfigError(key: "(file)", "is not valid JSON: \(error.localizedDescription)", source: source)
+            throw ConfigurationError(key: "(file)", "is not valid JSON: \(error.localizedDescription)", source: source)
         }
         guard let top = object as? [String: Any] else {
-            throw ConfigError(key: "(file)", "must be a JSON object", source: source)
+            throw ConfigurationError(key: "(file)", "must be a JSON object", source: source)
         }
         for key in top.keys.sorted() where !allKeys.contains(key) {
-            throw ConfigError(key: key, "unknown key (known keys: \(allKeys.joined(separator: ", ")))", source: source)
+            throw ConfigurationError(key: key, "unknown key (known keys: \(allKeys.joined(separator: ", ")))", source: source)
         }
         if let aug = top["augmentation"] as? [String: Any] {
             for key in aug.keys.sorted() where !AugmentationConfig.allKeys.contains(key) {
-                throw ConfigError(key: "augmentation.\(key)", "unknown key (known: \(AugmentationConfig.allKeys.joined(separator: ", ")))", source: source)
+                throw ConfigurationError(key: "augmentation.\(key)", "unknown key (known: \(AugmentationConfig.allKeys.joined(separator: ", ")))", source: source)
             }
         }
         let config: TrainingConfig
         do {
             config = try JSONDecoder().decode(TrainingConfig.self, from: json)
         } catch let DecodingError.typeMismatch(type, context) {
-            throw ConfigError(key: path(context.codingPath), "wrong type: expected \(type)", source: source)
+            throw ConfigurationError(key: path(context.codingPath), "wrong type: expected \(type)", source: source)
         } catch let DecodingError.dataCorrupted(context) {
-            throw ConfigError(key: path(context.codingPath), "invalid value: \(context.debugDescription)", source: source)
+            throw ConfigurationError(key: path(context.codingPath), "invalid value: \(context.debugDescription)", source: source)
         } catch let DecodingError.valueNotFound(type, context) {
-            throw ConfigError(key: path(context.codingPath), "missing value of type \(type)", source: source)
+            throw ConfigurationError(key: path(context.codingPath), "missing value of type \(type)", source: source)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ConfigError(key: path(context.codingPath + [key]), "is required", source: source)
+            throw ConfigurationError(key: path(context.codingPath + [key]), "is required", source: source)
         }
         try config.validate(source: source)
         return config
@@ -192,7 +192,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Range and choice checks; the first problem is thrown, naming its key.
     public func validate(source: String? = nil) throws {
         func fail(_ key: String, _ message: String) throws -> Never {
-            throw ConfigError(key: key, message, source: source)
+            throw ConfigurationError(key: key, message, source: source)
         }
         if layers == nil && !Self.builtinModels.contains(model) {
             try fail("model", "'\(model)' is not a built-in model (\(Self.builtinModels.joined(separator: ", "))); give a layer list in 'layers' for your own")
