@@ -1,0 +1,145 @@
+// The optimizer's inner loops: a SIMD16 body over 64-byte aligned slots and a scalar tail for
+// the leftovers, both computing the same expression in the same order.
+
+typealias V = SIMD16<Float>
+
+@inline(__always) private func load(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> V {
+    UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+}
+
+@inline(__always) private func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V.self)
+}
+
+enum SGDKernel {
+    /// torch.optim.SGD for one slot (`buf` nil: no momentum).
+    ///   l2:        d = g + wd*p                 decoupled: p = p - lr*wd*p; d = g
+    ///   momentum:  buf = first ? d : m*buf + (1-dampening)*d
+    ///              d = nesterov ? d + m*buf : buf
+    ///   p = p - lr*d
+    static func update(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                       buf: UnsafeMutablePointer<Float>?, count: Int, lr: Float, momentum m: Float,
+                       dampening: Float, nesterov: Bool, weightDecay wd: Float, decoupled: Bool, firstStep: Bool) {
+        let l2 = decoupled ? 0 : wd
+        let shrink = decoupled ? 1 - lr * wd : 1
+        let oneMinusD = 1 - dampening
+        let seed = firstStep
+        let useBuf = buf != nil && m != 0
+        var i = 0
+        if let b = buf, useBuf {
+            while i + 16 <= count {
+                var pv = load(p, i)
+                let pOld = pv
+                if decoupled { pv = pv * shrink }
+                var d = load(g, i)
+                if !decoupled { d = d + l2 * pOld }
+                let bv = seed ? d : m * load(b, i) + oneMinusD * d
+                store(bv, b, i)
+                d = nesterov ? d + m * bv : bv
+                store(pv - lr * d, p, i)
+                i += 16
+            }
+            // Leftovers.
+            while i < count {
+                var pv = p[i]
+                let pOld = pv
+                if decoupled { pv = pv * shrink }
+                var d = g[i]
+                if !decoupled { d = d + l2 * pOld }
+                let bv = seed ? d : m * b[i] + oneMinusD * d
+                b[i] = bv
+                d = nesterov ? d + m * bv : bv
+                p[i] = pv - lr * d
+                i += 1
+            }
+        } else {
+            while i + 16 <= count {
+                var pv = load(p, i)
+                let pOld = pv
+                if decoupled { pv = pv * shrink }
+                var d = load(g, i)
+                if !decoupled { d = d + l2 * pOld }
+                store(pv - lr * d, p, i)
+                i += 16
+            }
+            while i < count {
+                var pv = p[i]
+                let pOld = pv
+                if decoupled { pv = pv * shrink }
+                var d = g[i]
+                if !decoupled { d = d + l2 * pOld }
+                p[i] = pv - lr * d
+                i += 1
+            }
+        }
+    }
+}
+
+enum AdamWKernel {
+    /// torch.optim.AdamW for one slot:
+    ///   p = p * (1 - lr*wd)
+    ///   m = m + (1-b1)*(g - m)          (lerp, as PyTorch)
+    ///   v = b2*v + (1-b2)*g*g
+    ///   p = p - stepSize * m / (sqrt(v)/sqrt(bc2) + eps),  stepSize = lr / (1 - b1^t)
+    static func update(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                       m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                       lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay wd: Float,
+                       stepSize: Float, bc2Sqrt: Float) {
+        let shrink = 1 - lr * wd
+        let a1 = 1 - beta1
+        let a2 = 1 - beta2
+        var i = 0
+        while i + 16 <= count {
+            let gv = load(g, i)
+            let mv = load(m, i) + a1 * (gv - load(m, i))
+            let vv = beta2 * load(v, i) + a2 * (gv * gv)
+            store(mv, m, i)
+            store(vv, v, i)
+            let denom = vv.squareRoot() / bc2Sqrt + eps
+            store(load(p, i) * shrink - stepSize * (mv / denom), p, i)
+            i += 16
+        }
+        // Leftovers.
+        while i < count {
+            let gv = g[i]
+            let mv = m[i] + a1 * (gv - m[i])
+            let vv = beta2 * v[i] + a2 * (gv * gv)
+            m[i] = mv
+            v[i] = vv
+            let denom = vv.squareRoot() / bc2Sqrt + eps
+            p[i] = p[i] * shrink - stepSize * (mv / denom)
+            i += 1
+        }
+    }
+}
+
+enum VectorMath {
+    /// Sum of squares with 16 Float lanes, then the lanes added in a fixed order.
+    static func sumOfSquares(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        var acc = V()
+        var i = 0
+        while i + 16 <= count {
+            let v = load(x, i)
+            acc = acc + v * v
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            tail += x[i] * x[i]
+            i += 1
+        }
+        return acc.sum() + tail
+    }
+
+    static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
+        var i = 0
+        while i + 16 <= count {
+            store(load(x, i) * s, x, i)
+            i += 16
+        }
+        while i < count {
+            x[i] *= s
+            i += 1
+        }
+    }
+}

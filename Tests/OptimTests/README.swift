@@ -1,1 +1,0 @@
-// Tests of the Optim target live in this folder.
