@@ -1,0 +1,264 @@
+// 2-D convolution, NCHW, via im2col + GEMM.
+//
+//   input  [N, C, H, W]    weight [OC, C, KH, KW]    bias [OC]    output [N, OC, OH, OW]
+//   OH = (H + 2 * pad - KH) / stride + 1, likewise OW.
+//   col    [C * KH * KW, OH * OW]  (one image at a time; row r = (c * KH + kh) * KW + kw)
+//
+// forward:        out[n]  = weight[OC, CKK] * col[n] + bias
+// backward-data:  dCol[n] = weight^T * dOut[n],  dInput[n] = col2im(dCol[n])    (overwrites)
+// backward-weight: dWeight += sum_n dOut[n] * col[n]^T, dBias += sum dOut       (accumulates)
+// Threads take whole images; the weight gradient is summed over fixed groups of images in a
+// fixed order, so results are bit-identical for any thread count.
+
+public struct Conv2dShape: Sendable, Equatable {
+    public var batch, channels, height, width: Int
+    public var outChannels, kernelH, kernelW, stride, padding: Int
+
+    public init(batch: Int, channels: Int, height: Int, width: Int, outChannels: Int,
+                kernelH: Int, kernelW: Int, stride: Int = 1, padding: Int = 0) {
+        precondition(stride >= 1 && padding >= 0 && kernelH >= 1 && kernelW >= 1, "bad conv geometry")
+        self.batch = batch; self.channels = channels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
+        self.stride = stride; self.padding = padding
+        precondition(outHeight >= 1 && outWidth >= 1, "conv output would be empty")
+    }
+
+    public var outHeight: Int { (height + 2 * padding - kernelH) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - kernelW) / stride + 1 }
+    public var colRows: Int { channels * kernelH * kernelW }
+    public var colCols: Int { outHeight * outWidth }
+    public var inputPlane: Int { channels * height * width }
+    public var outputPlane: Int { outChannels * outHeight * outWidth }
+    /// 1x1, stride 1, no padding: the input image already is its col matrix.
+    public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 }
+    /// Multiply-adds x 2 of the forward product (backward-data and backward-weight cost the same).
+    public var forwardFlops: Double { 2 * Double(batch) * Double(outChannels) * Double(colRows) * Double(colCols) }
+}
+
+/// Images per weight-gradient partial sum; fixed so the sum order never depends on threads.
+public let convGradientGroup = 8
+
+/// Splits 0..<total into at most `threads` contiguous ranges, one per worker.
+@inlinable
+public func parallelRanges(_ total: Int, threads: Int = KernelThreads.count, _ body: (Range<Int>) -> Void) {
+    let workers = max(1, min(threads, total))
+    parallelFor(workers, threads: workers) { w in
+        body((w * total / workers)..<((w + 1) * total / workers))
+    }
+}
+
+/// col[C*KH*KW, OH*OW] from one image [C, H, W].
+public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    var row = 0
+    for c in 0..<s.channels {
+        let plane = image + c &* h &* w
+        for kh in 0..<s.kernelH {
+            for kw in 0..<s.kernelW {
+                let dst = col + row &* oh &* ow
+                for y in 0..<oh {
+                    let iy = y &* s.stride &- s.padding &+ kh
+                    let d = dst + y &* ow
+                    if iy < 0 || iy >= h { d.update(repeating: 0, count: ow); continue }
+                    let src = plane + iy &* w
+                    if s.stride == 1 {
+                        // Valid x range: 0 <= x - pad + kw < w.
+                        let x0 = max(0, s.padding &- kw), x1 = min(ow, w &+ s.padding &- kw)
+                        if x0 > 0 { d.update(repeating: 0, count: min(x0, ow)) }
+                        if x1 > x0 { (d + x0).update(from: src + (x0 &- s.padding &+ kw), count: x1 &- x0) }
+                        if x1 < ow { (d + max(x1, 0)).update(repeating: 0, count: ow &- max(x1, 0)) }
+                    } else {
+                        for x in 0..<ow {
+                            let ix = x &* s.stride &- s.padding &+ kw
+                            d[x] = ix >= 0 && ix < w ? src[ix] : 0
+                        }
+                    }
+                }
+                row &+= 1
+            }
+        }
+    }
+}
+
+/// image[C, H, W] = col2im(col): scatters (adds) every col entry back; image is zeroed first.
+public func col2im(_ image: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    image.update(repeating: 0, count: s.inputPlane)
+    var row = 0
+    for c in 0..<s.channels {
+        let plane = image + c &* h &* w
+        for kh in 0..<s.kernelH {
+            for kw in 0..<s.kernelW {
+                let src = col + row &* oh &* ow
+                for y in 0..<oh {
+                    let iy = y &* s.stride &- s.padding &+ kh
+                    if iy < 0 || iy >= h { continue }
+                    let d = plane + iy &* w
+                    let r = src + y &* ow
+                    if s.stride == 1 {
+                        let x0 = max(0, s.padding &- kw), x1 = min(ow, w &+ s.padding &- kw)
+                        if x1 > x0 {
+                            let dd = d + (x0 &- s.padding &+ kw)
+                            for x in 0..<(x1 &- x0) { dd[x] += r[x0 &+ x] }
+                        }
+                    } else {
+                        for x in 0..<ow {
+                            let ix = x &* s.stride &- s.padding &+ kw
+                            if ix >= 0 && ix < w { d[ix] += r[x] }
+                        }
+                    }
+                }
+                row &+= 1
+            }
+        }
+    }
+}
+
+public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, shape s: Conv2dShape,
+                          threads: Int = KernelThreads.count) {
+    let ohw = s.colCols, ckk = s.colRows
+    parallelRanges(s.batch, threads: threads) { images in
+        let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
+        defer { col?.deallocate() }
+        for n in images {
+            let out = output + n &* s.outputPlane
+            let img = input + n &* s.inputPlane
+            for oc in 0..<s.outChannels { (out + oc &* ohw).update(repeating: bias?[oc] ?? 0, count: ohw) }
+            let b: UnsafePointer<Float>
+            if let col { im2col(col, img, s); b = UnsafePointer(col) } else { b = img }
+            gemm(out, ldc: ohw, weight, lda: ckk, transA: false, b, ldb: ohw, transB: false,
+                 m: s.outChannels, n: ohw, k: ckk, accumulate: true, threads: 1)
+        }
+    }
+}
+
+/// dInput (overwritten, may be nil), dWeight and dBias (accumulated, dBias may be nil).
+public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
+                           dBias: UnsafeMutablePointer<Float>?, dOutput: UnsafePointer<Float>,
+                           input: UnsafePointer<Float>, weight: UnsafePointer<Float>, shape s: Conv2dShape,
+                           threads: Int = KernelThreads.count) {
+    let ohw = s.colCols, ckk = s.colRows, oc = s.outChannels
+    let groups = (s.batch + convGradientGroup - 1) / convGradientGroup
+    let wCount = oc * ckk
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: groups * wCount)
+    defer { partial.deallocate() }
+    parallelRanges(groups, threads: threads) { groupRange in
+        let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
+        let dCol = dInput == nil || s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
+        defer { col?.deallocate(); dCol?.deallocate() }
+        for g in groupRange {
+            let pw = partial + g &* wCount
+            let n0 = g &* convGradientGroup, n1 = min(s.batch, n0 &+ convGradientGroup)
+            for n in n0..<n1 {
+                let img = input + n &* s.inputPlane
+                let dOut = dOutput + n &* s.outputPlane
+                let b: UnsafePointer<Float>
+                if let col { im2col(col, img, s); b = UnsafePointer(col) } else { b = img }
+                // pw[OC, CKK] (+)= dOut[OC, OHW] * col[CKK, OHW]^T
+                gemm(pw, ldc: ckk, dOut, lda: ohw, transA: false, b, ldb: ohw, transB: true,
+                     m: oc, n: ckk, k: ohw, accumulate: n != n0, threads: 1)
+                if let dInput {
+                    let dImg = dInput + n &* s.inputPlane
+                    // dCol[CKK, OHW] = weight[OC, CKK]^T * dOut[OC, OHW]
+                    let target = dCol ?? dImg
+                    gemm(target, ldc: ohw, weight, lda: ckk, transA: true, dOut, ldb: ohw, transB: false,
+                         m: ckk, n: ohw, k: oc, accumulate: false, threads: 1)
+                    if let dCol { col2im(dImg, dCol, s) }
+                }
+            }
+        }
+    }
+    // Sum the group partials in group order; split the weight elements between threads.
+    parallelRanges(wCount, threads: threads) { range in
+        for g in 0..<groups {
+            let pw = partial + g &* wCount
+            for i in range { dWeight[i] += pw[i] }
+        }
+    }
+    if let dBias {
+        parallelRanges(oc, threads: threads) { range in
+            for o in range {
+                var total: Float = 0
+                for n in 0..<s.batch {
+                    total += sumOf(dOutput + (n &* s.outputPlane &+ o &* ohw), ohw)
+                }
+                dBias[o] += total
+            }
+        }
+    }
+}
+
+/// Sum of `count` floats, 16 lanes at a time (fixed order).
+@inlinable
+public func sumOf(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i &+ 16 <= count {
+        acc += raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+        i &+= 16
+    }
+    var total = acc.sum()
+    while i < count { total += p[i]; i &+= 1 }  // leftovers
+    return total
+}
+
+// MARK: - Reference
+
+public func conv2dForwardReference(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                                   weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                   shape s: Conv2dShape) {
+    let oh = s.outHeight, ow = s.outWidth
+    for n in 0..<s.batch {
+        for o in 0..<s.outChannels {
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var acc = Double(bias?[o] ?? 0)
+                    for c in 0..<s.channels {
+                        for kh in 0..<s.kernelH {
+                            for kw in 0..<s.kernelW {
+                                let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
+                                if iy < 0 || iy >= s.height || ix < 0 || ix >= s.width { continue }
+                                let iv = input[((n * s.channels + c) * s.height + iy) * s.width + ix]
+                                let wv = weight[((o * s.channels + c) * s.kernelH + kh) * s.kernelW + kw]
+                                acc += Double(iv) * Double(wv)
+                            }
+                        }
+                    }
+                    output[((n * s.outChannels + o) * oh + y) * ow + x] = Float(acc)
+                }
+            }
+        }
+    }
+}
+
+public func conv2dBackwardReference(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
+                                    dBias: UnsafeMutablePointer<Float>?, dOutput: UnsafePointer<Float>,
+                                    input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                    shape s: Conv2dShape) {
+    let oh = s.outHeight, ow = s.outWidth
+    dInput?.update(repeating: 0, count: s.batch * s.inputPlane)
+    for n in 0..<s.batch {
+        for o in 0..<s.outChannels {
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    let g = dOutput[((n * s.outChannels + o) * oh + y) * ow + x]
+                    dBias?[o] += g
+                    for c in 0..<s.channels {
+                        for kh in 0..<s.kernelH {
+                            for kw in 0..<s.kernelW {
+                                let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
+                                if iy < 0 || iy >= s.height || ix < 0 || ix >= s.width { continue }
+                                let ii = ((n * s.channels + c) * s.height + iy) * s.width + ix
+                                let wi = ((o * s.channels + c) * s.kernelH + kh) * s.kernelW + kw
+                                dWeight[wi] += g * input[ii]
+                                dInput?[ii] += g * weight[wi]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+// General matrix multiply, row-major.
+//
+//   C[M, N] = (accumulate ? C : 0) + op(A)[M, K] * op(B)[K, N]
+//   op(A)[i, p] = transA ? a[p * lda + i] : a[i * lda + p]
+//   op(B)[p, j] = transB ? b[j * ldb + p] : b[p * ldb + j]
+//
+// Structure (Goto/BLIS): for each NC-wide column block and KC-deep slice, B is packed into
+// 16-column panels ([KC][16], stays in L1 while a micro-kernel runs) and each task packs its
+// MC rows of A into 6-row panels ([KC][6], L2). The 6x16 micro-kernel keeps 12 ymm
+// accumulators in registers and issues 12 FMAs per k for 2 vector loads and 6 broadcasts.
+// Packing normalises every transpose variant, so one micro-kernel serves A*B, A^T*B, A*B^T.
+// Threads split C into disjoint tiles, so the result does not depend on the thread count.
+
+@usableFromInline let gemmMR = 6
+@usableFromInline let gemmNR = 16
+@usableFromInline let gemmKC = 256
+@usableFromInline let gemmMC = 72
+@usableFromInline let gemmNC = 1024
+
+/// Fast GEMM; see the file comment for the exact semantics.
+public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
+                 _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                 _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                 m: Int, n: Int, k: Int, accumulate: Bool,
+                 threads: Int = KernelThreads.count) {
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 {
+        if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
+        return
+    }
+    let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
+    let kcMax = min(gemmKC, k)
+    let bPack = UnsafeMutablePointer<Float>.allocate(capacity: ncMax * kcMax + 16)
+    defer { bPack.deallocate() }
+    let bp = alignUp(bPack)
+    let threads = max(1, threads)
+
+    var jc = 0
+    while jc < n {
+        let nc = min(gemmNC, n - jc)
+        let panels = (nc + gemmNR - 1) / gemmNR
+        var pc = 0
+        while pc < k {
+            let kc = min(gemmKC, k - pc)
+            // Pack B[pc..<pc+kc, jc..<jc+nc] into 16-column panels.
+            let packTasks = min(panels, threads * 4)
+            parallelFor(packTasks, threads: threads) { t in
+                let lo = t * panels / packTasks, hi = (t + 1) * panels / packTasks
+                for jp in lo..<hi {
+                    packB(bp + jp &* kc &* gemmNR, b, ldb: ldb, transB: transB,
+                          row0: pc, col0: jc &+ jp &* gemmNR, kc: kc, cols: min(gemmNR, nc - jp &* gemmNR))
+                }
+            }
+            // Split C rows into MC blocks, and columns into groups of panels if rows are few.
+            let mBlocks = (m + gemmMC - 1) / gemmMC
+            let nSplits = threads > 1 && mBlocks < 2 * threads ? min(panels, 2 * threads) : 1
+            let load = accumulate || pc > 0
+            parallelFor(mBlocks * nSplits, threads: threads) { t in
+                let ib = t / nSplits, js = t % nSplits
+                let i0 = ib &* gemmMC, mc = min(gemmMC, m - i0)
+                let p0 = js * panels / nSplits, p1 = (js + 1) * panels / nSplits
+                if p0 == p1 { return }
+                let aPackRaw = UnsafeMutablePointer<Float>.allocate(capacity: gemmMC * kc + 16 + 16 + 96)
+                defer { aPackRaw.deallocate() }
+                let ap = alignUp(aPackRaw)
+                let tile = alignUp(ap + gemmMC * kc)  // 96 floats after the packed A
+                let rowPanels = (mc + gemmMR - 1) / gemmMR
+                for ip in 0..<rowPanels {
+                    packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
+                          row0: i0 &+ ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, mc - ip &* gemmMR))
+                }
+                for jp in p0..<p1 {
+                    let j = jc &+ jp &* gemmNR
+                    let cols = min(gemmNR, n - j)
+                    for ip in 0..<rowPanels {
+                        let i = i0 &+ ip &* gemmMR
+                        microKernel6x16(kc, ap + ip &* kc &* gemmMR, bp + jp &* kc &* gemmNR,
+                                        c + (i &* ldc &+ j), ldc, min(gemmMR, m - i), cols, load, tile)
+                    }
+                }
+            }
+            pc += kc
+        }
+        jc += nc
+    }
+}
+
+@inline(__always) @usableFromInline
+func alignUp(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+    let raw = UInt(bitPattern: p)
+    let aligned = (raw &+ 63) & ~UInt(63)
+    return UnsafeMutablePointer(bitPattern: aligned)!
+}
+
+/// Packs op(B)[row0..<row0+kc, col0..<col0+cols] as [kc][16], zero-padding missing columns.
+@inline(__always)
+func packB(_ dst: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+           row0: Int, col0: Int, kc: Int, cols: Int) {
+    if !transB && cols == gemmNR {
+        for p in 0..<kc {
+            let src = UnsafeRawPointer(b + ((row0 &+ p) &* ldb &+ col0))
+            let d = UnsafeMutableRawPointer(dst + p &* gemmNR)
+            d.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+        }
+    } else if !transB {
+        for p in 0..<kc {
+            let src = b + ((row0 &+ p) &* ldb &+ col0)
+            let d = dst + p &* gemmNR
+            for jj in 0..<cols { d[jj] = src[jj] }
+            for jj in cols..<gemmNR { d[jj] = 0 }
+        }
+    } else {
+        // B stored [N, K]: column jj of the panel is a contiguous run of row (col0 + jj).
+        for jj in 0..<gemmNR {
+            if jj < cols {
+                let src = b + ((col0 &+ jj) &* ldb &+ row0)
+                for p in 0..<kc { dst[p &* gemmNR &+ jj] = src[p] }
+            } else {
+                for p in 0..<kc { dst[p &* gemmNR &+ jj] = 0 }
+            }
+        }
+    }
+}
+
+/// Packs op(A)[row0..<row0+rows, col0..<col0+kc] as [kc][6], zero-padding missing rows.
+@inline(__always)
+func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
+           row0: Int, col0: Int, kc: Int, rows: Int) {
+    if transA {
+        // A stored [K, M]: the 6 rows of one k are contiguous.
+        for p in 0..<kc {
+            let src = a + ((col0 &+ p) &* lda &+ row0)
+            let d = dst + p &* gemmMR
+            for ii in 0..<rows { d[ii] = src[ii] }
+            for ii in rows..<gemmMR { d[ii] = 0 }
+        }
+    } else {
+        for ii in 0..<gemmMR {
+            if ii < rows {
+                let src = a + ((row0 &+ ii) &* lda &+ col0)
+                for p in 0..<kc { dst[p &* gemmMR &+ ii] = src[p] }
+            } else {
+                for p in 0..<kc { dst[p &* gemmMR &+ ii] = 0 }
+            }
+        }
+    }
+}
+
+/// The 6x16 register-blocked micro-kernel: C[rows, cols] (+)= Ap[kc][6]^T * Bp[kc][16].
+@inline(__always)
+func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
+                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+    var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+    var a = ap
+    var b = UnsafeRawPointer(bp)
+    for _ in 0..<kc {
+        let b0 = b.load(as: SIMD8<Float>.self)
+        let b1 = b.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+        var x = SIMD8<Float>(repeating: a[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
+        x = SIMD8<Float>(repeating: a[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
+        x = SIMD8<Float>(repeating: a[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
+        x = SIMD8<Float>(repeating: a[3]); c30.addProduct(x, b0); c31.addProduct(x, b1)
+        x = SIMD8<Float>(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
+        x = SIMD8<Float>(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
+        a += gemmMR
+        b += gemmNR &* 4
+    }
+    if rows == gemmMR && cols == gemmNR {
+        storeRow(c, c00, c01, load)
+        storeRow(c + ldc, c10, c11, load)
+        storeRow(c + 2 &* ldc, c20, c21, load)
+        storeRow(c + 3 &* ldc, c30, c31, load)
+        storeRow(c + 4 &* ldc, c40, c41, load)
+        storeRow(c + 5 &* ldc, c50, c51, load)
+        return
+    }
+    // Leftovers: spill the tile and copy the valid part.
+    let t = UnsafeMutableRawPointer(tile)
+    t.storeBytes(of: c00, toByteOffset: 0, as: SIMD8<Float>.self); t.storeBytes(of: c01, toByteOffset: 32, as: SIMD8<Float>.self)
+    t.storeBytes(of: c10, toByteOffset: 64, as: SIMD8<Float>.self); t.storeBytes(of: c11, toByteOffset: 96, as: SIMD8<Float>.self)
+    t.storeBytes(of: c20, toByteOffset: 128, as: SIMD8<Float>.self); t.storeBytes(of: c21, toByteOffset: 160, as: SIMD8<Float>.self)
+    t.storeBytes(of: c30, toByteOffset: 192, as: SIMD8<Float>.self); t.storeBytes(of: c31, toByteOffset: 224, as: SIMD8<Float>.self)
+    t.storeBytes(of: c40, toByteOffset: 256, as: SIMD8<Float>.self); t.storeBytes(of: c41, toByteOffset: 288, as: SIMD8<Float>.self)
+    t.storeBytes(of: c50, toByteOffset: 320, as: SIMD8<Float>.self); t.storeBytes(of: c51, toByteOffset: 352, as: SIMD8<Float>.self)
+    for r in 0..<rows {
+        let dst = c + r &* ldc
+        let src = tile + r &* gemmNR
+        if load { for j in 0..<cols { dst[j] += src[j] } } else { for j in 0..<cols { dst[j] = src[j] } }
+    }
+}
+
+@inline(__always)
+func storeRow(_ p: UnsafeMutablePointer<Float>, _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ load: Bool) {
+    let r = UnsafeMutableRawPointer(p)
+    var x0 = v0, x1 = v1
+    if load {
+        x0 += r.loadUnaligned(as: SIMD8<Float>.self)
+        x1 += r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    }
+    r.storeBytes(of: x0, as: SIMD8<Float>.self)
+    r.storeBytes(of: x1, toByteOffset: 32, as: SIMD8<Float>.self)
+}
+
+/// Plain-loop reference for `gemm` (Double accumulation): the algorithm, and the test oracle.
+public func gemmReference(_ c: UnsafeMutablePointer<Float>, ldc: Int,
+                          _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                          _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                          m: Int, n: Int, k: Int, accumulate: Bool) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var s: Double = accumulate ? Double(c[i * ldc + j]) : 0
+            for p in 0..<k {
+                let x = transA ? a[p * lda + i] : a[i * lda + p]
+                let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+                s += Double(x) * Double(y)
+            }
+            c[i * ldc + j] = Float(s)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+// Pooling, NCHW. Window `size`, step `stride`, no padding; OH = (H - size) / stride + 1.
+// Max-pool backward recomputes the arg-max from the input (first maximum wins on ties).
+// Threads split the N*C planes; every output is written by one thread.
+
+public struct PoolShape: Sendable, Equatable {
+    public var batch, channels, height, width, size, stride: Int
+    public init(batch: Int, channels: Int, height: Int, width: Int, size: Int, stride: Int? = nil) {
+        self.batch = batch; self.channels = channels; self.height = height; self.width = width
+        self.size = size; self.stride = stride ?? size
+        precondition(size >= 1 && self.stride >= 1 && height >= size && width >= size, "bad pool geometry")
+    }
+    public var outHeight: Int { (height - size) / stride + 1 }
+    public var outWidth: Int { (width - size) / stride + 1 }
+    public var planes: Int { batch * channels }
+}
+
+public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: PoolShape,
+                           threads: Int = KernelThreads.count) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    parallelRanges(s.planes, threads: threads) { planes in
+        for p in planes {
+            let src = input + p &* h &* w, dst = output + p &* oh &* ow
+            if s.size == 2 && s.stride == 2 {
+                for y in 0..<oh {
+                    let r0 = src + (2 &* y) &* w, r1 = r0 + w, d = dst + y &* ow
+                    for x in 0..<ow {
+                        let x2 = 2 &* x
+                        d[x] = max(max(r0[x2], r0[x2 &+ 1]), max(r1[x2], r1[x2 &+ 1]))
+                    }
+                }
+                continue
+            }
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var m = -Float.infinity
+                    for ky in 0..<s.size {
+                        let r = src + ((y &* s.stride &+ ky) &* w &+ x &* s.stride)
+                        for kx in 0..<s.size { m = max(m, r[kx]) }
+                    }
+                    dst[y &* ow &+ x] = m
+                }
+            }
+        }
+    }
+}
+
+/// dInput is overwritten.
+public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: UnsafePointer<Float>,
+                            input: UnsafePointer<Float>, shape s: PoolShape, threads: Int = KernelThreads.count) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    parallelRanges(s.planes, threads: threads) { planes in
+        for p in planes {
+            let src = input + p &* h &* w, g = dOutput + p &* oh &* ow, d = dInput + p &* h &* w
+            d.update(repeating: 0, count: h &* w)
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var best = -Float.infinity, at = (y &* s.stride) &* w &+ x &* s.stride
+                    for ky in 0..<s.size {
+                        let base = (y &* s.stride &+ ky) &* w &+ x &* s.stride
+                        for kx in 0..<s.size where src[base &+ kx] > best { best = src[base &+ kx]; at = base &+ kx }
+                    }
+                    d[at] += g[y &* ow &+ x]
+                }
+            }
+        }
+    }
+}
+
+public func avgPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: PoolShape,
+                           threads: Int = KernelThreads.count) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    let scale = 1 / Float(s.size * s.size)
+    parallelRanges(s.planes, threads: threads) { planes in
+        for p in planes {
+            let src = input + p &* h &* w, dst = output + p &* oh &* ow
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var t: Float = 0
+                    for ky in 0..<s.size {
+                        let r = src + ((y &* s.stride &+ ky) &* w &+ x &* s.stride)
+                        for kx in 0..<s.size { t += r[kx] }
+                    }
+                    dst[y &* ow &+ x] = t * scale
+                }
+            }
+        }
+    }
+}
+
+/// dInput is overwritten.
+public func avgPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: UnsafePointer<Float>, shape s: PoolShape,
+                            threads: Int = KernelThreads.count) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    let scale = 1 / Float(s.size * s.size)
+    parallelRanges(s.planes, threads: threads) { planes in
+        for p in planes {
+            let g = dOutput + p &* oh &* ow, d = dInput + p &* h &* w
+            d.update(repeating: 0, count: h &* w)
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    let v = g[y &* ow &+ x] * scale
+                    for ky in 0..<s.size {
+                        let r = d + ((y &* s.stride &+ ky) &* w &+ x &* s.stride)
+                        for kx in 0..<s.size { r[kx] += v }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [N, C, H, W] -> [N, C]: the mean of each plane.
+public func globalAvgPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                                 planes: Int, planeSize: Int) {
+    let scale = 1 / Float(planeSize)
+    for p in 0..<planes { output[p] = sumOf(input + p &* planeSize, planeSize) * scale }
+}
+
+/// dInput is overwritten.
+public func globalAvgPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: UnsafePointer<Float>,
+                                  planes: Int, planeSize: Int) {
+    let scale = 1 / Float(planeSize)
+    for p in 0..<planes { (dInput + p &* planeSize).update(repeating: dOutput[p] * scale, count: planeSize) }
+}
+
+// MARK: - Reference (max-pool and avg-pool; global average pool is its own reference)
+
+public func maxPoolForwardReference(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: PoolShape) {
+    for p in 0..<s.planes {
+        for y in 0..<s.outHeight {
+            for x in 0..<s.outWidth {
+                var m = -Float.infinity
+                for ky in 0..<s.size {
+                    for kx in 0..<s.size {
+                        m = max(m, input[(p * s.height + y * s.stride + ky) * s.width + x * s.stride + kx])
+                    }
+                }
+                output[(p * s.outHeight + y) * s.outWidth + x] = m
+            }
+        }
+    }
+}
+
+public func avgPoolForwardReference(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: PoolShape) {
+    for p in 0..<s.planes {
+        for y in 0..<s.outHeight {
+            for x in 0..<s.outWidth {
+                var t: Double = 0
+                for ky in 0..<s.size {
+                    for kx in 0..<s.size { t += Double(input[(p * s.height + y * s.stride + ky) * s.width + x * s.stride + kx]) }
+                }
+                output[(p * s.outHeight + y) * s.outWidth + x] = Float(t / Double(s.size * s.size))
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import XCTest
+import Tensors
+import Kernels
+
+final class ConvTests: XCTestCase {
+    let shapes: [Conv2dShape] = [
+        Conv2dShape(batch: 1, channels: 1, height: 7, width: 9, outChannels: 5, kernelH: 3, kernelW: 3, padding: 1),
+        Conv2dShape(batch: 3, channels: 3, height: 11, width: 10, outChannels: 17, kernelH: 5, kernelW: 5,
+                    stride: 2, padding: 2),
+        Conv2dShape(batch: 2, channels: 19, height: 6, width: 5, outChannels: 7, kernelH: 1, kernelW: 1),
+        Conv2dShape(batch: 2, channels: 5, height: 9, width: 9, outChannels: 6, kernelH: 1, kernelW: 1, stride: 2),
+        Conv2dShape(batch: 9, channels: 4, height: 8, width: 8, outChannels: 33, kernelH: 3, kernelW: 2,
+                    stride: 1, padding: 0),
+        Conv2dShape(batch: 2, channels: 2, height: 5, width: 5, outChannels: 3, kernelH: 3, kernelW: 3,
+                    stride: 3, padding: 1),
+    ]
+
+    func testFastMatchesReference() {
+        for (idx, s) in shapes.enumerated() {
+            for threads in [1, 2] {
+                let x = randomBuffer(s.batch * s.inputPlane, seed: 10)
+                let w = randomBuffer(s.outChannels * s.colRows, seed: 11)
+                let b = randomBuffer(s.outChannels, seed: 12)
+                let g = randomBuffer(s.batch * s.outputPlane, seed: 13)
+                let y = FloatBuffer(count: s.batch * s.outputPlane), yr = FloatBuffer(count: y.count)
+                conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, shape: s,
+                              threads: threads)
+                conv2dForwardReference(output: yr.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, shape: s)
+                assertClose(y, yr, tolerance: 1e-4, "conv forward shape \(idx)")
+
+                let dx = randomBuffer(x.count, seed: 14), dxr = FloatBuffer(count: x.count)
+                let dw = randomBuffer(w.count, seed: 15), dwr = FloatBuffer(count: w.count)
+                dwr.copy(from: dw)
+                let db = randomBuffer(b.count, seed: 16), dbr = FloatBuffer(count: b.count)
+                dbr.copy(from: db)
+                conv2dBackward(dInput: dx.pointer, dWeight: dw.pointer, dBias: db.pointer, dOutput: g.pointer,
+                               input: x.pointer, weight: w.pointer, shape: s, threads: threads)
+                conv2dBackwardReference(dInput: dxr.pointer, dWeight: dwr.pointer, dBias: dbr.pointer,
+                                        dOutput: g.pointer, input: x.pointer, weight: w.pointer, shape: s)
+                assertClose(dx, dxr, tolerance: 1e-4, "conv dInput shape \(idx)")
+                assertClose(dw, dwr, tolerance: 1e-4, "conv dWeight shape \(idx)")
+                assertClose(db, dbr, tolerance: 1e-4, "conv dBias shape \(idx)")
+            }
+        }
+    }
+
+    func testGradientCheck() {
+        for s in [shapes[1], shapes[3], shapes[5]] {
+            let x = randomBuffer(s.batch * s.inputPlane, seed: 20)
+            let w = randomBuffer(s.outChannels * s.colRows, seed: 21)
+            let b = randomBuffer(s.outChannels, seed: 22)
+            let r = randomBuffer(s.batch * s.outputPlane, seed: 23)
+            let y = FloatBuffer(count: r.count)
+            let dx = FloatBuffer(count: x.count), dw = FloatBuffer(count: w.count), db = FloatBuffer(count: b.count)
+            conv2dBackward(dInput: dx.pointer, dWeight: dw.pointer, dBias: db.pointer, dOutput: r.pointer,
+                           input: x.pointer, weight: w.pointer, shape: s)
+            let f: () -> Double = {
+                conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, shape: s)
+                return dot(r, y)
+            }
+            gradientCheck("conv dInput", x: x, analytic: dx, forward: f)
+            gradientCheck("conv dWeight", x: w, analytic: dw, forward: f)
+            gradientCheck("conv dBias", x: b, analytic: db, forward: f)
+        }
+    }
+}

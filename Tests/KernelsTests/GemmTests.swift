@@ -1,0 +1,57 @@
+import XCTest
+import Tensors
+import Kernels
+
+final class GemmTests: XCTestCase {
+    func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: Bool, threads: Int) {
+        let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 1, ldc = n + 5
+        let a = randomBuffer((transA ? k : m) * lda, seed: 1)
+        let b = randomBuffer((transB ? n : k) * ldb, seed: 2)
+        let c0 = randomBuffer(m * ldc, seed: 3)
+        let fast = FloatBuffer(count: c0.count), ref = FloatBuffer(count: c0.count)
+        fast.copy(from: c0); ref.copy(from: c0)
+        gemm(fast.pointer, ldc: ldc, a.pointer, lda: lda, transA: transA, b.pointer, ldb: ldb, transB: transB,
+             m: m, n: n, k: k, accumulate: accumulate, threads: threads)
+        gemmReference(ref.pointer, ldc: ldc, a.pointer, lda: lda, transA: transA, b.pointer, ldb: ldb,
+                      transB: transB, m: m, n: n, k: k, accumulate: accumulate)
+        assertClose(fast, ref, tolerance: 1e-5 * Float(max(k, 1)).squareRoot() * 4,
+                    "gemm m\(m) n\(n) k\(k) tA\(transA) tB\(transB) acc\(accumulate) t\(threads)")
+    }
+
+    func testAwkwardShapesAllVariants() {
+        let shapes = [(1, 1, 1), (7, 17, 5), (6, 16, 256), (13, 33, 300), (73, 20, 9), (2, 100, 513),
+                      (150, 5, 31), (64, 196, 288)]
+        for (m, n, k) in shapes {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    check(m: m, n: n, k: k, transA: transA, transB: transB, accumulate: (m + n) % 2 == 0,
+                          threads: 1)
+                }
+            }
+        }
+    }
+
+    func testThreadedMatchesSingleThreadBitForBit() {
+        for (m, n, k) in [(100, 1100, 70), (5, 300, 40), (128, 128, 600)] {
+            let a = randomBuffer(m * k, seed: 4), b = randomBuffer(k * n, seed: 5)
+            let c1 = FloatBuffer(count: m * n), c3 = FloatBuffer(count: m * n)
+            gemm(c1.pointer, ldc: n, a.pointer, lda: k, transA: false, b.pointer, ldb: n, transB: false,
+                 m: m, n: n, k: k, accumulate: false, threads: 1)
+            gemm(c3.pointer, ldc: n, a.pointer, lda: k, transA: false, b.pointer, ldb: n, transB: false,
+                 m: m, n: n, k: k, accumulate: false, threads: 3)
+            XCTAssertEqual(c1.array, c3.array, "m\(m) n\(n) k\(k)")
+            check(m: m, n: n, k: k, transA: false, transB: true, accumulate: true, threads: 2)
+        }
+    }
+
+    func testZeroDepthClearsOrKeeps() {
+        let c = FloatBuffer([1, 2, 3, 4])
+        let a = FloatBuffer(count: 1), b = FloatBuffer(count: 1)
+        gemm(c.pointer, ldc: 2, a.pointer, lda: 1, transA: false, b.pointer, ldb: 2, transB: false,
+             m: 2, n: 2, k: 0, accumulate: true)
+        XCTAssertEqual(c.array, [1, 2, 3, 4])
+        gemm(c.pointer, ldc: 2, a.pointer, lda: 1, transA: false, b.pointer, ldb: 2, transB: false,
+             m: 2, n: 2, k: 0, accumulate: false)
+        XCTAssertEqual(c.array, [0, 0, 0, 0])
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Kernels target live in this folder.
