@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Optim
 
 /// Everything a run is configured with. The JSON keys are the snake_case names given in
 /// `CodingKeys`; every default is stated here and in docs/configuration.md. A config file may
@@ -30,25 +31,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var decayNormsAndBiases: Bool = false
     /// Clip gradients to this global L2 norm (0 = off).
     public var clipNorm: Double = 0
-    /// Learning-rate schedule: `constant`, `step`, `multistep`, `exponential`, `cosine`,
-    /// `onecycle`, `cyclic`, `plateau`.
-    public var schedule: String = "cosine"
-    /// Warmup steps for `cosine` (linear from 0).
-    public var warmupSteps: Int = 0
-    /// `step`: decay every `step_size` epochs by `gamma`; `multistep`: at `milestones` epochs;
-    /// `exponential`: by `gamma` every epoch.
-    public var stepSize: Int = 3
-    public var milestones: [Int] = []
-    public var gamma: Double = 0.1
-    /// `cyclic` (triangular): base lr and half-cycle length in steps.
-    public var baseLr: Double = 0.001
-    public var cycleSteps: Int = 2000
-    /// ReduceLROnPlateau (schedule `plateau`) and early stopping, on validation loss.
-    public var plateauFactor: Double = 0.1
-    public var plateauPatience: Int = 2
-    public var minLr: Double = 0
-    /// Stop after this many evaluations without improvement of validation loss (0 = off).
-    public var earlyStoppingPatience: Int = 0
+    /// Learning-rate schedule, an object such as `{"type": "cosine", "warmup_steps": 200}`;
+    /// every key is documented in docs/configuration.md (ScheduleConfig). Plateau reduction and
+    /// early stopping are part of it (`reduce_on_plateau`, `early_stopping`).
+    public var schedule: ScheduleConfig = .cosine()
     /// Cross-entropy label smoothing in [0, 1).
     public var labelSmoothing: Double = 0
     /// `none` or `balanced` (n / (k * count_c)).
@@ -83,10 +69,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, layers, data, epochs, batchSize = "batch_size", lr, optimizer, momentum, nesterov
         case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
-        case clipNorm = "clip_norm", schedule, warmupSteps = "warmup_steps", stepSize = "step_size"
-        case milestones, gamma, baseLr = "base_lr", cycleSteps = "cycle_steps"
-        case plateauFactor = "plateau_factor", plateauPatience = "plateau_patience", minLr = "min_lr"
-        case earlyStoppingPatience = "early_stopping_patience", labelSmoothing = "label_smoothing"
+        case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
         case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
@@ -117,16 +100,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         decayNormsAndBiases = try get(.decayNormsAndBiases, d.decayNormsAndBiases)
         clipNorm = try get(.clipNorm, d.clipNorm)
         schedule = try get(.schedule, d.schedule)
-        warmupSteps = try get(.warmupSteps, d.warmupSteps)
-        stepSize = try get(.stepSize, d.stepSize)
-        milestones = try get(.milestones, d.milestones)
-        gamma = try get(.gamma, d.gamma)
-        baseLr = try get(.baseLr, d.baseLr)
-        cycleSteps = try get(.cycleSteps, d.cycleSteps)
-        plateauFactor = try get(.plateauFactor, d.plateauFactor)
-        plateauPatience = try get(.plateauPatience, d.plateauPatience)
-        minLr = try get(.minLr, d.minLr)
-        earlyStoppingPatience = try get(.earlyStoppingPatience, d.earlyStoppingPatience)
         labelSmoothing = try get(.labelSmoothing, d.labelSmoothing)
         classWeights = try get(.classWeights, d.classWeights)
         sampler = try get(.sampler, d.sampler)
@@ -168,6 +141,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         let config: TrainingConfig
         do {
             config = try JSONDecoder().decode(TrainingConfig.self, from: json)
+        } catch let error as ConfigError {
+            throw ConfigurationError(key: error.key, error.message, source: source)
         } catch let DecodingError.typeMismatch(type, context) {
             throw ConfigurationError(key: path(context.codingPath), "wrong type: expected \(type)", source: source)
         } catch let DecodingError.dataCorrupted(context) {
@@ -186,7 +161,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
 
     public static let builtinModels = ["fashion-cnn", "fashion-cnn-bn", "resnet8"]
-    public static let schedules = ["constant", "step", "multistep", "exponential", "cosine", "onecycle", "cyclic", "plateau"]
     public static let codecs = ["none", "zstd", "bf16-zstd", "auto"]
 
     /// Range and choice checks; the first problem is thrown, naming its key.
@@ -207,17 +181,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if !(eps > 0) { try fail("eps", "must be positive") }
         if !(weightDecay >= 0 && weightDecay < 1) { try fail("weight_decay", "must be in [0, 1), got \(weightDecay)") }
         if !(clipNorm >= 0) { try fail("clip_norm", "must be >= 0") }
-        if !Self.schedules.contains(schedule) { try fail("schedule", "must be one of \(Self.schedules.joined(separator: ", ")), got '\(schedule)'") }
-        if warmupSteps < 0 { try fail("warmup_steps", "must be >= 0") }
-        if stepSize < 1 { try fail("step_size", "must be >= 1") }
-        if milestones.contains(where: { $0 < 1 }) || milestones != milestones.sorted() { try fail("milestones", "must be increasing epochs >= 1") }
-        if !(gamma > 0 && gamma <= 1) { try fail("gamma", "must be in (0, 1]") }
-        if !(baseLr > 0 && baseLr <= lr) { try fail("base_lr", "must be in (0, lr]") }
-        if cycleSteps < 1 { try fail("cycle_steps", "must be >= 1") }
-        if !(plateauFactor > 0 && plateauFactor < 1) { try fail("plateau_factor", "must be in (0, 1)") }
-        if plateauPatience < 0 { try fail("plateau_patience", "must be >= 0") }
-        if !(minLr >= 0 && minLr < lr) { try fail("min_lr", "must be in [0, lr)") }
-        if earlyStoppingPatience < 0 { try fail("early_stopping_patience", "must be >= 0") }
+        do { try schedule.validate() } catch let e as ConfigError {
+            throw ConfigurationError(key: e.key, e.message, source: source)
+        }
         if !(labelSmoothing >= 0 && labelSmoothing < 1) { try fail("label_smoothing", "must be in [0, 1), got \(labelSmoothing)") }
         if !["none", "balanced"].contains(classWeights) { try fail("class_weights", "must be none or balanced") }
         if !["shuffled", "balanced"].contains(sampler) { try fail("sampler", "must be shuffled or balanced") }

@@ -1,0 +1,189 @@
+import Checkpoints
+import Collectives
+import Datasets
+import Foundation
+import Kernels
+import Layers
+import Optim
+import Tensors
+
+extension Trainer {
+    /// Trains to the end (or to early stopping), evaluates on the test split, writes
+    /// `summary.json`, and returns the summary.
+    public func run() throws -> TrainingSummary {
+        let world = communicator.worldSize, rank = communicator.rank
+        let started = Date()
+        if let run {
+            try run.writeConfig(config)
+        }
+        let assembler = BatchAssembler(data: trainImages, augmentation: config.augmentation,
+                                       mean: state.normalizationMean, std: state.normalizationStd, seed: config.seed)
+        let bucketer = GradientBucketer(communicator: communicator, gradients: network.gradients.pointer,
+                                        count: network.gradients.count, bucketBytes: config.bucketBytes)
+        let classes = network.classes
+        let totalSteps = state.stepsPerEpoch * config.epochs
+        var stepsThisProcess = 0
+        var imagesThisProcess = 0
+        var computeSeconds = 0.0
+        var lastCheckpoint: String?
+        var stoppedEarly = scheduler.shouldStop
+        let weights = classWeights
+
+        epochLoop: while state.epoch < config.epochs && !stoppedEarly {
+            let epoch = state.epoch
+            let indices = sampler.indices(epoch: epoch, cursor: state.cursor, rank: rank, worldSize: world)
+            let plan = Prefetcher.chunk(indices, batchSize: config.batchSize)
+            let prefetcher = Prefetcher(assembler: assembler, plan: plan, epoch: epoch, capacity: config.batchSize)
+            defer { prefetcher.cancel() }
+            var runningLoss = 0.0, runningCorrect = 0, runningSeen = 0
+            var windowStart = Date(), windowImages = 0
+
+            while let batch = prefetcher.next() {
+                let n = batch.count
+                let stepStart = Date()
+                let lr = scheduler.lr(atStep: state.globalStep)
+                let momentum = scheduler.momentum(atStep: state.globalStep)
+                network.gradients.zero()
+                let logits = network.forward(batch.images.pointer, batch: n, training: true, step: state.globalStep)
+                let loss = batch.labels.withUnsafeBufferPointer { labels -> Float in
+                    if let weights {
+                        return weights.withUnsafeBufferPointer { w in
+                            softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: labels.baseAddress!,
+                                                batch: n, classes: classes, classWeights: w.baseAddress,
+                                                labelSmoothing: Float(config.labelSmoothing))
+                        }
+                    }
+                    return softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: labels.baseAddress!,
+                                               batch: n, classes: classes, classWeights: nil,
+                                               labelSmoothing: Float(config.labelSmoothing))
+                }
+                runningCorrect += Self.countCorrect(logits: logits, labels: batch.labels, count: n, classes: classes)
+                if world > 1 {
+                    network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: { bucketer.ready($0) })
+                    bucketer.finishStep()
+                    try communicator.finishAllReduces()
+                    Self.scale(network.gradients, by: 1 / Float(world))
+                } else {
+                    network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: nil)
+                }
+                optimizer.step(parameters: network.parameters, gradients: network.gradients, lr: lr, momentum: momentum)
+                computeSeconds += Date().timeIntervalSince(stepStart)
+
+                state.globalStep += 1
+                state.cursor = sampler.advance(cursor: state.cursor, batchSize: n, worldSize: world)
+                stepsThisProcess += 1
+                imagesThisProcess += n * world
+                runningLoss += Double(loss) * Double(n)
+                runningSeen += n
+                windowImages += n * world
+
+                let stepInEpoch = state.globalStep - epoch * state.stepsPerEpoch
+                let endOfEpoch = stepInEpoch >= state.stepsPerEpoch || state.cursor >= sampler.epochLength
+                let elapsed = Date().timeIntervalSince(windowStart)
+                let imagesPerSecond = elapsed > 0 ? Double(windowImages) / elapsed : 0
+                if state.globalStep % 50 == 0 || endOfEpoch {
+                    try run?.appendMetrics(["step": state.globalStep, "epoch": epoch, "loss": runningLoss / Double(max(runningSeen, 1)),
+                                            "train_top1": Double(runningCorrect) / Double(max(runningSeen, 1)),
+                                            "lr": Double(lr), "images_per_sec": imagesPerSecond,
+                                            "bytes_sent": communicator.stats.bytesSent, "bytes_raw": communicator.stats.bytesRaw])
+                    windowStart = Date()
+                    windowImages = 0
+                }
+                let throughput = computeSeconds > 0 ? Double(imagesThisProcess) / computeSeconds : 0
+                options.progress?.update(.init(epoch: epoch, epochs: config.epochs, step: state.globalStep, totalSteps: totalSteps,
+                                               loss: runningLoss / Double(max(runningSeen, 1)),
+                                               accuracy: Double(runningCorrect) / Double(max(runningSeen, 1)),
+                                               imagesPerSecond: throughput, lr: Double(lr),
+                                               etaSeconds: throughput > 0 ? Double((totalSteps - state.globalStep) * config.batchSize * world) / throughput : .nan),
+                                         force: endOfEpoch)
+
+                if config.evalEvery > 0 && state.globalStep % config.evalEvery == 0 && !endOfEpoch {
+                    stoppedEarly = try evaluateAndSchedule(epoch: epoch)
+                }
+                if endOfEpoch {
+                    state.epoch += 1
+                    state.cursor = 0
+                    options.progress?.finish()
+                    stoppedEarly = try evaluateAndSchedule(epoch: epoch) || stoppedEarly
+                    lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
+                    if stoppedEarly { options.progress?.message("early stopping: validation metric stopped improving") }
+                    continue epochLoop
+                }
+                if config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery == 0 {
+                    lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
+                }
+                if stoppedEarly { break epochLoop }
+                if let limit = options.stopAfterSteps, stepsThisProcess >= limit {
+                    throw TrainingInterrupted(step: state.globalStep)
+                }
+            }
+            // The plan ran out without an end-of-epoch step (an empty shard): next epoch.
+            if state.epoch == epoch {
+                state.epoch += 1
+                state.cursor = 0
+            }
+        }
+
+        let test = try evaluate(dataset.test)
+        let wall = Date().timeIntervalSince(started)
+        let summary = TrainingSummary(finalStep: state.globalStep, epochsCompleted: state.epoch, testLoss: test.loss,
+                                      testTop1: test.top1, testTop5: test.top5,
+                                      imagesPerSec: computeSeconds > 0 ? Double(imagesThisProcess) / computeSeconds : 0,
+                                      wallSeconds: wall, worldSize: world, compressionRatio: communicator.stats.compressionRatio,
+                                      stoppedEarly: stoppedEarly, bestValTop1: state.history.map(\.top1).max(),
+                                      lastCheckpoint: lastCheckpoint)
+        if let run {
+            try run.appendMetrics(["step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
+                                   "test_top1": test.top1, "test_top5": test.top5])
+            try run.writeSummary(summary)
+            run.close()
+        }
+        options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",
+                                         test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall))
+        return summary
+    }
+
+    /// Evaluates on the validation split (if any), records it, and lets the scheduler decide
+    /// on plateaus and early stopping. Returns whether to stop.
+    func evaluateAndSchedule(epoch: Int) throws -> Bool {
+        guard let validationImages else { return false }
+        let r = try evaluate(validationImages)
+        let record = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)
+        state.history.append(record)
+        let monitored: Double
+        switch config.schedule.monitor {
+        case "val_top1": monitored = r.top1
+        case "val_top5": monitored = r.top5
+        default: monitored = r.loss
+        }
+        let decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
+        state.scheduler = scheduler
+        try run?.appendMetrics(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
+                                "lr": Double(scheduler.lr(atStep: state.globalStep))])
+        options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",
+                                         epoch + 1, r.loss, r.top1 * 100, r.top5 * 100)
+                                  + (decision.reducedLR ? String(format: "  (plateau: lr now %.3g)", decision.lr) : ""))
+        return decision.shouldStop
+    }
+
+    static func countCorrect(logits: UnsafeBufferPointer<Float>, labels: [Int32], count: Int, classes: Int) -> Int {
+        var correct = 0
+        for i in 0..<count {
+            var best = 0
+            for c in 1..<classes where logits[i * classes + c] > logits[i * classes + best] { best = c }
+            if best == Int(labels[i]) { correct += 1 }
+        }
+        return correct
+    }
+
+    static func scale(_ arena: ParameterArena, by factor: Float) {
+        let p = arena.pointer
+        for i in 0..<arena.count { p[i] *= factor }
+    }
+}
+
+/// Thrown when `Options.stopAfterSteps` is reached: a simulated crash for resume tests.
+public struct TrainingInterrupted: Error, CustomStringConvertible {
+    public let step: Int
+    public var description: String { "training interrupted after step \(step) (stopAfterSteps)" }
+}

@@ -1,0 +1,194 @@
+import Checkpoints
+import Collectives
+import Datasets
+import Foundation
+import Kernels
+import Layers
+import Optim
+import Tensors
+
+/// The step loop: batch -> forward -> loss -> backward into the gradient arena -> buckets ->
+/// all-reduce -> optimizer -> metrics -> checkpoint. It talks to a `Communicator` only, so the
+/// same loop runs alone (`LocalCommunicator`) and as one worker of a ring.
+public final class Trainer {
+    public struct Options {
+        public var runDirectory: String
+        public var resume: Bool = false
+        /// Whether this process writes the run directory's files (rank 0 / single process).
+        public var writesRunDirectory: Bool = true
+        public var progress: ProgressLine? = nil
+        /// Stop after this many optimizer steps in this process (tests: simulate a crash).
+        public var stopAfterSteps: Int? = nil
+
+        public init(runDirectory: String, resume: Bool = false) {
+            self.runDirectory = runDirectory
+            self.resume = resume
+        }
+    }
+
+    public let config: TrainingConfig
+    public let options: Options
+    public let communicator: Communicator
+    public let network: Network
+    public let optimizer: Optimizer
+    public internal(set) var scheduler: HyperparameterScheduler
+    public let dataset: Dataset
+    public internal(set) var state: TrainingState
+
+    let trainImages: LabeledImages
+    let validationImages: LabeledImages?
+    let sampler: EpochSampler
+    let classWeights: [Float]?
+    let run: RunDirectory?
+    let store: CheckpointStore?
+    let dLogits: FloatBuffer
+
+    /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
+    public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),
+                dataset preloaded: Dataset? = nil) throws {
+        try config.validate()
+        self.config = config
+        self.options = options
+        self.communicator = communicator
+        if config.threads > 0 {
+            KernelThreads.count = config.threads
+        } else {
+            KernelThreads.count = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+        }
+
+        dataset = try preloaded ?? Dataset.load(directory: config.data)
+        let full = dataset.train
+        let stats = DatasetStatistics(full)
+        if config.validationFraction > 0 {
+            let split = Splits.stratified(labels: full.labels, classCount: full.classCount,
+                                          validationFraction: config.validationFraction, seed: config.seed)
+            trainImages = full.subset(split.train)
+            validationImages = full.subset(split.validation)
+        } else {
+            trainImages = full
+            validationImages = nil
+        }
+        let order: EpochSampler.Order = config.sampler == "balanced"
+            ? .balanced(labels: trainImages.labels, classCount: trainImages.classCount) : .shuffled
+        sampler = EpochSampler(datasetSize: trainImages.count, seed: config.seed, order: order)
+        classWeights = config.classWeights == "balanced" ? ClassWeights.balanced(classCounts: trainImages.classCounts) : nil
+
+        let spec: ModelSpec = try config.layers.map { .layers($0) } ?? ModelSpec.named(config.model)
+        network = try Network(spec: spec, inputShape: (full.channels, full.height, full.width),
+                              classes: full.classCount, seed: config.seed, maxBatch: config.batchSize)
+        dLogits = FloatBuffer(count: config.batchSize * full.classCount)
+        optimizer = Optimizer(config: config.optimizerConfig, layout: network.parameters.layout)
+
+        let world = communicator.worldSize
+        let stepsPerEpoch = max((sampler.samplesPerRank(cursor: 0, worldSize: world) + config.batchSize - 1) / config.batchSize, 1)
+        scheduler = try HyperparameterScheduler(config: config.schedule, baseLR: config.lr, baseMomentum: config.momentum,
+                                                stepsPerEpoch: stepsPerEpoch, runSteps: stepsPerEpoch * config.epochs)
+        state = TrainingState(model: spec, config: config, globalStep: 0, epoch: 0, cursor: 0, seed: config.seed,
+                              worldSize: world, stepsPerEpoch: stepsPerEpoch, scheduler: scheduler,
+                              normalizationMean: stats.mean.map(Float.init), normalizationStd: stats.std.map(Float.init),
+                              inputShape: [full.channels, full.height, full.width], classes: full.classCount,
+                              classNames: dataset.classNames, optimizerStep: 0, datasetFingerprint: full.fingerprint,
+                              history: [])
+
+        if options.writesRunDirectory {
+            run = try RunDirectory(path: options.runDirectory)
+            let progress = options.progress
+            store = CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints,
+                                    onWarning: { message in progress?.message("warning: \(message)") })
+        } else {
+            run = nil
+            store = nil
+        }
+
+        if options.resume {
+            try restoreLatest()
+        } else if let initFrom = config.initFrom {
+            try initialise(from: initFrom)
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Resumes from the newest valid checkpoint of the run directory.
+    func restoreLatest() throws {
+        let lookup = store ?? CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints)
+        guard let loaded = lookup.latestValid() else {
+            throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory); start without --resume")
+        }
+        try restore(from: loaded.file)
+        run?.truncateMetricsIfPresent(after: state.globalStep)
+        options.progress?.message("resumed from \(loaded.path) at step \(state.globalStep) (epoch \(state.epoch + 1), cursor \(state.cursor))")
+    }
+
+    func restore(from file: SafeTensorsFile) throws {
+        guard let text = file.metadata[SafeTensorsFile.stateKey] else {
+            throw CheckpointError(.mismatch, file: file.path, field: SafeTensorsFile.stateKey, "missing: not a RingTrain checkpoint")
+        }
+        let saved = try TrainingState.parse(text, file: file.path)
+        guard saved.model == state.model else {
+            throw CheckpointError(.mismatch, file: file.path, field: "model", "checkpoint is of model \(saved.model), this run trains \(state.model)")
+        }
+        try network.parameters.load(from: file)
+        try network.buffers.load(from: file)
+        try optimizer.loadState(stepCount: saved.optimizerStep, lookup: file.lookup)
+        communicator.residuals.restore(from: file, sameWorld: saved.worldSize == communicator.worldSize)
+        var restored = saved
+        restored.config = config
+        if saved.worldSize != communicator.worldSize || saved.stepsPerEpoch != state.stepsPerEpoch {
+            // A different world size changes steps per epoch: the scheduler keeps its state but
+            // is rebuilt for the new epoch length.
+            var s = try HyperparameterScheduler(config: config.schedule, baseLR: config.lr, baseMomentum: config.momentum,
+                                                stepsPerEpoch: state.stepsPerEpoch, runSteps: state.stepsPerEpoch * config.epochs)
+            s.restoreState(saved.scheduler.state)
+            scheduler = s
+        } else {
+            scheduler = saved.scheduler
+        }
+        restored.scheduler = scheduler
+        restored.worldSize = communicator.worldSize
+        restored.stepsPerEpoch = state.stepsPerEpoch
+        state = restored
+    }
+
+    /// Transfer learning: copies every tensor of `path` whose name and shape match this model.
+    func initialise(from path: String) throws {
+        let file = try SafeTensorsFile.read(path: path)
+        var copied = 0
+        var skipped: [String] = []
+        for arena in [network.parameters, network.buffers] {
+            for slot in arena.layout.slots {
+                if let t = file.tensor(named: slot.name), t.shape == slot.shape {
+                    let v = arena.view(slot)
+                    for i in 0..<slot.count { v[i] = t.values[i] }
+                    copied += 1
+                } else {
+                    skipped.append(slot.name)
+                }
+            }
+        }
+        guard copied > 0 else {
+            throw CheckpointError(.mismatch, file: path, field: "tensors", "no tensor matches this model by name and shape")
+        }
+        if !skipped.isEmpty {
+            options.progress?.message("init-from \(path): kept fresh initialisation for \(skipped.joined(separator: ", "))")
+        }
+    }
+
+    func saveCheckpoint() throws -> String? {
+        guard let store else { return nil }
+        var tensors = network.parameters.safeTensors() + network.buffers.safeTensors()
+        for t in optimizer.stateTensors() {
+            tensors.append(SafeTensor(name: t.name, shape: t.shape, buffer: t.values))
+        }
+        tensors += communicator.residuals.safeTensors()
+        state.optimizerStep = optimizer.stepCount
+        state.scheduler = scheduler
+        return try store.save(step: state.globalStep, tensors: tensors, state: try state.json())
+    }
+}
+
+extension RunDirectory {
+    func truncateMetricsIfPresent(after step: Int) {
+        try? truncateMetrics(after: step)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Layers
+import Optim
+
+/// The training state stored as `__metadata__["ringtrain.state"]` in every checkpoint
+/// (DESIGN.md §6): enough, with the tensors, to continue bit-identically.
+public struct TrainingState: Codable, Sendable {
+    public static let formatVersion = 1
+
+    public var formatVersion: Int = TrainingState.formatVersion
+    public var model: ModelSpec
+    public var config: TrainingConfig
+    /// Optimizer steps completed.
+    public var globalStep: Int
+    /// The epoch in progress, and how many positions of its order all ranks consumed.
+    public var epoch: Int
+    public var cursor: Int
+    public var seed: UInt64
+    public var worldSize: Int
+    public var stepsPerEpoch: Int
+    public var scheduler: HyperparameterScheduler
+    /// Input normalisation used in training (per channel, pixels scaled to [0, 1]).
+    public var normalizationMean: [Float]
+    public var normalizationStd: [Float]
+    public var inputShape: [Int]
+    public var classes: Int
+    public var classNames: [String]
+    public var optimizerStep: Int
+    public var datasetFingerprint: String
+    /// Validation results so far, one per evaluation.
+    public var history: [EvaluationRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", model, config, globalStep = "global_step", epoch, cursor, seed
+        case worldSize = "world_size", stepsPerEpoch = "steps_per_epoch", scheduler
+        case normalizationMean = "normalization_mean", normalizationStd = "normalization_std"
+        case inputShape = "input_shape", classes, classNames = "class_names", optimizerStep = "optimizer_step"
+        case datasetFingerprint = "dataset_fingerprint", history
+    }
+
+    public func json() throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> TrainingState {
+        do {
+            let s = try JSONDecoder().decode(TrainingState.self, from: Data(text.utf8))
+            guard s.formatVersion == formatVersion else {
+                throw ConfigurationError(key: "ringtrain.state.format_version",
+                                         "is \(s.formatVersion); this build reads \(formatVersion)", source: file)
+            }
+            return s
+        } catch let e as ConfigurationError {
+            throw e
+        } catch {
+            throw ConfigurationError(key: "ringtrain.state", "cannot be read: \(error)", source: file)
+        }
+    }
+}
+
+/// One validation (or test) evaluation.
+public struct EvaluationRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var epoch: Int
+    public var loss: Double
+    public var top1: Double
+    public var top5: Double
+
+    public init(step: Int, epoch: Int, loss: Double, top1: Double, top5: Double) {
+        self.step = step; self.epoch = epoch; self.loss = loss; self.top1 = top1; self.top5 = top5
+    }
+}
+
+/// `summary.json` (DESIGN.md §7).
+public struct TrainingSummary: Codable, Sendable {
+    public var finalStep: Int
+    public var epochsCompleted: Int
+    public var testLoss: Double
+    public var testTop1: Double
+    public var testTop5: Double
+    public var imagesPerSec: Double
+    public var wallSeconds: Double
+    public var worldSize: Int
+    public var compressionRatio: Double
+    public var stoppedEarly: Bool
+    public var bestValTop1: Double?
+    public var lastCheckpoint: String?
+
+    enum CodingKeys: String, CodingKey {
+        case finalStep = "final_step", epochsCompleted = "epochs_completed", testLoss = "test_loss"
+        case testTop1 = "test_top1", testTop5 = "test_top5", imagesPerSec = "images_per_sec"
+        case wallSeconds = "wall_seconds", worldSize = "world_size", compressionRatio = "compression_ratio"
+        case stoppedEarly = "stopped_early", bestValTop1 = "best_val_top1", lastCheckpoint = "last_checkpoint"
+    }
+}
