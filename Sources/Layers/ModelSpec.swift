@@ -1,0 +1,107 @@
+import Foundation
+
+/// One layer of a user-given model (the Keras `Sequential` idea). JSON, one object per layer,
+/// discriminated by "type"; see docs/models.md for every field and its default.
+public struct LayerSpec: Codable, Sendable, Equatable {
+    public var type: String
+    public var out: Int?
+    public var kernel: Int?
+    public var stride: Int?
+    public var pad: Int?
+    public var bias: Bool?
+    public var size: Int?
+    public var p: Float?
+    public var slope: Float?
+    public var alpha: Float?
+    /// State_dict prefix; defaults to the layer's index in the list (as in `nn.Sequential`).
+    public var name: String?
+
+    public init(type: String, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil, pad: Int? = nil,
+                bias: Bool? = nil, size: Int? = nil, p: Float? = nil, slope: Float? = nil, alpha: Float? = nil,
+                name: String? = nil) {
+        self.type = type; self.out = out; self.kernel = kernel; self.stride = stride; self.pad = pad
+        self.bias = bias; self.size = size; self.p = p; self.slope = slope; self.alpha = alpha; self.name = name
+    }
+
+    public static let types = ["conv", "batchnorm", "relu", "leakyrelu", "elu", "maxpool", "avgpool",
+                               "globalavgpool", "flatten", "linear", "dropout", "residual"]
+}
+
+public enum ModelSpecError: Error, CustomStringConvertible {
+    case unknownModel(String)
+    case badLayer(index: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case .unknownModel(let name):
+            return "unknown model \"\(name)\"; built-in models: \(ModelSpec.builtinNames.joined(separator: ", "))"
+        case .badLayer(let index, let message): return "model layer \(index): \(message)"
+        }
+    }
+}
+
+/// A model: a built-in name, or a layer list.
+/// JSON: `"fashion-cnn"`, or `{"builtin": "resnet8"}`, or `{"layers": [...]}`, or `[...]`.
+public enum ModelSpec: Codable, Sendable, Equatable {
+    case builtin(String)
+    case layers([LayerSpec])
+
+    public static let builtinNames = ["fashion-cnn", "fashion-cnn-bn", "resnet8"]
+
+    /// A built-in model by name; throws for an unknown name.
+    public static func named(_ name: String) throws -> ModelSpec {
+        guard builtinNames.contains(name) else { throw ModelSpecError.unknownModel(name) }
+        return .builtin(name)
+    }
+
+    enum Keys: String, CodingKey { case builtin, layers }
+
+    public init(from decoder: Decoder) throws {
+        if let single = try? decoder.singleValueContainer() {
+            if let name = try? single.decode(String.self) { self = try ModelSpec.named(name); return }
+            if let list = try? single.decode([LayerSpec].self) { self = .layers(list); return }
+        }
+        let c = try decoder.container(keyedBy: Keys.self)
+        if let name = try c.decodeIfPresent(String.self, forKey: .builtin) { self = try ModelSpec.named(name); return }
+        self = .layers(try c.decode([LayerSpec].self, forKey: .layers))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .builtin(let name):
+            var c = encoder.singleValueContainer(); try c.encode(name)
+        case .layers(let list):
+            var c = encoder.container(keyedBy: Keys.self); try c.encode(list, forKey: .layers)
+        }
+    }
+
+    /// The layer list with state_dict prefixes; `out == nil` on the last linear means `classes`.
+    public func resolvedLayers() throws -> [LayerSpec] {
+        switch self {
+        case .layers(let list): return list
+        case .builtin(let name):
+            func conv(_ n: String, _ out: Int, bias: Bool = true) -> LayerSpec {
+                LayerSpec(type: "conv", out: out, kernel: 3, stride: 1, pad: 1, bias: bias, name: n)
+            }
+            let relu = LayerSpec(type: "relu"), pool = LayerSpec(type: "maxpool", size: 2)
+            switch name {
+            case "fashion-cnn":
+                return [conv("conv1", 32), relu, pool, conv("conv2", 64), relu, pool, LayerSpec(type: "flatten"),
+                        LayerSpec(type: "linear", out: 128, name: "fc1"), relu, LayerSpec(type: "dropout", p: 0.25),
+                        LayerSpec(type: "linear", name: "fc2")]
+            case "fashion-cnn-bn":
+                return [conv("conv1", 32), LayerSpec(type: "batchnorm", name: "bn1"), relu, pool,
+                        conv("conv2", 64), LayerSpec(type: "batchnorm", name: "bn2"), relu, pool,
+                        LayerSpec(type: "flatten"), LayerSpec(type: "linear", out: 128, name: "fc1"), relu,
+                        LayerSpec(type: "dropout", p: 0.25), LayerSpec(type: "linear", name: "fc2")]
+            case "resnet8":
+                return [conv("conv1", 16, bias: false), LayerSpec(type: "batchnorm", name: "bn1"), relu,
+                        LayerSpec(type: "residual", out: 16, stride: 1, name: "layer1"),
+                        LayerSpec(type: "residual", out: 32, stride: 2, name: "layer2"),
+                        LayerSpec(type: "residual", out: 64, stride: 2, name: "layer3"),
+                        LayerSpec(type: "globalavgpool"), LayerSpec(type: "linear", name: "fc")]
+            default: throw ModelSpecError.unknownModel(name)
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Layers target live in this folder.
