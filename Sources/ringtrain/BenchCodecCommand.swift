@@ -1,11 +1,130 @@
 import ArgumentParser
+import Codecs
+import Collectives
+import Foundation
+
+/// Synthetic gradient-like data (we have no real gradient in the repository yet): normal
+/// values whose scale changes every 256 elements (log-uniform over 3 decades, like layers and
+/// channels of different magnitude), with a fraction of exact zeros (dead ReLU units,
+/// padding). Deterministic: SplitMix64 with a fixed seed.
+func syntheticGradient(count: Int, zeroFraction: Double, seed: UInt64 = 42) -> [Float] {
+    var state = seed
+    func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+    func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
+    var out = [Float](repeating: 0, count: count)
+    var scale = 1e-3
+    for i in 0..<count {
+        if i % 256 == 0 { scale = pow(10, -5 + 3 * uniform()) }
+        if uniform() < zeroFraction { continue }
+        out[i] = Float((-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) * scale)
+    }
+    return out
+}
 
 struct BenchCodecCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "codec", abstract: "Benchmark: codec.")
+    static let configuration = CommandConfiguration(
+        commandName: "codec",
+        abstract: "Benchmark: compression ratio and single-core MB/s of each gradient codec and zstd level.")
 
+    @Option(help: "Raw little-endian float32 file to compress (e.g. a dumped gradient).") var input: String?
+    @Flag(help: "Use synthetic gradient-like data (see --zero-fraction).") var synthetic = false
+    @Option(help: "Elements of synthetic data.") var count = 4 << 20
+    @Option(help: "Fraction of exact zeros in the synthetic data.") var zeroFraction = 0.0
+    @Option(help: "Comma-separated zstd levels (negative = fast modes).") var levels = "-5,-1,1,3"
+    @Option(help: "Elements per block (the ring's segment size).") var block = defaultSegmentElements
     @Flag(help: "Print one JSON object.") var json = false
 
+    func validate() throws {
+        guard (input != nil) != synthetic else { throw ValidationError("give exactly one of --input FILE or --synthetic") }
+    }
+
     func run() throws {
-        try notBuiltYet("bench codec", issue: 5)
+        let data: [Float]
+        let source: String
+        if let path = input {
+            guard let d = FileManager.default.contents(atPath: path), d.count >= 4 else {
+                throw ValidationError("cannot read float32 data from \(path)")
+            }
+            data = d.withUnsafeBytes { b in (0..<(d.count / 4)).map { b.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
+            source = path
+        } else {
+            data = syntheticGradient(count: count, zeroFraction: zeroFraction)
+            source = "synthetic(count=\(count), zero_fraction=\(zeroFraction))"
+        }
+        let lv = levels.split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        var configs = [CodecConfig(.none)]
+        for l in lv { configs.append(CodecConfig(.zstd, zstdLevel: l)) }
+        for l in lv { configs.append(CodecConfig(.bf16Zstd, zstdLevel: l)) }
+        var rows: [[String: Any]] = []
+        for c in configs {
+            let r = try measure(c, data)
+            rows.append(r)
+            if !json {
+                print(String(format: "%-14@ ratio %6.3fx   encode %8.1f MB/s   decode+add %8.1f MB/s",
+                             c.description as NSString, r["ratio"] as! Double, r["encode_mbps"] as! Double, r["decode_mbps"] as! Double))
+            }
+        }
+        if json {
+            let obj: [String: Any] = ["input": source, "elements": data.count, "block_elements": block, "codecs": rows]
+            let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: d, as: UTF8.self))
+        }
+    }
+
+    /// Encodes and decodes `data` block by block on one thread; MB/s of raw float32.
+    func measure(_ config: CodecConfig, _ data: [Float]) throws -> [String: Any] {
+        let codec = config.makeCodec()
+        let n = data.count
+        let blocks = stride(from: 0, to: n, by: block).map { $0..<min($0 + block, n) }
+        let cap = codec.maxEncodedBytes(count: block)
+        var encoded = [[UInt8]](repeating: [], count: blocks.count)
+        var wires = [WireCodec](repeating: .rawF32, count: blocks.count)
+        var scratch = [UInt8](repeating: 0, count: cap)
+        var residual = [Float](repeating: 0, count: n)
+        var out = [Float](repeating: 0, count: n)
+        func encodeAll() throws -> Int {
+            var total = 0
+            try data.withUnsafeBufferPointer { src in
+                try residual.withUnsafeMutableBufferPointer { res in
+                    try scratch.withUnsafeMutableBytes { dst in
+                        for (i, r) in blocks.enumerated() {
+                            let (w, k) = try codec.encode(UnsafeBufferPointer(rebasing: src[r]),
+                                                          residual: config.kind.isLossy ? UnsafeMutableBufferPointer(rebasing: res[r]) : nil,
+                                                          into: dst)
+                            wires[i] = w
+                            if encoded[i].count != k { encoded[i] = [UInt8](repeating: 0, count: k) }
+                            encoded[i].withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: dst[0..<k])) }
+                            total += k
+                        }
+                    }
+                }
+            }
+            return total
+        }
+        func decodeAll() throws {
+            try out.withUnsafeMutableBufferPointer { dst in
+                for (i, r) in blocks.enumerated() {
+                    try encoded[i].withUnsafeBytes { try codec.decode($0, wire: wires[i], into: UnsafeMutableBufferPointer(rebasing: dst[r]), mode: .accumulate) }
+                }
+            }
+        }
+        func timed(_ body: () throws -> Void) rethrows -> Double {
+            var reps = 0
+            let start = Date()
+            repeat { try body(); reps += 1 } while Date().timeIntervalSince(start) < 0.4 || reps < 2
+            return Date().timeIntervalSince(start) / Double(reps)
+        }
+        var bytes = 0
+        let enc = try timed { bytes = try encodeAll() }
+        let dec = try timed { try decodeAll() }
+        let raw = Double(n * 4)
+        return ["codec": config.kind.rawValue, "level": Int(config.zstdLevel), "ratio": raw / Double(max(1, bytes)),
+                "encode_mbps": raw / enc / 1e6, "decode_mbps": raw / dec / 1e6]
     }
 }

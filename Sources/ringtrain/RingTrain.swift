@@ -14,7 +14,7 @@ struct RingTrain: ParsableCommand {
         subcommands: [
             TrainCommand.self, LaunchCommand.self, CoordinatorCommand.self, WorkerCommand.self,
             EvaluateCommand.self, CheckpointCommand.self, BenchCommand.self, ReportCommand.self,
-            TuneCommand.self, DataCommand.self,
+            TuneCommand.self, DataCommand.self, RingBenchWorkerCommand.self,
         ]
     )
 }

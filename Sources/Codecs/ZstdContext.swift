@@ -1,0 +1,67 @@
+// Reusable zstd compression and decompression contexts: the only place libzstd is called.
+import CZstd
+
+/// One ZSTD_CCtx and one ZSTD_DCtx, created once and reused for every block.
+final class ZstdContext {
+    private let cctx: OpaquePointer
+    private let dctx: OpaquePointer
+    let level: Int32
+
+    init(level: Int32) {
+        // Clamp to what this libzstd supports so a bad level cannot fail every block.
+        self.level = max(ZSTD_minCLevel(), min(level, ZSTD_maxCLevel()))
+        guard let c = ZSTD_createCCtx(), let d = ZSTD_createDCtx() else {
+            fatalError("[codec] ZSTD_createCCtx/ZSTD_createDCtx returned NULL (out of memory)")
+        }
+        cctx = c
+        dctx = d
+    }
+
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        ZSTD_freeDCtx(dctx)
+    }
+
+    static func bound(_ n: Int) -> Int { ZSTD_compressBound(n) }
+
+    /// Compresses into `dst` (capacity at least `bound(count)`); returns the frame size,
+    /// or nil when the frame is not smaller than the input (the caller then stores it raw).
+    func compress(_ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutableRawPointer, capacity: Int) throws -> Int? {
+        let r = ZSTD_compressCCtx(cctx, dst, capacity, src, count, level)
+        if ZSTD_isError(r) != 0 {
+            throw CodecError("ZSTD_compressCCtx: \(String(cString: ZSTD_getErrorName(r)))")
+        }
+        return r < count ? r : nil
+    }
+
+    /// Decompresses a frame that must expand to exactly `expected` bytes.
+    func decompress(_ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutableRawPointer, expected: Int) throws {
+        let r = ZSTD_decompressDCtx(dctx, dst, expected, src, count)
+        if ZSTD_isError(r) != 0 {
+            throw CodecError("ZSTD_decompressDCtx: \(String(cString: ZSTD_getErrorName(r)))")
+        }
+        guard r == expected else { throw CodecError("zstd frame expanded to \(r) bytes, expected \(expected)") }
+    }
+}
+
+/// A growable scratch buffer (16-byte aligned) reused across blocks.
+final class Scratch {
+    private(set) var pointer: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+
+    init(capacity: Int = 1 << 16) {
+        self.capacity = max(capacity, 16)
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+
+    func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+        if n > capacity {
+            pointer.deallocate()
+            capacity = max(n, capacity * 2)
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        }
+        return pointer
+    }
+}

@@ -1,0 +1,206 @@
+// Executes a RingPlan over a RingLink: the calling thread encodes and sends, a receiver
+// thread receives, checks, decodes and sums, so encoding, the wire and decoding overlap.
+import Codecs
+import Foundation
+
+/// Tuning. Segments of 64 Ki elements (256 KiB raw) keep several blocks in flight per
+/// chunk (the pipeline needs >= 3-4 to overlap encode/send/recv/decode) while per-frame
+/// overhead (header, syscalls, zstd frame setup) stays well under 1%.
+public let defaultSegmentElements = 64 * 1024
+
+/// Frame and progress state shared by the sender (caller) and the receiver thread of one run.
+private final class RunState: @unchecked Sendable {
+    let cond = NSCondition()
+    var done: [Bool]
+    var kept: [FrameBuffer?]
+    var error: Error?
+    var receiverFinished = false
+
+    init(receives: Int) {
+        done = Array(repeating: false, count: receives)
+        kept = Array(repeating: nil, count: receives)
+    }
+
+    func fail(_ e: Error) {
+        cond.lock(); if error == nil { error = e }; cond.broadcast(); cond.unlock()
+    }
+
+    func complete(_ i: Int, keep: FrameBuffer?) {
+        cond.lock(); done[i] = true; kept[i] = keep; cond.broadcast(); cond.unlock()
+    }
+
+    /// Waits for receive i; returns the kept frame, if any.
+    func wait(_ i: Int) throws -> FrameBuffer? {
+        cond.lock(); defer { cond.unlock() }
+        while !done[i] && error == nil { cond.wait() }
+        if let e = error { throw e }
+        let f = kept[i]
+        kept[i] = nil
+        return f
+    }
+
+    func finishReceiver() { cond.lock(); receiverFinished = true; cond.broadcast(); cond.unlock() }
+    func waitReceiver() { cond.lock(); while !receiverFinished { cond.wait() }; cond.unlock() }
+}
+
+/// The ring all-reduce (SUM, in place) of one rank. Not thread-safe: one run at a time.
+public final class RingAllReduce {
+    public let link: RingLink
+    public let codec: CodecConfig
+    public let segmentElements: Int
+    public let residuals: ResidualStore
+    public var rank: Int { link.rank }
+    public var worldSize: Int { link.worldSize }
+    /// Bytes put on the wire (headers included) and their uncompressed equivalent.
+    public private(set) var bytesSent = 0
+    public private(set) var bytesRaw = 0
+
+    private let sendCodec: BlockCodec
+    private let recvCodec: BlockCodec
+    private let sendFrame = FrameBuffer(capacity: 1 << 16)
+    private let recvFrame = FrameBuffer(capacity: 1 << 16)
+    private var plans: [Int: (sends: [RingPlan.Transfer], recvs: [RingPlan.Transfer])] = [:]
+
+    public init(link: RingLink, codec: CodecConfig = CodecConfig(), segmentElements: Int = defaultSegmentElements,
+                residuals: ResidualStore = ResidualStore()) {
+        self.link = link
+        self.codec = codec
+        self.segmentElements = max(1, segmentElements)
+        self.residuals = residuals
+        sendCodec = codec.makeCodec()
+        recvCodec = codec.makeCodec()
+    }
+
+    private func transfers(count: Int) -> (sends: [RingPlan.Transfer], recvs: [RingPlan.Transfer]) {
+        if let p = plans[count] { return p }
+        let plan = RingPlan(worldSize: worldSize, count: count, segmentElements: segmentElements)
+        let p = (plan.sends(rank: rank), plan.receives(rank: rank))
+        if plans.count > 64 { plans = [:] }
+        plans[count] = p
+        return p
+    }
+
+    /// Sums `buffer` over all ranks, in place. Every rank ends with identical bytes.
+    /// `bucket` identifies the buffer (block headers carry it; lossy codecs keep a residual per bucket).
+    public func run(_ buffer: UnsafeMutableBufferPointer<Float>, bucket: Int) throws {
+        guard worldSize > 1, buffer.count > 0 else { return }
+        let (sends, recvs) = transfers(count: buffer.count)
+        let state = RunState(receives: recvs.count)
+        let residual: UnsafeMutableBufferPointer<Float>? =
+            codec.kind.isLossy ? residuals.buffer(bucket: bucket, count: buffer.count) : nil
+        let done = DispatchSemaphore(value: 0)
+        let receiver = Thread { [self] in
+            do {
+                try receiveLoop(recvs, buffer: buffer, bucket: bucket, state: state)
+            } catch {
+                state.fail(error)
+                link.shutdown()
+            }
+            state.finishReceiver()
+            done.signal()
+        }
+        receiver.stackSize = 1 << 20
+        receiver.start()
+        do {
+            try sendLoop(sends, buffer: buffer, bucket: bucket, residual: residual, state: state)
+        } catch {
+            state.fail(error)
+            link.shutdown()
+        }
+        done.wait()
+        if let e = state.error { throw e }
+    }
+
+    private func sendLoop(_ sends: [RingPlan.Transfer], buffer: UnsafeMutableBufferPointer<Float>, bucket: Int,
+                          residual: UnsafeMutableBufferPointer<Float>?, state: RunState) throws {
+        let base = buffer.baseAddress!
+        for t in sends {
+            var kept: FrameBuffer? = nil
+            if let a = t.after { kept = try state.wait(a) }
+            if t.forward {
+                guard let f = kept else { throw RingError("rank \(rank): internal: nothing to forward") }
+                // Forwarded unchanged except the step field (the payload and its checksum are untouched).
+                f.pointer.storeBytes(of: UInt32(t.step).littleEndian, toByteOffset: 4, as: UInt32.self)
+                try link.send(head: f.bytes, body: UnsafeRawBufferPointer(start: nil, count: 0))
+                bytesSent += f.count
+                bytesRaw += BlockHeader.size + t.range.count * 4
+                continue
+            }
+            let src = UnsafeBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
+            var header = BlockHeader(codec: .rawF32, phase: t.phase.rawValue, step: UInt32(t.step),
+                                     bucket: UInt32(truncatingIfNeeded: bucket), chunk: UInt32(t.chunk),
+                                     segment: UInt32(t.segment), rawLength: UInt32(t.range.count * 4),
+                                     encodedLength: 0, checksum: 0)
+            if codec.kind == .none {
+                // Zero copy: the payload is the buffer itself.
+                let body = UnsafeRawBufferPointer(src)
+                header.encodedLength = UInt32(body.count)
+                header.checksum = xxh64(body)
+                sendFrame.reserve(BlockHeader.size)
+                header.write(to: sendFrame.pointer)
+                try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size), body: body)
+                bytesSent += BlockHeader.size + body.count
+            } else {
+                let cap = sendCodec.maxEncodedBytes(count: t.range.count)
+                sendFrame.reserve(BlockHeader.size + cap)
+                let payload = UnsafeMutableRawBufferPointer(start: sendFrame.pointer + BlockHeader.size, count: cap)
+                let res = residual.map { UnsafeMutableBufferPointer(start: $0.baseAddress! + t.range.lowerBound, count: t.range.count) }
+                let (wire, n): (WireCodec, Int)
+                do {
+                    (wire, n) = try sendCodec.encode(src, residual: res, into: payload)
+                } catch {
+                    throw RingError("rank \(rank): encoding bucket \(bucket) chunk \(t.chunk) for \(link.rightPeer): \(error)")
+                }
+                header.codec = wire
+                header.encodedLength = UInt32(n)
+                header.checksum = xxh64(payload.baseAddress, count: n)
+                header.write(to: sendFrame.pointer)
+                try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size + n),
+                              body: UnsafeRawBufferPointer(start: nil, count: 0))
+                bytesSent += BlockHeader.size + n
+                if wire.isLossy && t.phase == .allGather {
+                    // The owner keeps exactly what every other rank will decode.
+                    let dst = UnsafeMutableBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
+                    try sendCodec.decode(UnsafeRawBufferPointer(start: payload.baseAddress, count: n), wire: wire,
+                                         into: dst, mode: .overwrite)
+                }
+            }
+            bytesRaw += BlockHeader.size + t.range.count * 4
+        }
+    }
+
+    private func receiveLoop(_ recvs: [RingPlan.Transfer], buffer: UnsafeMutableBufferPointer<Float>, bucket: Int,
+                             state: RunState) throws {
+        let base = buffer.baseAddress!
+        for (i, t) in recvs.enumerated() {
+            let frame = t.forward ? FrameBuffer(capacity: BlockHeader.size + t.range.count * 4) : recvFrame
+            try link.receive(into: frame)
+            let peer = link.leftPeer
+            func bad(_ what: String) -> RingError {
+                RingError("rank \(rank): bad block from \(peer) (bucket \(bucket), \(t.phase) step \(t.step), chunk \(t.chunk) segment \(t.segment)): \(what)")
+            }
+            let h: BlockHeader
+            do { h = try BlockHeader.parse(frame.bytes) } catch { throw bad("\(error)") }
+            guard h.bucket == UInt32(truncatingIfNeeded: bucket), h.phase == t.phase.rawValue, h.step == UInt32(t.step),
+                  h.chunk == UInt32(t.chunk), h.segment == UInt32(t.segment) else {
+                throw bad("header names bucket \(h.bucket) phase \(h.phase) step \(h.step) chunk \(h.chunk) segment \(h.segment)")
+            }
+            guard h.rawLength == UInt32(t.range.count * 4) else { throw bad("raw length \(h.rawLength), expected \(t.range.count * 4)") }
+            guard Int(h.encodedLength) == frame.count - BlockHeader.size else {
+                throw bad("encoded length \(h.encodedLength) but \(frame.count - BlockHeader.size) payload bytes")
+            }
+            guard codec.accepts(h.codec) else { throw bad("codec \(h.codec) on a ring configured for \(codec)") }
+            let payload = UnsafeRawBufferPointer(start: frame.pointer + BlockHeader.size, count: Int(h.encodedLength))
+            let sum = xxh64(payload)
+            guard sum == h.checksum else {
+                throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
+            }
+            let dst = UnsafeMutableBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
+            do {
+                try recvCodec.decode(payload, wire: h.codec, into: dst,
+                                     mode: t.phase == .reduceScatter ? .accumulate : .overwrite)
+            } catch { throw bad("\(error)") }
+            state.complete(i, keep: t.forward ? frame : nil)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+// The ring over TCP: each rank connects to its right neighbour and accepts its left one.
+import Codecs
+import Collectives
+import Foundation
+
+/// A RingLink over two authenticated TCP connections.
+public final class TCPRingLink: RingLink, @unchecked Sendable {
+    public let rank: Int
+    public let worldSize: Int
+    public let options: TCPOptions
+    let right: TCPConnection?
+    let left: TCPConnection?
+
+    init(rank: Int, worldSize: Int, right: TCPConnection?, left: TCPConnection?, options: TCPOptions) {
+        self.rank = rank; self.worldSize = worldSize; self.right = right; self.left = left; self.options = options
+        right?.localRank = rank
+        left?.localRank = rank
+    }
+
+    deinit { close() }
+
+    public var leftPeer: String { "rank \((rank + worldSize - 1) % worldSize) (\(left?.peer ?? "none"))" }
+    public var rightPeer: String { "rank \((rank + 1) % worldSize) (\(right?.peer ?? "none"))" }
+
+    public func send(head: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) throws {
+        guard let c = right else { throw RingError("rank \(rank): no right neighbour in a world of \(worldSize)") }
+        try c.sendFrame(head: head, body: body, timeout: options.ioTimeout, maxFrameBytes: options.maxFrameBytes)
+    }
+
+    public func receive(into buffer: FrameBuffer) throws {
+        guard let c = left else { throw RingError("rank \(rank): no left neighbour in a world of \(worldSize)") }
+        try c.receiveFrame(into: buffer, timeout: options.ioTimeout, maxFrameBytes: options.maxFrameBytes)
+    }
+
+    public func shutdown() {
+        right?.shutdown()
+        left?.shutdown()
+    }
+
+    public func close() {
+        right?.close()
+        left?.close()
+    }
+}
+
+public enum TCPRing {
+    /// Forms this rank's place in the ring: `addresses[i]` is rank i's "host:port"; this rank
+    /// listens on `listener` (or binds `addresses[rank]`), connects to `addresses[rank + 1]`
+    /// and accepts rank - 1. Connections that fail the handshake (wrong token, garbage, a
+    /// wrong rank) are logged and dropped, and accepting goes on until `connectTimeout`.
+    public static func connect(rank: Int, addresses: [String], token: [UInt8], listener: TCPListener? = nil,
+                               options: TCPOptions = TCPOptions()) throws -> TCPRingLink {
+        let n = addresses.count
+        guard rank >= 0 && rank < n else { throw RingError("rank \(rank) outside world of size \(n)") }
+        guard !token.isEmpty else { throw RingError("rank \(rank): empty cluster token") }
+        if n == 1 { return TCPRingLink(rank: 0, worldSize: 1, right: nil, left: nil, options: options) }
+        let own: TCPListener
+        if let l = listener { own = l } else {
+            let (h, p) = try splitHostPort(addresses[rank])
+            own = try TCPListener(host: h, port: p, options: options)
+        }
+        defer { if listener == nil { own.close() } }
+        let leftRank = (rank + n - 1) % n, rightRank = (rank + 1) % n
+        let deadline = Deadline(seconds: options.connectTimeout)
+
+        // Accept the left neighbour on a helper thread while we connect to the right.
+        let lock = NSCondition()
+        var leftConn: TCPConnection? = nil
+        var acceptError: Error? = nil
+        var acceptDone = false
+        let acceptor = Thread {
+            var result: Result<TCPConnection, Error>
+            while true {
+                let left = Double(deadline.remainingMillis) / 1000
+                do {
+                    let c = try own.accept(timeout: left)
+                    c.localRank = rank
+                    do {
+                        let peerRank = try Handshake.server(c, rank: rank, worldSize: n, token: token,
+                                                            timeout: min(options.handshakeTimeout, max(0.05, left)))
+                        if peerRank != leftRank {
+                            TransportLog.log("[transport] rank \(rank): dropped \(c.peer): claims rank \(peerRank), expected left neighbour \(leftRank)")
+                            c.close()
+                            continue
+                        }
+                        c.peerRank = peerRank
+                        result = .success(c)
+                        break
+                    } catch {
+                        continue   // logged by Handshake.server; keep waiting for the real neighbour
+                    }
+                } catch {
+                    result = .failure(RingError("rank \(rank): left neighbour rank \(leftRank) never connected to \(own.address): \(error)"))
+                    break
+                }
+            }
+            lock.lock()
+            switch result { case .success(let c): leftConn = c; case .failure(let e): acceptError = e }
+            acceptDone = true
+            lock.broadcast()
+            lock.unlock()
+        }
+        acceptor.start()
+
+        var rightConn: TCPConnection? = nil
+        var connectError: Error? = nil
+        do {
+            let c = try tcpConnect(addresses[rightRank], options: options)
+            c.localRank = rank
+            c.peerRank = rightRank
+            let got = try Handshake.client(c, rank: rank, worldSize: n, token: token, timeout: options.handshakeTimeout)
+            guard got == rightRank else {
+                c.close()
+                throw c.error(.protocolError("peer at \(addresses[rightRank]) is rank \(got), expected \(rightRank)"))
+            }
+            rightConn = c
+        } catch {
+            connectError = error
+        }
+        lock.lock()
+        while !acceptDone { lock.wait() }
+        lock.unlock()
+        if let e = connectError ?? acceptError {
+            rightConn?.close()
+            leftConn?.close()
+            throw e
+        }
+        return TCPRingLink(rank: rank, worldSize: n, right: rightConn, left: leftConn, options: options)
+    }
+
+    /// A communicator over a freshly formed TCP ring (see `connect`).
+    public static func communicator(rank: Int, addresses: [String], token: [UInt8], listener: TCPListener? = nil,
+                                    codec: CodecConfig = CodecConfig(), options: TCPOptions = TCPOptions(),
+                                    segmentElements: Int = defaultSegmentElements) throws -> RingCommunicator {
+        let link = try connect(rank: rank, addresses: addresses, token: token, listener: listener, options: options)
+        return RingCommunicator(link: link, codec: codec, segmentElements: segmentElements)
+    }
+}

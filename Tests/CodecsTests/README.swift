@@ -1,1 +1,0 @@
-// Tests of the Codecs target live in this folder.

@@ -1,1 +1,0 @@
-// Tests of the Collectives target live in this folder.

@@ -1,0 +1,59 @@
+import Codecs
+import Collectives
+import Foundation
+import XCTest
+
+/// Deterministic per-rank test data with gradient-like magnitudes (fixed-seed SplitMix64).
+func rankData(rank: Int, count: Int, seed: UInt64 = 0) -> [Float] {
+    var state = seed &+ UInt64(rank) &* 0x9E3779B97F4A7C15 &+ 17
+    var out = [Float](repeating: 0, count: count)
+    for i in 0..<count {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        z ^= z >> 31
+        let u = Float(z >> 40) / Float(1 << 24) - 0.5              // [-0.5, 0.5)
+        let scale = Float(1 << ((i / 97) % 8)) / 64                 // varying per-block scale
+        out[i] = u * scale
+    }
+    return out
+}
+
+/// The sum in the ring's fixed order: chunk c = ((g[c+1] + g[c+2]) + ...) + g[c].
+func ringOrderSum(_ inputs: [[Float]], segmentElements: Int = 1) -> [Float] {
+    let n = inputs.count
+    let count = inputs[0].count
+    guard n > 1 else { return inputs[0] }
+    let plan = RingPlan(worldSize: n, count: count, segmentElements: max(1, segmentElements))
+    var out = [Float](repeating: 0, count: count)
+    for c in 0..<n {
+        for i in plan.chunks[c] {
+            var acc = inputs[(c + 1) % n][i]
+            for k in 2...n { acc = inputs[(c + k) % n][i] + acc }
+            out[i] = acc
+        }
+    }
+    return out
+}
+
+/// Runs `body(rank)` on `n` threads and returns the results; fails the test after `timeout`.
+func onThreads<T>(_ n: Int, timeout: Double = 60, _ body: @escaping (Int) throws -> T) throws -> [T] {
+    let lock = NSLock()
+    var results = [Result<T, Error>?](repeating: nil, count: n)
+    let group = DispatchGroup()
+    for r in 0..<n {
+        group.enter()
+        let t = Thread {
+            let res = Result { try body(r) }
+            lock.lock(); results[r] = res; lock.unlock()
+            group.leave()
+        }
+        t.stackSize = 1 << 20
+        t.start()
+    }
+    guard group.wait(timeout: .now() + timeout) == .success else {
+        throw RingError("test ranks did not finish within \(timeout) s")
+    }
+    return try results.map { try $0!.get() }
+}

@@ -1,1 +1,0 @@
-// Tests of the Transport target live in this folder.
