@@ -1,0 +1,36 @@
+import Tensors
+
+extension ParameterArena {
+    /// Every slot as a tensor named `prefix + slot.name + suffix`, PyTorch shape, copied out.
+    /// `roles` limits which slots (nil: all).
+    public func safeTensors(prefix: String = "", suffix: String = "", roles: Set<TensorRole>? = nil) -> [SafeTensor] {
+        layout.slots.filter { roles?.contains($0.role) ?? true }.map {
+            SafeTensor(name: prefix + $0.name + suffix, shape: $0.shape, buffer: view($0))
+        }
+    }
+
+    /// Fills every slot (of `roles`, nil: all) from `file`'s tensor `prefix + slot.name + suffix`.
+    /// Each must be present with the slot's exact shape; otherwise throws a `.mismatch` error
+    /// naming the file and the tensor, and the arena is left unchanged.
+    public func load(from file: SafeTensorsFile, prefix: String = "", suffix: String = "",
+                     roles: Set<TensorRole>? = nil) throws {
+        var found: [(TensorSlot, SafeTensor)] = []
+        for slot in layout.slots where roles?.contains(slot.role) ?? true {
+            let name = prefix + slot.name + suffix
+            guard let t = file.tensor(named: name) else {
+                throw CheckpointError(.mismatch, file: file.path, field: "tensor \(name)", "missing (the model needs shape \(slot.shape))")
+            }
+            guard t.shape == slot.shape else {
+                throw CheckpointError(.mismatch, file: file.path, field: "tensor \(name)",
+                                      "has shape \(t.shape), the model needs \(slot.shape)")
+            }
+            found.append((slot, t))
+        }
+        for (slot, t) in found {
+            let v = view(slot)
+            t.values.withUnsafeBufferPointer { src in
+                if let base = src.baseAddress { v.baseAddress!.update(from: base, count: t.values.count) }
+            }
+        }
+    }
+}

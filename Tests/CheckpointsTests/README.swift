@@ -1,1 +1,0 @@
-// Tests of the Checkpoints target live in this folder.
