@@ -255,6 +255,10 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
     }
 
     /// Whether early stopping has fired (kept in the state, so a resumed run stays stopped).
+    /// Takes over the plateau / early-stopping state of another scheduler, e.g. one restored
+    /// from a checkpoint of a run with a different world size (and so a different epoch length).
+    public mutating func restoreState(_ other: State) { state = other }
+
     public var shouldStop: Bool { state.stopped }
 
     private func plateauIsBetter(_ a: Double, _ p: PlateauConfig) -> Bool {

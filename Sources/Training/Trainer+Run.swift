@@ -13,8 +13,8 @@ extension Trainer {
     public func run() throws -> TrainingSummary {
         let world = communicator.worldSize, rank = communicator.rank
         let started = Date()
-        if let run {
-            try run.writeConfig(config)
+        if let runDirectory {
+            try runDirectory.writeConfig(config)
         }
         let assembler = BatchAssembler(data: trainImages, augmentation: config.augmentation,
                                        mean: state.normalizationMean, std: state.normalizationStd, seed: config.seed)
@@ -82,7 +82,7 @@ extension Trainer {
                 let elapsed = Date().timeIntervalSince(windowStart)
                 let imagesPerSecond = elapsed > 0 ? Double(windowImages) / elapsed : 0
                 if state.globalStep % 50 == 0 || endOfEpoch {
-                    try run?.appendMetrics(["step": state.globalStep, "epoch": epoch, "loss": runningLoss / Double(max(runningSeen, 1)),
+                    try runDirectory?.appendMetrics(["step": state.globalStep, "epoch": epoch, "loss": runningLoss / Double(max(runningSeen, 1)),
                                             "train_top1": Double(runningCorrect) / Double(max(runningSeen, 1)),
                                             "lr": Double(lr), "images_per_sec": imagesPerSecond,
                                             "bytes_sent": communicator.stats.bytesSent, "bytes_raw": communicator.stats.bytesRaw])
@@ -132,11 +132,11 @@ extension Trainer {
                                       wallSeconds: wall, worldSize: world, compressionRatio: communicator.stats.compressionRatio,
                                       stoppedEarly: stoppedEarly, bestValTop1: state.history.map(\.top1).max(),
                                       lastCheckpoint: lastCheckpoint)
-        if let run {
-            try run.appendMetrics(["step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
+        if let runDirectory {
+            try runDirectory.appendMetrics(["step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
                                    "test_top1": test.top1, "test_top5": test.top5])
-            try run.writeSummary(summary)
-            run.close()
+            try runDirectory.writeSummary(summary)
+            runDirectory.close()
         }
         options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",
                                          test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall))
@@ -158,7 +158,7 @@ extension Trainer {
         }
         let decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
         state.scheduler = scheduler
-        try run?.appendMetrics(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
+        try runDirectory?.appendMetrics(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
                                 "lr": Double(scheduler.lr(atStep: state.globalStep))])
         options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",
                                          epoch + 1, r.loss, r.top1 * 100, r.top5 * 100)

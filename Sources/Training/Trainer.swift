@@ -39,7 +39,7 @@ public final class Trainer {
     let validationImages: LabeledImages?
     let sampler: EpochSampler
     let classWeights: [Float]?
-    let run: RunDirectory?
+    let runDirectory: RunDirectory?
     let store: CheckpointStore?
     let dLogits: FloatBuffer
 
@@ -91,12 +91,12 @@ public final class Trainer {
                               history: [])
 
         if options.writesRunDirectory {
-            run = try RunDirectory(path: options.runDirectory)
+            runDirectory = try RunDirectory(path: options.runDirectory)
             let progress = options.progress
             store = CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints,
                                     onWarning: { message in progress?.message("warning: \(message)") })
         } else {
-            run = nil
+            runDirectory = nil
             store = nil
         }
 
@@ -116,7 +116,7 @@ public final class Trainer {
             throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory); start without --resume")
         }
         try restore(from: loaded.file)
-        run?.truncateMetricsIfPresent(after: state.globalStep)
+        runDirectory?.truncateMetricsIfPresent(after: state.globalStep)
         options.progress?.message("resumed from \(loaded.path) at step \(state.globalStep) (epoch \(state.epoch + 1), cursor \(state.cursor))")
     }
 

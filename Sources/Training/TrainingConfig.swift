@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Layers
 import Optim
 
 /// Everything a run is configured with. The JSON keys are the snake_case names given in
@@ -10,7 +11,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Built-in model name (`fashion-cnn`, `fashion-cnn-bn`, `resnet8`), or use `layers`.
     public var model: String = "fashion-cnn"
     /// A user model as a layer list (overrides `model` when present); see docs/models.md.
-    public var layers: [LayerSpecJSON]? = nil
+    public var layers: [LayerSpec]? = nil
     /// Dataset directory (IDX or CIFAR-10 binary).
     public var data: String = "/usr/share/datasets/fashion-mnist"
     public var epochs: Int = 10
@@ -85,7 +86,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
         }
         model = try get(.model, d.model)
-        layers = try c.decodeIfPresent([LayerSpecJSON].self, forKey: .layers)
+        layers = try c.decodeIfPresent([LayerSpec].self, forKey: .layers)
         data = try get(.data, d.data)
         epochs = try get(.epochs, d.epochs)
         batchSize = try get(.batchSize, d.batchSize)
@@ -200,15 +201,3 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// One entry of a user layer list, kept as given: the model code interprets it.
-public struct LayerSpecJSON: Codable, Equatable, Sendable {
-    public var type: String
-    public var out: Int?
-    public var kernel: Int?
-    public var stride: Int?
-    public var pad: Int?
-    public var size: Int?
-    public var p: Double?
-    public var slope: Double?
-    public var alpha: Double?
-}
