@@ -28,7 +28,10 @@ public final class Prefetcher: @unchecked Sendable {
         self.plan = plan
         self.epoch = epoch
         slots = (0..<Prefetcher.depth).map { _ in assembler.makeBatch(capacity: capacity) }
-        free = DispatchSemaphore(value: Prefetcher.depth)
+        // libdispatch traps when a semaphore is freed below its initial value, so start at 0
+        // and signal the free slots in.
+        free = DispatchSemaphore(value: 0)
+        for _ in 0..<Prefetcher.depth { free.signal() }
         let t = Thread { [unowned self] in self.produce() }
         t.name = "ringtrain-prefetch"
         thread = t

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `ringtrain` command: every entry point of DESIGN.md §7.
 @main
@@ -17,4 +18,18 @@ struct RingTrain: ParsableCommand {
             TuneCommand.self, DataCommand.self, RingBenchWorkerCommand.self,
         ]
     )
+
+    /// Bad usage exits 2 as DESIGN.md §7 says, not with ArgumentParser's EX_USAGE (64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error).rawValue == 64 {
+                FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,1 +1,0 @@
-// Tests of the Training target live in this folder.
