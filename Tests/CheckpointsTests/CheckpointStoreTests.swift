@@ -154,6 +154,11 @@ final class CheckpointStoreTests: XCTestCase {
         try back.load(from: file)
         for slot in layout.slots { XCTAssertEqual(Array(back.view(slot)), Array(arena.view(slot)), slot.name) }
 
+        XCTAssertEqual(back.contentSHA256(), arena.contentSHA256())
+        XCTAssertEqual(arena.contentSHA256().count, 64)
+        back.view(named: "conv1.bias")![1] += 1
+        XCTAssertNotEqual(back.contentSHA256(), arena.contentSHA256())
+
         var other = ArenaLayout()
         other.append(name: "conv1.weight", shape: [2, 1, 5, 5], role: .weight)
         XCTAssertThrowsError(try ParameterArena(layout: other).load(from: file)) {

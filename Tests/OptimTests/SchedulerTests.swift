@@ -101,7 +101,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(s.observe(validationMetric: 0.99995, atStep: 1, epoch: 1).reducedLR)
         XCTAssertEqual(Double(s.lr(atStep: 1)), 0.1, accuracy: 1e-7)
         // abs, max.
-        var m = try scheduler(#"{"type": "constant", "monitor": "val_top1", "reduce_on_plateau": {"mode": "max", "threshold_mode": "abs", "threshold": 0.01, "patience": 0}}"#)
+        var m = try scheduler(#"{"type": "constant", "monitor": "val_top1", "reduce_on_plateau": {"threshold_mode": "abs", "threshold": 0.01, "patience": 0}}"#)
         _ = m.observe(validationMetric: 0.5, atStep: 0, epoch: 0)
         XCTAssertFalse(m.observe(validationMetric: 0.52, atStep: 1, epoch: 1).reducedLR)
         XCTAssertTrue(m.observe(validationMetric: 0.525, atStep: 2, epoch: 2).reducedLR)
@@ -124,7 +124,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(s.shouldStop)
         XCTAssertEqual(s.state.bestStep, 300)
 
-        var top1 = try scheduler(#"{"type": "constant", "monitor": "val_top1", "early_stopping": {"mode": "max", "patience": 1}}"#)
+        var top1 = try scheduler(#"{"type": "constant", "monitor": "val_top1", "early_stopping": {"patience": 1}}"#)
         _ = top1.observe(validationMetric: 0.8, atStep: 1, epoch: 1)
         XCTAssertTrue(top1.observe(validationMetric: 0.85, atStep: 2, epoch: 2).isBest)
         XCTAssertTrue(top1.observe(validationMetric: 0.84, atStep: 3, epoch: 3).shouldStop)
@@ -162,5 +162,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(key(#"{"type": "constant", "early_stopping": {"patients": 2}}"#), "schedule.early_stopping.patients")
         XCTAssertEqual(key(#"{"type": "constant", "monitor": "accuracy"}"#), "schedule.monitor")
         XCTAssertEqual(key(#"{"type": "cosine", "warmup_steps": 50, "total_steps": 10}"#), "schedule.warmup_steps")
+        XCTAssertEqual(key(#"{"type": "constant", "monitor": "val_top1", "early_stopping": {"mode": "min"}}"#), "schedule.early_stopping.mode")
+        XCTAssertEqual(key(#"{"type": "constant", "reduce_on_plateau": {"mode": "max"}}"#), "schedule.reduce_on_plateau.mode")
+        XCTAssertNil(key(#"{"type": "constant", "monitor": "val_top5", "reduce_on_plateau": {"mode": "max"}}"#))
     }
 }
