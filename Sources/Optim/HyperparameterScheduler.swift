@@ -87,7 +87,7 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
     /// The learning rate for optimizer step `step` (0-based), including plateau reductions.
     public func lr(atStep step: Int) -> Float {
         let scheduled = scheduledLR(atStep: step)
-        guard state.plateauReductions > 0, let p = config.reduceOnPlateau else { return Float(scheduled) }
+        guard state.plateauReductions > 0, let p = config.effectivePlateau else { return Float(scheduled) }
         return Float(max(scheduled * state.plateauScale, p.minLR))
     }
 
@@ -206,7 +206,7 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
         state.observations += 1
         state.lastEpoch = epoch
         var reduced = false
-        if let p = config.reduceOnPlateau {
+        if let p = config.effectivePlateau {
             if plateauIsBetter(value, p) {
                 state.plateauBest = value
                 state.plateauBadEpochs = 0

@@ -26,7 +26,8 @@
 ///   `step_size_up` (2000), `step_size_down` (default: `step_size_up`), `mode` (`triangular`,
 ///   `triangular2`, `exp_range`; default `triangular`), `gamma` (1.0, used by `exp_range`),
 ///   `cycle_momentum` (true), `base_momentum` (0.8), `max_momentum` (0.9).
-/// - `plateau`: a constant base lr reduced by `reduce_on_plateau` (which it requires; see below).
+/// - `plateau`: a constant base lr reduced by `reduce_on_plateau` (PyTorch's defaults when that
+///   key is left out; see below).
 ///
 /// Keys for every type:
 /// - `interval`: `"step"` or `"epoch"` (see above).
@@ -85,6 +86,12 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
     public var earlyStopping: EarlyStoppingConfig?
 
     public init(type: Kind) { self.type = type }
+
+    /// The ReduceLROnPlateau settings in force: the configured ones, or PyTorch's defaults for
+    /// type `plateau`.
+    public var effectivePlateau: PlateauConfig? {
+        reduceOnPlateau ?? (type == .plateau ? PlateauConfig() : nil)
+    }
 
     /// Whether lower (`val_loss`) or higher (the accuracies) values of `monitor` are better.
     public var monitorMode: MetricMode { monitor == "val_loss" ? .min : .max }
@@ -191,9 +198,7 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
             throw fail(.monitor, "must be val_loss, val_top1 or val_top5, got '\(monitor)'")
         }
         switch type {
-        case .constant: break
-        case .plateau:
-            if reduceOnPlateau == nil { throw fail(.reduceOnPlateau, "required by schedule type 'plateau'") }
+        case .constant, .plateau: break
         case .step:
             guard stepSize != nil else { throw fail(.stepSize, "required by schedule type 'step'") }
             try positive(stepSize, .stepSize)

@@ -94,6 +94,15 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(s.lr(atStep: 2000), 0.2)
     }
 
+    func testPlateauTypeDefaultsToPyTorchSettings() throws {
+        // patience 10, factor 0.1: the 11th bad epoch after the best reduces.
+        var s = try scheduler(#"{"type": "plateau"}"#)
+        _ = s.observe(validationMetric: 1, atStep: 0, epoch: 0)
+        for e in 1...10 { XCTAssertFalse(s.observe(validationMetric: 1, atStep: e, epoch: e).reducedLR) }
+        XCTAssertTrue(s.observe(validationMetric: 1, atStep: 11, epoch: 11).reducedLR)
+        XCTAssertEqual(Double(s.lr(atStep: 11)), 0.1, accuracy: 1e-7)
+    }
+
     func testPlateauThresholdModes() throws {
         // rel, min: better only below best * (1 - 1e-4).
         var s = try scheduler(#"{"type": "plateau", "reduce_on_plateau": {"patience": 0}}"#)
@@ -157,7 +166,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(key(#"{"type": "exponential", "gamma": 1.5}"#), "schedule.gamma")
         XCTAssertEqual(key(#"{"type": "onecycle", "pct_start": 1}"#), "schedule.pct_start")
         XCTAssertEqual(key(#"{"type": "cyclic"}"#), "schedule.max_lr")
-        XCTAssertEqual(key(#"{"type": "plateau"}"#), "schedule.reduce_on_plateau")
+        XCTAssertNil(key(#"{"type": "plateau"}"#))
         XCTAssertEqual(key(#"{"type": "constant", "reduce_on_plateau": {"factor": 2}}"#), "schedule.reduce_on_plateau.factor")
         XCTAssertEqual(key(#"{"type": "constant", "early_stopping": {"patients": 2}}"#), "schedule.early_stopping.patients")
         XCTAssertEqual(key(#"{"type": "constant", "monitor": "accuracy"}"#), "schedule.monitor")
