@@ -102,6 +102,9 @@ final class CheckpointStoreTests: XCTestCase {
     }
 
     func testWriteFailureKeepsThePreviousCheckpoint() throws {
+        #if !os(Linux)
+        throw XCTSkip("uses Linux's setrlimit(RLIMIT_FSIZE) signature")
+        #else
         let store = CheckpointStore(runDirectory: run, keep: 1)
         try store.save(step: 100, tensors: tensors(1), state: "{}")
         let before = try Data(contentsOf: URL(fileURLWithPath: store.path(step: 100)))
@@ -126,6 +129,7 @@ final class CheckpointStoreTests: XCTestCase {
         XCTAssertEqual(latest(store), "step-00000100.safetensors\n")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: store.path(step: 100))), before)
         XCTAssertEqual(store.latestValid()?.step, 100)
+        #endif
     }
 
     func testUnwritableLocationIsAClearError() throws {
