@@ -1,3 +1,4 @@
+import Crypto
 import Tensors
 
 extension ParameterArena {
@@ -32,5 +33,20 @@ extension ParameterArena {
                 if let base = src.baseAddress { v.baseAddress!.update(from: base, count: t.values.count) }
             }
         }
+    }
+}
+
+extension ParameterArena {
+    /// SHA-256 (lowercase hex) of every slot's bytes in layout order, padding left out: the
+    /// weights hash ranks compare at a checkpoint (DESIGN.md §4). Equal iff bit-identical.
+    public func contentSHA256() -> String {
+        var hasher = SHA256()
+        for slot in layout.slots {
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(view(slot)))
+        }
+        return hasher.finalize().map { b in
+            let s = String(b, radix: 16)
+            return b < 16 ? "0" + s : s
+        }.joined()
     }
 }

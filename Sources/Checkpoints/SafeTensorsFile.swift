@@ -32,6 +32,8 @@ public struct SafeTensorsFile: Sendable {
         /// Check them when present; a file written by another tool has none (`--init-from` a
         /// PyTorch export).
         case ifPresent
+        /// Do not check them: only for showing what a damaged file still holds (`inspect`).
+        case skip
     }
 
     public func tensor(named name: String) -> SafeTensor? { tensors.first { $0.name == name } }
@@ -216,7 +218,7 @@ public struct SafeTensorsFile: Sendable {
 
         // Checksums.
         let hasData = metadata[dataChecksumKey] != nil, hasHeader = metadata[headerChecksumKey] != nil
-        if integrity == .required || hasData || hasHeader {
+        if integrity == .required || (integrity == .ifPresent && (hasData || hasHeader)) {
             guard let expectedHeader = metadata[headerChecksumKey] else {
                 throw fail(.integrity, "__metadata__.\(headerChecksumKey)", "missing")
             }

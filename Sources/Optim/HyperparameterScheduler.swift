@@ -8,8 +8,8 @@ public struct ScheduleDecision: Sendable, Equatable {
     public var lr: Float
     /// Early stopping: no improvement for `patience` observations; the run should end.
     public var shouldStop: Bool
-    /// This metric is the best so far (by the early-stopping mode, else the plateau mode, else
-    /// lower is better): a place to save a "best" checkpoint.
+    /// This metric is the best so far (lower `val_loss`, higher accuracy): a place to save a
+    /// "best" checkpoint.
     public var isBest: Bool
 }
 
@@ -49,6 +49,8 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
         public var bestMetric: Double?
         public var bestStep: Int?
         public var observations: Int = 0
+        /// The epoch of the last observation.
+        public var lastEpoch: Int?
         public init() {}
     }
 
@@ -85,7 +87,7 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
     /// The learning rate for optimizer step `step` (0-based), including plateau reductions.
     public func lr(atStep step: Int) -> Float {
         let scheduled = scheduledLR(atStep: step)
-        guard state.plateauReductions > 0, let p = config.reduceOnPlateau else { return Float(scheduled) }
+        guard state.plateauReductions > 0, let p = config.effectivePlateau else { return Float(scheduled) }
         return Float(max(scheduled * state.plateauScale, p.minLR))
     }
 
@@ -202,8 +204,9 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
     /// with PyTorch's and Keras's semantics; a NaN metric counts as no improvement.
     public mutating func observe(validationMetric value: Double, atStep step: Int, epoch: Int) -> ScheduleDecision {
         state.observations += 1
+        state.lastEpoch = epoch
         var reduced = false
-        if let p = config.reduceOnPlateau {
+        if let p = config.effectivePlateau {
             if plateauIsBetter(value, p) {
                 state.plateauBest = value
                 state.plateauBadEpochs = 0
@@ -230,7 +233,7 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
         if let e = config.earlyStopping, !state.stopped {
             let improved: Bool
             if value.isNaN { improved = false } else if let best = state.earlyStopBest {
-                improved = e.mode == .min ? value + e.minDelta < best : value - e.minDelta > best
+                improved = config.monitorMode == .min ? value + e.minDelta < best : value - e.minDelta > best
             } else { improved = true }
             if improved {
                 state.earlyStopBest = value
@@ -240,7 +243,7 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
                 if state.earlyStopWait >= e.patience { state.stopped = true }
             }
         }
-        let mode = config.earlyStopping?.mode ?? config.reduceOnPlateau?.mode ?? .min
+        let mode = config.monitorMode
         var isBest = false
         if !value.isNaN {
             if let best = state.bestMetric {
@@ -264,7 +267,7 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
     private func plateauIsBetter(_ a: Double, _ p: PlateauConfig) -> Bool {
         if a.isNaN { return false }
         guard let best = state.plateauBest else { return true }   // best starts at +-inf
-        switch (p.mode, p.thresholdMode) {
+        switch (config.monitorMode, p.thresholdMode) {
         case (.min, .rel): return a < best * (1 - p.threshold)
         case (.min, .abs): return a < best - p.threshold
         case (.max, .rel): return a > best * (p.threshold + 1)

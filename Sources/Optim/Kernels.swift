@@ -1,7 +1,22 @@
 // The optimizer's inner loops: a SIMD16 body over 64-byte aligned slots and a scalar tail for
 // the leftovers, both computing the same expression in the same order.
 
+#if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+import _Builtin_intrinsics.intel
+#endif
+
 typealias V = SIMD16<Float>
+
+/// Lane-wise square root. `SIMD16.squareRoot()` is lowered to 16 scalar `sqrtss` with an errno
+/// check each (the stdlib shim is `__builtin_sqrtf` under math-errno), so on x86-64 call
+/// `vsqrtps` directly: same IEEE result, 16 lanes in two instructions.
+@inline(__always) private func squareRoot(_ v: V) -> V {
+    #if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+    return V(lowHalf: _mm256_sqrt_ps(v.lowHalf), highHalf: _mm256_sqrt_ps(v.highHalf))
+    #else
+    return v.squareRoot()
+    #endif
+}
 
 @inline(__always) private func load(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> V {
     UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
@@ -95,7 +110,7 @@ enum AdamWKernel {
             let vv = beta2 * load(v, i) + a2 * (gv * gv)
             store(mv, m, i)
             store(vv, v, i)
-            let denom = vv.squareRoot() / bc2Sqrt + eps
+            let denom = squareRoot(vv) / bc2Sqrt + eps
             store(load(p, i) * shrink - stepSize * (mv / denom), p, i)
             i += 16
         }

@@ -26,17 +26,20 @@
 ///   `step_size_up` (2000), `step_size_down` (default: `step_size_up`), `mode` (`triangular`,
 ///   `triangular2`, `exp_range`; default `triangular`), `gamma` (1.0, used by `exp_range`),
 ///   `cycle_momentum` (true), `base_momentum` (0.8), `max_momentum` (0.9).
-/// - `plateau`: a constant base lr reduced by `reduce_on_plateau` (which it requires; see below).
+/// - `plateau`: a constant base lr reduced by `reduce_on_plateau` (PyTorch's defaults when that
+///   key is left out; see below).
 ///
 /// Keys for every type:
 /// - `interval`: `"step"` or `"epoch"` (see above).
 /// - `monitor`: the validation metric passed to `HyperparameterScheduler.observe`: `val_loss`
 ///   (default) or `val_top1`, `val_top5`. The training loop reads it; the scheduler only sees numbers.
 /// - `reduce_on_plateau` (ReduceLROnPlateau, evaluated at each `observe`; multiplies the scheduled lr):
-///   `{"mode": "min", "factor": 0.1, "patience": 10, "threshold": 1e-4, "threshold_mode": "rel",
+///   `{"factor": 0.1, "patience": 10, "threshold": 1e-4, "threshold_mode": "rel",
 ///     "cooldown": 0, "min_lr": 0, "eps": 1e-8}` (PyTorch's defaults).
 /// - `early_stopping` (stop when the monitored metric has not improved for `patience` observations):
-///   `{"mode": "min", "patience": 5, "min_delta": 0}` (Keras EarlyStopping semantics).
+///   `{"patience": 5, "min_delta": 0}` (Keras EarlyStopping semantics).
+/// - Both also accept `mode` (`min`/`max`), but it follows from `monitor` (`val_loss`: min, the
+///   accuracies: max) and a contradicting value is rejected.
 ///
 /// Momentum: `onecycle` and `cyclic` with `cycle_momentum` set momentum (SGD) or beta1 (AdamW)
 /// per step; every other schedule leaves the optimizer's configured value.
@@ -83,6 +86,15 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
     public var earlyStopping: EarlyStoppingConfig?
 
     public init(type: Kind) { self.type = type }
+
+    /// The ReduceLROnPlateau settings in force: the configured ones, or PyTorch's defaults for
+    /// type `plateau`.
+    public var effectivePlateau: PlateauConfig? {
+        reduceOnPlateau ?? (type == .plateau ? PlateauConfig() : nil)
+    }
+
+    /// Whether lower (`val_loss`) or higher (the accuracies) values of `monitor` are better.
+    public var monitorMode: MetricMode { monitor == "val_loss" ? .min : .max }
 
     public static let constant = ScheduleConfig(type: .constant)
 
@@ -186,9 +198,7 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
             throw fail(.monitor, "must be val_loss, val_top1 or val_top5, got '\(monitor)'")
         }
         switch type {
-        case .constant: break
-        case .plateau:
-            if reduceOnPlateau == nil { throw fail(.reduceOnPlateau, "required by schedule type 'plateau'") }
+        case .constant, .plateau: break
         case .step:
             guard stepSize != nil else { throw fail(.stepSize, "required by schedule type 'step'") }
             try positive(stepSize, .stepSize)
@@ -225,6 +235,12 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         if let m = maxMomentum, !(m >= 0 && m < 1) { throw fail(.maxMomentum, "must be in [0, 1), got \(m)") }
         try reduceOnPlateau?.validate()
         try earlyStopping?.validate()
+        for (section, mode) in [("reduce_on_plateau", reduceOnPlateau?.mode), ("early_stopping", earlyStopping?.mode)] {
+            if let mode = mode, mode != monitorMode {
+                throw ConfigError(key: "schedule.\(section).mode",
+                                  message: "'\(mode.rawValue)' contradicts monitor '\(monitor)' (which needs '\(monitorMode.rawValue)'); leave it out")
+            }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -262,7 +278,8 @@ public enum MetricMode: String, Codable, Sendable { case min, max }
 /// ReduceLROnPlateau settings (PyTorch's names and defaults).
 public struct PlateauConfig: Codable, Sendable, Equatable {
     public enum ThresholdMode: String, Codable, Sendable { case rel, abs }
-    public var mode: MetricMode = .min
+    /// nil: follow `ScheduleConfig.monitor`.
+    public var mode: MetricMode?
     public var factor: Double = 0.1
     public var patience: Int = 10
     public var threshold: Double = 1e-4
@@ -271,7 +288,7 @@ public struct PlateauConfig: Codable, Sendable, Equatable {
     public var minLR: Double = 0
     public var eps: Double = 1e-8
 
-    public init(mode: MetricMode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
+    public init(mode: MetricMode? = nil, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
                 thresholdMode: ThresholdMode = .rel, cooldown: Int = 0, minLR: Double = 0, eps: Double = 1e-8) {
         self.mode = mode; self.factor = factor; self.patience = patience; self.threshold = threshold
         self.thresholdMode = thresholdMode; self.cooldown = cooldown; self.minLR = minLR; self.eps = eps
@@ -287,7 +304,7 @@ public struct PlateauConfig: Codable, Sendable, Equatable {
                                      section: "schedule.reduce_on_plateau")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = PlateauConfig()
-        mode = try c.decodeIfPresent(MetricMode.self, forKey: .mode) ?? d.mode
+        mode = try c.decodeIfPresent(MetricMode.self, forKey: .mode)
         factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? d.factor
         patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? d.patience
         threshold = try c.decodeIfPresent(Double.self, forKey: .threshold) ?? d.threshold
@@ -313,11 +330,12 @@ public struct PlateauConfig: Codable, Sendable, Equatable {
 
 /// Early stopping settings (Keras `EarlyStopping` semantics).
 public struct EarlyStoppingConfig: Codable, Sendable, Equatable {
-    public var mode: MetricMode = .min
+    /// nil: follow `ScheduleConfig.monitor`.
+    public var mode: MetricMode?
     public var patience: Int = 5
     public var minDelta: Double = 0
 
-    public init(mode: MetricMode = .min, patience: Int = 5, minDelta: Double = 0) {
+    public init(mode: MetricMode? = nil, patience: Int = 5, minDelta: Double = 0) {
         self.mode = mode; self.patience = patience; self.minDelta = minDelta
     }
 
@@ -330,7 +348,7 @@ public struct EarlyStoppingConfig: Codable, Sendable, Equatable {
         try ConfigKeys.rejectUnknown(in: decoder, allowed: CodingKeys.allCases.map(\.stringValue),
                                      section: "schedule.early_stopping")
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        mode = try c.decodeIfPresent(MetricMode.self, forKey: .mode) ?? .min
+        mode = try c.decodeIfPresent(MetricMode.self, forKey: .mode)
         patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? 5
         minDelta = try c.decodeIfPresent(Double.self, forKey: .minDelta) ?? 0
         try validate()

@@ -102,6 +102,9 @@ final class CheckpointStoreTests: XCTestCase {
     }
 
     func testWriteFailureKeepsThePreviousCheckpoint() throws {
+        #if !os(Linux)
+        throw XCTSkip("uses Linux's setrlimit(RLIMIT_FSIZE) signature")
+        #else
         let store = CheckpointStore(runDirectory: run, keep: 1)
         try store.save(step: 100, tensors: tensors(1), state: "{}")
         let before = try Data(contentsOf: URL(fileURLWithPath: store.path(step: 100)))
@@ -126,6 +129,7 @@ final class CheckpointStoreTests: XCTestCase {
         XCTAssertEqual(latest(store), "step-00000100.safetensors\n")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: store.path(step: 100))), before)
         XCTAssertEqual(store.latestValid()?.step, 100)
+        #endif
     }
 
     func testUnwritableLocationIsAClearError() throws {
@@ -153,6 +157,11 @@ final class CheckpointStoreTests: XCTestCase {
         let back = arena.makeTwin()
         try back.load(from: file)
         for slot in layout.slots { XCTAssertEqual(Array(back.view(slot)), Array(arena.view(slot)), slot.name) }
+
+        XCTAssertEqual(back.contentSHA256(), arena.contentSHA256())
+        XCTAssertEqual(arena.contentSHA256().count, 64)
+        back.view(named: "conv1.bias")![1] += 1
+        XCTAssertNotEqual(back.contentSHA256(), arena.contentSHA256())
 
         var other = ArenaLayout()
         other.append(name: "conv1.weight", shape: [2, 1, 5, 5], role: .weight)

@@ -94,6 +94,15 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(s.lr(atStep: 2000), 0.2)
     }
 
+    func testPlateauTypeDefaultsToPyTorchSettings() throws {
+        // patience 10, factor 0.1: the 11th bad epoch after the best reduces.
+        var s = try scheduler(#"{"type": "plateau"}"#)
+        _ = s.observe(validationMetric: 1, atStep: 0, epoch: 0)
+        for e in 1...10 { XCTAssertFalse(s.observe(validationMetric: 1, atStep: e, epoch: e).reducedLR) }
+        XCTAssertTrue(s.observe(validationMetric: 1, atStep: 11, epoch: 11).reducedLR)
+        XCTAssertEqual(Double(s.lr(atStep: 11)), 0.1, accuracy: 1e-7)
+    }
+
     func testPlateauThresholdModes() throws {
         // rel, min: better only below best * (1 - 1e-4).
         var s = try scheduler(#"{"type": "plateau", "reduce_on_plateau": {"patience": 0}}"#)
@@ -101,7 +110,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(s.observe(validationMetric: 0.99995, atStep: 1, epoch: 1).reducedLR)
         XCTAssertEqual(Double(s.lr(atStep: 1)), 0.1, accuracy: 1e-7)
         // abs, max.
-        var m = try scheduler(#"{"type": "constant", "monitor": "val_top1", "reduce_on_plateau": {"mode": "max", "threshold_mode": "abs", "threshold": 0.01, "patience": 0}}"#)
+        var m = try scheduler(#"{"type": "constant", "monitor": "val_top1", "reduce_on_plateau": {"threshold_mode": "abs", "threshold": 0.01, "patience": 0}}"#)
         _ = m.observe(validationMetric: 0.5, atStep: 0, epoch: 0)
         XCTAssertFalse(m.observe(validationMetric: 0.52, atStep: 1, epoch: 1).reducedLR)
         XCTAssertTrue(m.observe(validationMetric: 0.525, atStep: 2, epoch: 2).reducedLR)
@@ -124,7 +133,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(s.shouldStop)
         XCTAssertEqual(s.state.bestStep, 300)
 
-        var top1 = try scheduler(#"{"type": "constant", "monitor": "val_top1", "early_stopping": {"mode": "max", "patience": 1}}"#)
+        var top1 = try scheduler(#"{"type": "constant", "monitor": "val_top1", "early_stopping": {"patience": 1}}"#)
         _ = top1.observe(validationMetric: 0.8, atStep: 1, epoch: 1)
         XCTAssertTrue(top1.observe(validationMetric: 0.85, atStep: 2, epoch: 2).isBest)
         XCTAssertTrue(top1.observe(validationMetric: 0.84, atStep: 3, epoch: 3).shouldStop)
@@ -157,10 +166,13 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(key(#"{"type": "exponential", "gamma": 1.5}"#), "schedule.gamma")
         XCTAssertEqual(key(#"{"type": "onecycle", "pct_start": 1}"#), "schedule.pct_start")
         XCTAssertEqual(key(#"{"type": "cyclic"}"#), "schedule.max_lr")
-        XCTAssertEqual(key(#"{"type": "plateau"}"#), "schedule.reduce_on_plateau")
+        XCTAssertNil(key(#"{"type": "plateau"}"#))
         XCTAssertEqual(key(#"{"type": "constant", "reduce_on_plateau": {"factor": 2}}"#), "schedule.reduce_on_plateau.factor")
         XCTAssertEqual(key(#"{"type": "constant", "early_stopping": {"patients": 2}}"#), "schedule.early_stopping.patients")
         XCTAssertEqual(key(#"{"type": "constant", "monitor": "accuracy"}"#), "schedule.monitor")
         XCTAssertEqual(key(#"{"type": "cosine", "warmup_steps": 50, "total_steps": 10}"#), "schedule.warmup_steps")
+        XCTAssertEqual(key(#"{"type": "constant", "monitor": "val_top1", "early_stopping": {"mode": "min"}}"#), "schedule.early_stopping.mode")
+        XCTAssertEqual(key(#"{"type": "constant", "reduce_on_plateau": {"mode": "max"}}"#), "schedule.reduce_on_plateau.mode")
+        XCTAssertNil(key(#"{"type": "constant", "monitor": "val_top5", "reduce_on_plateau": {"mode": "max"}}"#))
     }
 }
