@@ -21,6 +21,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         if checkpoints.isEmpty { throw ValidationError("give at least one --checkpoint FILE") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
     }
 
     struct ClassRow: Encodable { let name: String; let precision: Double; let recall: Double; let f1: Double; let support: Int }
@@ -30,7 +31,8 @@ struct EvaluateCommand: ParsableCommand {
         let samples: Int
         let loss: Double
         let top1: Double
-        let top5: Double
+        let top_k: Double
+        let k: Int
         let per_class: [ClassRow]
         let confusion_matrix: [[Int]]
     }
@@ -58,21 +60,21 @@ struct EvaluateCommand: ParsableCommand {
         let first = models[0].state
         let counts = Evaluator.evaluate(networks: models.map(\.network), images: dataset.test,
                                         indices: Array(0..<dataset.test.count),
-                                        mean: first.normalizationMean, std: first.normalizationStd, batchSize: 256)
+                                        mean: first.normalizationMean, std: first.normalizationStd, batchSize: 256, k: topK)
         let names = first.classNames.count == first.classes ? first.classNames : (0..<first.classes).map(String.init)
-        let rows = counts.perClass().enumerated().map { i, r in
-            ClassRow(name: names[i], precision: r.precision, recall: r.recall, f1: r.f1, support: r.support)
+        let rows = counts.perClass().map { r in
+            ClassRow(name: names[r.index], precision: r.precision, recall: r.recall, f1: r.f1, support: r.support)
         }
-        let report = Report(checkpoints: checkpoints, data: dataset.directory, samples: counts.samples, loss: counts.loss,
-                            top1: counts.top1Accuracy, top5: counts.top5Accuracy, per_class: rows,
-                            confusion_matrix: counts.confusion)
+        let report = Report(checkpoints: checkpoints, data: dataset.directory, samples: counts.count, loss: counts.loss,
+                            top1: counts.top1, top_k: counts.topK, k: topK, per_class: rows,
+                            confusion_matrix: counts.confusionMatrix)
         if json {
             print(try jsonString(report))
             return
         }
         print(models.count > 1 ? "ensemble of \(models.count) checkpoints" : "checkpoint \(checkpoints[0])")
-        print(String(format: "test samples %d  loss %.4f  top-1 %.2f%%  top-5 %.2f%%", counts.samples, counts.loss,
-                     counts.top1Accuracy * 100, counts.top5Accuracy * 100))
+        print(String(format: "test samples %d  loss %.4f  top-1 %.2f%%  top-%d %.2f%%", counts.count, counts.loss,
+                     counts.top1 * 100, topK, counts.topK * 100))
         print("")
         print("class          precision  recall     f1  support")
         for r in rows {
@@ -82,7 +84,7 @@ struct EvaluateCommand: ParsableCommand {
         if confusionMatrix {
             print("\nconfusion matrix (rows: true class, columns: predicted)")
             print("      " + (0..<first.classes).map { String(format: "%6d", $0) }.joined())
-            for (i, row) in counts.confusion.enumerated() {
+            for (i, row) in counts.confusionMatrix.enumerated() {
                 print(String(format: "%4d  ", i) + row.map { String(format: "%6d", $0) }.joined())
             }
         }
