@@ -135,7 +135,7 @@ public final class RingAllReduce {
                 // Zero copy: the payload is the buffer itself.
                 let body = UnsafeRawBufferPointer(src)
                 header.encodedLength = UInt32(body.count)
-                header.checksum = xxh64(body)
+                header.checksum = blockChecksum(body)
                 sendFrame.reserve(BlockHeader.size)
                 header.write(to: sendFrame.pointer)
                 try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size), body: body)
@@ -153,7 +153,7 @@ public final class RingAllReduce {
                 }
                 header.codec = wire
                 header.encodedLength = UInt32(n)
-                header.checksum = xxh64(payload.baseAddress, count: n)
+                header.checksum = blockChecksum(payload.baseAddress, count: n)
                 header.write(to: sendFrame.pointer)
                 try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size + n),
                               body: UnsafeRawBufferPointer(start: nil, count: 0))
@@ -191,7 +191,7 @@ public final class RingAllReduce {
             }
             guard codec.accepts(h.codec) else { throw bad("codec \(h.codec) on a ring configured for \(codec)") }
             let payload = UnsafeRawBufferPointer(start: frame.pointer + BlockHeader.size, count: Int(h.encodedLength))
-            let sum = xxh64(payload)
+            let sum = blockChecksum(payload)
             guard sum == h.checksum else {
                 throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
             }

@@ -29,6 +29,7 @@ public final class TCPConnection: @unchecked Sendable {
     public var localRank: Int?
     private let closeLock = NSLock()
     private var isClosed = false
+    private var blocking = false
 
     init(fd: Int32, peer: String) {
         self.fd = fd
@@ -60,6 +61,22 @@ public final class TCPConnection: @unchecked Sendable {
         try setNonBlocking(fd, peer: peer)
     }
 
+    /// Timeout slice of blocking calls: a blocking recv/send returns EAGAIN after this long
+    /// without progress, and the caller checks its own deadline. Short enough that deadlines
+    /// are honoured to within a quarter second.
+    static let sliceMicros = 250_000
+
+    /// Switches a connected socket to blocking mode with SO_RCVTIMEO/SO_SNDTIMEO slices:
+    /// one recv(MSG_WAITALL) per frame instead of recv/poll rounds.
+    func makeBlocking() throws {
+        let flags = try sysCall("fcntl(F_GETFL)", peer: peer) { fcntl(fd, F_GETFL) }
+        _ = try sysCall("fcntl(F_SETFL)", peer: peer) { fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+        var tv = timeval(tv_sec: 0, tv_usec: Int(TCPConnection.sliceMicros))
+        _ = try sysCall("setsockopt(SO_RCVTIMEO)", peer: peer) { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        _ = try sysCall("setsockopt(SO_SNDTIMEO)", peer: peer) { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        blocking = true
+    }
+
     static func setNonBlocking(_ fd: Int32, peer: String) throws {
         let flags = try sysCall("fcntl(F_GETFL)", peer: peer) { fcntl(fd, F_GETFL) }
         _ = try sysCall("fcntl(F_SETFL)", peer: peer) { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
@@ -82,10 +99,15 @@ public final class TCPConnection: @unchecked Sendable {
     func readExactly(_ p: UnsafeMutableRawPointer, _ n: Int, deadline: Deadline, operation: String) throws {
         var got = 0
         while got < n {
-            let r = try rethrow { try sysCall("recv", peer: peer) { recv(fd, p + got, n - got, 0) } }
+            let flags = blocking ? Int32(MSG_WAITALL) : 0
+            let r = try rethrow { try sysCall("recv", peer: peer) { recv(fd, p + got, n - got, flags) } }
             if r > 0 { got += r; continue }
             if r == 0 { throw error(.closed(operation: operation, expected: n, got: got)) }
-            try wait(Int16(POLLIN), deadline: deadline, operation: operation)
+            if blocking {
+                if deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
+            } else {
+                try wait(Int16(POLLIN), deadline: deadline, operation: operation)
+            }
         }
     }
 
@@ -103,7 +125,11 @@ public final class TCPConnection: @unchecked Sendable {
                 }
             }
             if r < 0 {
-                try wait(Int16(POLLOUT), deadline: deadline, operation: operation)
+                if blocking {
+                    if deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
+                } else {
+                    try wait(Int16(POLLOUT), deadline: deadline, operation: operation)
+                }
                 continue
             }
             var left = r
@@ -220,6 +246,7 @@ public func tcpConnect(_ address: String, options: TCPOptions, deadline seconds:
                 _ = try sysCall("getsockopt(SO_ERROR)", peer: address) { getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) }
                 if err != 0 { throw TransportError(.system(call: "connect", errno: err), peer: address) }
             }
+            try conn.makeBlocking()
             return conn
         } catch let e as TransportError {
             conn.close()
@@ -292,6 +319,7 @@ public final class TCPListener: @unchecked Sendable {
             if c >= 0 {
                 let conn = TCPConnection(fd: c, peer: describe(addr))
                 try TCPConnection.configure(c, options: options, peer: conn.peer)
+                try conn.makeBlocking()
                 return conn
             }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
