@@ -174,28 +174,49 @@ public final class RingAllReduce {
         let base = buffer.baseAddress!
         for (i, t) in recvs.enumerated() {
             let frame = t.forward ? FrameBuffer(capacity: BlockHeader.size + t.range.count * 4) : recvFrame
-            try link.receive(into: frame)
             let peer = link.leftPeer
             func bad(_ what: String) -> RingError {
                 RingError("rank \(rank): bad block from \(peer) (bucket \(bucket), \(t.phase) step \(t.step), chunk \(t.chunk) segment \(t.segment)): \(what)")
             }
+            let dst = UnsafeMutableBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
+            // Raw float32 blocks of the all-gather that are not forwarded land straight in the
+            // buffer (no copy); everything else lands in the frame buffer and is decoded from there.
+            let direct = !t.forward && t.phase == .allGather && codec.accepts(.rawF32)
+            var header: BlockHeader? = nil
+            let placed = try link.receive(into: frame, headBytes: BlockHeader.size) { head, tail in
+                guard direct, head.count == BlockHeader.size, let h = try? BlockHeader.parse(head),
+                      h.codec == .rawF32, Int(h.encodedLength) == tail, tail == t.range.count * 4,
+                      h.bucket == UInt32(truncatingIfNeeded: bucket), h.phase == t.phase.rawValue, h.step == UInt32(t.step),
+                      h.chunk == UInt32(t.chunk), h.segment == UInt32(t.segment) else { return nil }
+                header = h
+                return UnsafeMutableRawBufferPointer(dst)
+            }
             let h: BlockHeader
-            do { h = try BlockHeader.parse(frame.bytes) } catch { throw bad("\(error)") }
+            if let ph = header, placed { h = ph } else {
+                do { h = try BlockHeader.parse(frame.bytes) } catch { throw bad("\(error)") }
+            }
             guard h.bucket == UInt32(truncatingIfNeeded: bucket), h.phase == t.phase.rawValue, h.step == UInt32(t.step),
                   h.chunk == UInt32(t.chunk), h.segment == UInt32(t.segment) else {
                 throw bad("header names bucket \(h.bucket) phase \(h.phase) step \(h.step) chunk \(h.chunk) segment \(h.segment)")
             }
             guard h.rawLength == UInt32(t.range.count * 4) else { throw bad("raw length \(h.rawLength), expected \(t.range.count * 4)") }
+            guard codec.accepts(h.codec) else { throw bad("codec \(h.codec) on a ring configured for \(codec)") }
+            if placed {
+                let sum = blockChecksum(UnsafeRawBufferPointer(dst))
+                guard sum == h.checksum else {
+                    throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
+                }
+                state.complete(i, keep: nil)
+                continue
+            }
             guard Int(h.encodedLength) == frame.count - BlockHeader.size else {
                 throw bad("encoded length \(h.encodedLength) but \(frame.count - BlockHeader.size) payload bytes")
             }
-            guard codec.accepts(h.codec) else { throw bad("codec \(h.codec) on a ring configured for \(codec)") }
             let payload = UnsafeRawBufferPointer(start: frame.pointer + BlockHeader.size, count: Int(h.encodedLength))
             let sum = blockChecksum(payload)
             guard sum == h.checksum else {
                 throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
             }
-            let dst = UnsafeMutableBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
             do {
                 try recvCodec.decode(payload, wire: h.codec, into: dst,
                                      mode: t.phase == .reduceScatter ? .accumulate : .overwrite)

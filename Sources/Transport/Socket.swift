@@ -176,6 +176,32 @@ public final class TCPConnection: @unchecked Sendable {
         try readExactly(bytes.baseAddress!, bytes.count, deadline: Deadline(seconds: timeout), operation: "receive \(bytes.count) raw bytes")
     }
 
+    /// Receives one frame whose tail may go straight to a caller-chosen destination
+    /// (see `RingLink.receive(into:headBytes:placement:)`).
+    public func receiveFrame(into buffer: FrameBuffer, headBytes: Int, timeout: Double, maxFrameBytes: Int,
+                             placement: (UnsafeRawBufferPointer, Int) throws -> UnsafeMutableRawBufferPointer?) throws -> Bool {
+        let deadline = Deadline(seconds: timeout)
+        var prefix: UInt32 = 0
+        try withUnsafeMutableBytes(of: &prefix) { try readExactly($0.baseAddress!, 4, deadline: deadline, operation: "receive frame length") }
+        let n = Int(UInt32(littleEndian: prefix))
+        guard n <= maxFrameBytes else {
+            shutdown()
+            throw error(.frameTooLarge(length: n, maximum: maxFrameBytes))
+        }
+        let h = min(headBytes, n)
+        buffer.reserve(n)
+        try readExactly(buffer.pointer, h, deadline: deadline, operation: "receive frame head of \(h) bytes")
+        if let dst = try placement(UnsafeRawBufferPointer(start: buffer.pointer, count: h), n - h) {
+            guard dst.count == n - h else { throw error(.protocolError("placement of \(dst.count) bytes for a \(n - h)-byte tail")) }
+            if n > h { try readExactly(dst.baseAddress!, n - h, deadline: deadline, operation: "receive frame of \(n) bytes") }
+            buffer.count = h
+            return true
+        }
+        if n > h { try readExactly(buffer.pointer + h, n - h, deadline: deadline, operation: "receive frame of \(n) bytes") }
+        buffer.count = n
+        return false
+    }
+
     /// Unblocks any thread waiting on this connection (its next call fails); keeps the fd.
     public func shutdown() {
         closeLock.lock(); defer { closeLock.unlock() }
