@@ -18,7 +18,9 @@ public struct TCPOptions: Sendable {
     public var maxFrameBytes: Int = 64 << 20
     /// SO_SNDBUF / SO_RCVBUF (the kernel doubles the value).
     public var socketBufferBytes: Int32 = 4 << 20
-    public init() {}
+    public init() {
+        if let v = ProcessInfo.processInfo.environment["RINGTRAIN_SOCKET_BUFFER"], let b = Int32(v) { socketBufferBytes = b }
+    }
 }
 
 public final class TCPConnection: @unchecked Sendable {
@@ -52,6 +54,7 @@ public final class TCPConnection: @unchecked Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
         var size = options.socketBufferBytes
+        if size <= 0 { try setNonBlocking(fd, peer: peer); return }   // 0: leave the kernel's autotuning on
         _ = try sysCall("setsockopt(SO_SNDBUF)", peer: peer) {
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
