@@ -42,3 +42,31 @@ public func blockChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
 extension SIMD8 where Scalar == UInt32 {
     @inline(__always) init(littleEndian v: SIMD8<UInt32>) { self = v }   // x86-64 only: already little-endian
 }
+
+/// dst[i] = src[i] + dst[i] for `count` raw little-endian float32 at `src`, returning
+/// `blockChecksum(src, 4 * count)` computed in the same pass (the ring's reduce step for
+/// uncompressed blocks reads the payload once instead of twice).
+public func accumulateRawF32WithChecksum(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, count: Int) -> UInt64 {
+    var s1 = SIMD8<UInt32>(repeating: 0)
+    var s2 = SIMD8<UInt32>(repeating: 0)
+    let raw = UnsafeMutableRawPointer(dst)
+    var i = 0
+    while i + 8 <= count {
+        let w = src.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self)
+        s1 &+= w
+        s2 &+= s1
+        let f = unsafeBitCast(w, to: SIMD8<Float>.self)
+        let d = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        raw.storeBytes(of: f + d, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        i += 8
+    }
+    if i < count {
+        var tail = SIMD8<UInt32>(repeating: 0)
+        withUnsafeMutableBytes(of: &tail) { t in t.baseAddress!.copyMemory(from: src + 4 * i, byteCount: 4 * (count - i)) }
+        s1 &+= tail
+        s2 &+= s1
+        for k in 0..<(count - i) { dst[i + k] = Float(bitPattern: tail[k]) + dst[i + k] }
+    }
+    var out = (s1, s2)
+    return withUnsafeBytes(of: &out) { xxh64($0.baseAddress, count: 64, seed: UInt64(4 * count)) }
+}

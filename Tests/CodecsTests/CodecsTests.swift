@@ -186,6 +186,17 @@ final class CodecsTests: XCTestCase {
                           [UInt8](repeating: 0, count: 4).withUnsafeBytes { blockChecksum($0) })
     }
 
+    func testFusedAccumulateMatchesChecksumAndSum() {
+        for n in [1, 7, 8, 9, 1000, 4099] {
+            let src = gradientLike(n, seed: 11)
+            var dst = gradientLike(n, seed: 12)
+            let expected = zip(src, dst).map { $0 + $1 }
+            let h = src.withUnsafeBytes { s in dst.withUnsafeMutableBufferPointer { accumulateRawF32WithChecksum(s.baseAddress!, into: $0.baseAddress!, count: n) } }
+            XCTAssertEqual(h, src.withUnsafeBytes { blockChecksum($0) }, "n=\(n)")
+            XCTAssertEqual(dst.map(\.bitPattern), expected.map(\.bitPattern), "n=\(n)")
+        }
+    }
+
     func testBlockHeaderRoundTripAndRejects() throws {
         let h = BlockHeader(codec: .zstdBF16, phase: 1, step: 2, bucket: 7, chunk: 3, segment: 9,
                             rawLength: 4000, encodedLength: 1234, checksum: 0x0123456789ABCDEF)
