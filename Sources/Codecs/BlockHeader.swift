@@ -12,7 +12,7 @@
 //   20    4 rawLength     bytes of float32 the block decodes to (4 * elements)
 //   24    4 encodedLength payload bytes that follow the header
 //   28    4 reserved      0
-//   32    8 checksum      XXH64 (seed 0) of the payload
+//   32    8 checksum      blockChecksum of the payload (BlockChecksum.swift)
 
 public struct BlockHeader: Equatable, Sendable {
     public static let size = 40

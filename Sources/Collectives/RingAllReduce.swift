@@ -43,6 +43,48 @@ private final class RunState: @unchecked Sendable {
     func waitReceiver() { cond.lock(); while !receiverFinished { cond.wait() }; cond.unlock() }
 }
 
+/// One long-lived thread that runs submitted jobs in order (the receiver side of every run:
+/// a thread per run would add ~50-100 us of creation to each all-reduce).
+final class WorkerThread: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var started = false
+    private var stopped = false
+    private let name: String
+
+    init(name: String) { self.name = name }
+
+    func submit(_ job: @escaping () -> Void) {
+        cond.lock()
+        jobs.append(job)
+        if !started {
+            started = true
+            let t = Thread { [self] in loop() }   // lives as long as the process; idles on the condition
+            t.name = name
+            t.stackSize = 1 << 20
+            t.start()
+        }
+        cond.signal()
+        cond.unlock()
+    }
+
+    /// Lets the thread exit once its queue is empty.
+    func stop() {
+        cond.lock(); stopped = true; cond.signal(); cond.unlock()
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while jobs.isEmpty && !stopped { cond.wait() }
+            if jobs.isEmpty { cond.unlock(); return }
+            let job = jobs.removeFirst()
+            cond.unlock()
+            job()
+        }
+    }
+}
+
 /// The ring all-reduce (SUM, in place) of one rank. Not thread-safe: one run at a time.
 public final class RingAllReduce {
     public let link: RingLink
@@ -59,6 +101,7 @@ public final class RingAllReduce {
     private let recvCodec: BlockCodec
     private let sendFrame = FrameBuffer(capacity: 1 << 16)
     private let recvFrame = FrameBuffer(capacity: 1 << 16)
+    private let receiver = WorkerThread(name: "ring-recv")
     private var plans: [Int: (sends: [RingPlan.Transfer], recvs: [RingPlan.Transfer])] = [:]
 
     public init(link: RingLink, codec: CodecConfig = CodecConfig(), segmentElements: Int = defaultSegmentElements,
@@ -70,6 +113,8 @@ public final class RingAllReduce {
         sendCodec = codec.makeCodec()
         recvCodec = codec.makeCodec()
     }
+
+    deinit { receiver.stop() }
 
     private func transfers(count: Int) -> (sends: [RingPlan.Transfer], recvs: [RingPlan.Transfer]) {
         if let p = plans[count] { return p }
@@ -88,8 +133,7 @@ public final class RingAllReduce {
         let state = RunState(receives: recvs.count)
         let residual: UnsafeMutableBufferPointer<Float>? =
             codec.kind.isLossy ? residuals.buffer(bucket: bucket, count: buffer.count) : nil
-        let done = DispatchSemaphore(value: 0)
-        let receiver = Thread { [self] in
+        receiver.submit { [self] in
             do {
                 try receiveLoop(recvs, buffer: buffer, bucket: bucket, state: state)
             } catch {
@@ -97,17 +141,14 @@ public final class RingAllReduce {
                 link.shutdown()
             }
             state.finishReceiver()
-            done.signal()
         }
-        receiver.stackSize = 1 << 20
-        receiver.start()
         do {
             try sendLoop(sends, buffer: buffer, bucket: bucket, residual: residual, state: state)
         } catch {
             state.fail(error)
             link.shutdown()
         }
-        done.wait()
+        state.waitReceiver()
         if let e = state.error { throw e }
     }
 
@@ -135,7 +176,7 @@ public final class RingAllReduce {
                 // Zero copy: the payload is the buffer itself.
                 let body = UnsafeRawBufferPointer(src)
                 header.encodedLength = UInt32(body.count)
-                header.checksum = xxh64(body)
+                header.checksum = blockChecksum(body)
                 sendFrame.reserve(BlockHeader.size)
                 header.write(to: sendFrame.pointer)
                 try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size), body: body)
@@ -153,7 +194,7 @@ public final class RingAllReduce {
                 }
                 header.codec = wire
                 header.encodedLength = UInt32(n)
-                header.checksum = xxh64(payload.baseAddress, count: n)
+                header.checksum = blockChecksum(payload.baseAddress, count: n)
                 header.write(to: sendFrame.pointer)
                 try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size + n),
                               body: UnsafeRawBufferPointer(start: nil, count: 0))
@@ -174,28 +215,59 @@ public final class RingAllReduce {
         let base = buffer.baseAddress!
         for (i, t) in recvs.enumerated() {
             let frame = t.forward ? FrameBuffer(capacity: BlockHeader.size + t.range.count * 4) : recvFrame
-            try link.receive(into: frame)
             let peer = link.leftPeer
             func bad(_ what: String) -> RingError {
                 RingError("rank \(rank): bad block from \(peer) (bucket \(bucket), \(t.phase) step \(t.step), chunk \(t.chunk) segment \(t.segment)): \(what)")
             }
+            let dst = UnsafeMutableBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
+            // Raw float32 blocks of the all-gather that are not forwarded land straight in the
+            // buffer (no copy); everything else lands in the frame buffer and is decoded from there.
+            let direct = !t.forward && t.phase == .allGather && codec.accepts(.rawF32)
+            var header: BlockHeader? = nil
+            let placed = try link.receive(into: frame, headBytes: BlockHeader.size) { head, tail in
+                guard direct, head.count == BlockHeader.size, let h = try? BlockHeader.parse(head),
+                      h.codec == .rawF32, Int(h.encodedLength) == tail, tail == t.range.count * 4,
+                      h.bucket == UInt32(truncatingIfNeeded: bucket), h.phase == t.phase.rawValue, h.step == UInt32(t.step),
+                      h.chunk == UInt32(t.chunk), h.segment == UInt32(t.segment) else { return nil }
+                header = h
+                return UnsafeMutableRawBufferPointer(dst)
+            }
             let h: BlockHeader
-            do { h = try BlockHeader.parse(frame.bytes) } catch { throw bad("\(error)") }
+            if let ph = header, placed { h = ph } else {
+                do { h = try BlockHeader.parse(frame.bytes) } catch { throw bad("\(error)") }
+            }
             guard h.bucket == UInt32(truncatingIfNeeded: bucket), h.phase == t.phase.rawValue, h.step == UInt32(t.step),
                   h.chunk == UInt32(t.chunk), h.segment == UInt32(t.segment) else {
                 throw bad("header names bucket \(h.bucket) phase \(h.phase) step \(h.step) chunk \(h.chunk) segment \(h.segment)")
             }
             guard h.rawLength == UInt32(t.range.count * 4) else { throw bad("raw length \(h.rawLength), expected \(t.range.count * 4)") }
+            guard codec.accepts(h.codec) else { throw bad("codec \(h.codec) on a ring configured for \(codec)") }
+            if placed {
+                let sum = blockChecksum(UnsafeRawBufferPointer(dst))
+                guard sum == h.checksum else {
+                    throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
+                }
+                state.complete(i, keep: nil)
+                continue
+            }
             guard Int(h.encodedLength) == frame.count - BlockHeader.size else {
                 throw bad("encoded length \(h.encodedLength) but \(frame.count - BlockHeader.size) payload bytes")
             }
-            guard codec.accepts(h.codec) else { throw bad("codec \(h.codec) on a ring configured for \(codec)") }
             let payload = UnsafeRawBufferPointer(start: frame.pointer + BlockHeader.size, count: Int(h.encodedLength))
-            let sum = xxh64(payload)
+            if h.codec == .rawF32 && t.phase == .reduceScatter && payload.count == t.range.count * 4 {
+                // One pass: sum and checksum. A mismatch fails the run, so the sum is never used.
+                let sum = t.range.count == 0 ? blockChecksum(payload) :
+                    accumulateRawF32WithChecksum(payload.baseAddress!, into: dst.baseAddress!, count: t.range.count)
+                guard sum == h.checksum else {
+                    throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
+                }
+                state.complete(i, keep: nil)
+                continue
+            }
+            let sum = blockChecksum(payload)
             guard sum == h.checksum else {
                 throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
             }
-            let dst = UnsafeMutableBufferPointer(start: base + t.range.lowerBound, count: t.range.count)
             do {
                 try recvCodec.decode(payload, wire: h.codec, into: dst,
                                      mode: t.phase == .reduceScatter ? .accumulate : .overwrite)

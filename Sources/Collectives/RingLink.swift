@@ -51,4 +51,26 @@ public protocol RingLink: AnyObject {
     func receive(into buffer: FrameBuffer) throws
     /// Fails pending and future sends and receives; used to unblock a thread after an error.
     func shutdown()
+    /// Receives the next frame, letting the caller place its tail: the first
+    /// min(`headBytes`, frame length) bytes go to `buffer`; then `placement(head, tailBytes)`
+    /// may return a destination of exactly `tailBytes` bytes for the rest (zero copy into the
+    /// final buffer); nil puts the tail in `buffer` after the head. Returns whether the tail
+    /// went to the placement. `buffer.count` is the head length, or the frame length when nil.
+    func receive(into buffer: FrameBuffer, headBytes: Int,
+                 placement: (UnsafeRawBufferPointer, Int) throws -> UnsafeMutableRawBufferPointer?) throws -> Bool
+}
+
+extension RingLink {
+    /// Default: receive the whole frame, then copy the tail where the caller wants it.
+    public func receive(into buffer: FrameBuffer, headBytes: Int,
+                        placement: (UnsafeRawBufferPointer, Int) throws -> UnsafeMutableRawBufferPointer?) throws -> Bool {
+        try receive(into: buffer)
+        let total = buffer.count
+        let h = min(headBytes, total)
+        guard let dst = try placement(UnsafeRawBufferPointer(start: buffer.pointer, count: h), total - h) else { return false }
+        guard dst.count == total - h else { throw RingError("rank \(rank): placement of \(dst.count) bytes for a \(total - h)-byte tail") }
+        if total > h { dst.baseAddress!.copyMemory(from: buffer.pointer + h, byteCount: total - h) }
+        buffer.count = h
+        return true
+    }
 }

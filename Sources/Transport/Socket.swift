@@ -18,7 +18,9 @@ public struct TCPOptions: Sendable {
     public var maxFrameBytes: Int = 64 << 20
     /// SO_SNDBUF / SO_RCVBUF (the kernel doubles the value).
     public var socketBufferBytes: Int32 = 4 << 20
-    public init() {}
+    public init() {
+        if let v = ProcessInfo.processInfo.environment["RINGTRAIN_SOCKET_BUFFER"], let b = Int32(v) { socketBufferBytes = b }
+    }
 }
 
 public final class TCPConnection: @unchecked Sendable {
@@ -29,6 +31,7 @@ public final class TCPConnection: @unchecked Sendable {
     public var localRank: Int?
     private let closeLock = NSLock()
     private var isClosed = false
+    private var blocking = false
 
     init(fd: Int32, peer: String) {
         self.fd = fd
@@ -51,6 +54,7 @@ public final class TCPConnection: @unchecked Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
         var size = options.socketBufferBytes
+        if size <= 0 { try setNonBlocking(fd, peer: peer); return }   // 0: leave the kernel's autotuning on
         _ = try sysCall("setsockopt(SO_SNDBUF)", peer: peer) {
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
@@ -58,6 +62,22 @@ public final class TCPConnection: @unchecked Sendable {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         try setNonBlocking(fd, peer: peer)
+    }
+
+    /// Timeout slice of blocking calls: a blocking recv/send returns EAGAIN after this long
+    /// without progress, and the caller checks its own deadline. Short enough that deadlines
+    /// are honoured to within a quarter second.
+    static let sliceMicros = 250_000
+
+    /// Switches a connected socket to blocking mode with SO_RCVTIMEO/SO_SNDTIMEO slices:
+    /// one recv(MSG_WAITALL) per frame instead of recv/poll rounds.
+    func makeBlocking() throws {
+        let flags = try sysCall("fcntl(F_GETFL)", peer: peer) { fcntl(fd, F_GETFL) }
+        _ = try sysCall("fcntl(F_SETFL)", peer: peer) { fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+        var tv = timeval(tv_sec: 0, tv_usec: Int(TCPConnection.sliceMicros))
+        _ = try sysCall("setsockopt(SO_RCVTIMEO)", peer: peer) { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        _ = try sysCall("setsockopt(SO_SNDTIMEO)", peer: peer) { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        blocking = true
     }
 
     static func setNonBlocking(_ fd: Int32, peer: String) throws {
@@ -82,10 +102,15 @@ public final class TCPConnection: @unchecked Sendable {
     func readExactly(_ p: UnsafeMutableRawPointer, _ n: Int, deadline: Deadline, operation: String) throws {
         var got = 0
         while got < n {
-            let r = try rethrow { try sysCall("recv", peer: peer) { recv(fd, p + got, n - got, 0) } }
+            let flags = blocking ? Int32(MSG_WAITALL) : 0
+            let r = try rethrow { try sysCall("recv", peer: peer) { recv(fd, p + got, n - got, flags) } }
             if r > 0 { got += r; continue }
             if r == 0 { throw error(.closed(operation: operation, expected: n, got: got)) }
-            try wait(Int16(POLLIN), deadline: deadline, operation: operation)
+            if blocking {
+                if deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
+            } else {
+                try wait(Int16(POLLIN), deadline: deadline, operation: operation)
+            }
         }
     }
 
@@ -103,7 +128,11 @@ public final class TCPConnection: @unchecked Sendable {
                 }
             }
             if r < 0 {
-                try wait(Int16(POLLOUT), deadline: deadline, operation: operation)
+                if blocking {
+                    if deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
+                } else {
+                    try wait(Int16(POLLOUT), deadline: deadline, operation: operation)
+                }
                 continue
             }
             var left = r
@@ -148,6 +177,32 @@ public final class TCPConnection: @unchecked Sendable {
     /// Reads exactly `bytes.count` raw bytes: for tests and diagnostics.
     public func receiveRaw(_ bytes: UnsafeMutableRawBufferPointer, timeout: Double) throws {
         try readExactly(bytes.baseAddress!, bytes.count, deadline: Deadline(seconds: timeout), operation: "receive \(bytes.count) raw bytes")
+    }
+
+    /// Receives one frame whose tail may go straight to a caller-chosen destination
+    /// (see `RingLink.receive(into:headBytes:placement:)`).
+    public func receiveFrame(into buffer: FrameBuffer, headBytes: Int, timeout: Double, maxFrameBytes: Int,
+                             placement: (UnsafeRawBufferPointer, Int) throws -> UnsafeMutableRawBufferPointer?) throws -> Bool {
+        let deadline = Deadline(seconds: timeout)
+        var prefix: UInt32 = 0
+        try withUnsafeMutableBytes(of: &prefix) { try readExactly($0.baseAddress!, 4, deadline: deadline, operation: "receive frame length") }
+        let n = Int(UInt32(littleEndian: prefix))
+        guard n <= maxFrameBytes else {
+            shutdown()
+            throw error(.frameTooLarge(length: n, maximum: maxFrameBytes))
+        }
+        let h = min(headBytes, n)
+        buffer.reserve(n)
+        try readExactly(buffer.pointer, h, deadline: deadline, operation: "receive frame head of \(h) bytes")
+        if let dst = try placement(UnsafeRawBufferPointer(start: buffer.pointer, count: h), n - h) {
+            guard dst.count == n - h else { throw error(.protocolError("placement of \(dst.count) bytes for a \(n - h)-byte tail")) }
+            if n > h { try readExactly(dst.baseAddress!, n - h, deadline: deadline, operation: "receive frame of \(n) bytes") }
+            buffer.count = h
+            return true
+        }
+        if n > h { try readExactly(buffer.pointer + h, n - h, deadline: deadline, operation: "receive frame of \(n) bytes") }
+        buffer.count = n
+        return false
     }
 
     /// Unblocks any thread waiting on this connection (its next call fails); keeps the fd.
@@ -220,6 +275,7 @@ public func tcpConnect(_ address: String, options: TCPOptions, deadline seconds:
                 _ = try sysCall("getsockopt(SO_ERROR)", peer: address) { getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) }
                 if err != 0 { throw TransportError(.system(call: "connect", errno: err), peer: address) }
             }
+            try conn.makeBlocking()
             return conn
         } catch let e as TransportError {
             conn.close()
@@ -292,6 +348,7 @@ public final class TCPListener: @unchecked Sendable {
             if c >= 0 {
                 let conn = TCPConnection(fd: c, peer: describe(addr))
                 try TCPConnection.configure(c, options: options, peer: conn.peer)
+                try conn.makeBlocking()
                 return conn
             }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

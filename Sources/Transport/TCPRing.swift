@@ -32,6 +32,13 @@ public final class TCPRingLink: RingLink, @unchecked Sendable {
         try c.receiveFrame(into: buffer, timeout: options.ioTimeout, maxFrameBytes: options.maxFrameBytes)
     }
 
+    public func receive(into buffer: FrameBuffer, headBytes: Int,
+                        placement: (UnsafeRawBufferPointer, Int) throws -> UnsafeMutableRawBufferPointer?) throws -> Bool {
+        guard let c = left else { throw RingError("rank \(rank): no left neighbour in a world of \(worldSize)") }
+        return try c.receiveFrame(into: buffer, headBytes: headBytes, timeout: options.ioTimeout,
+                                  maxFrameBytes: options.maxFrameBytes, placement: placement)
+    }
+
     public func shutdown() {
         right?.shutdown()
         left?.shutdown()

@@ -19,6 +19,7 @@ struct BenchAllReduceCommand: ParsableCommand {
     @Option(help: "Elements per ring segment.") var segment = defaultSegmentElements
     @Option(help: "Fraction of exact zeros in the synthetic gradient.") var zeroFraction = 0.0
     @Option(help: "Seconds before the benchmark and its processes are killed.") var timeout = 300.0
+    @Flag(help: "Check the result against the ring-order sum and across ranks (slow for big sizes).") var verify = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -45,7 +46,7 @@ struct BenchAllReduceCommand: ParsableCommand {
             p.executableURL = exe
             p.arguments = ["_ring-bench-worker", "--rank", "\(r)", "--nproc", "\(nproc)", "--bytes", "\(bytes)",
                            "--codec", codec, "--iters", "\(iters)", "--warmup", "\(warmup)", "--segment", "\(segment)",
-                           "--zero-fraction", "\(zeroFraction)", "--port-dir", dir.path]
+                           "--zero-fraction", "\(zeroFraction)", "--port-dir", dir.path] + (verify ? ["--verify"] : [])
             p.environment = env
             if r == 0 { p.standardOutput = out }
             try p.run()

@@ -70,8 +70,15 @@ struct BenchCodecCommand: ParsableCommand {
                              c.description as NSString, r["ratio"] as! Double, r["encode_mbps"] as! Double, r["decode_mbps"] as! Double))
             }
         }
+        // The block checksum (XXH64) runs on every block sent and received.
+        var h: UInt64 = 0
+        let start = Date()
+        var reps = 0
+        repeat { h &+= data.withUnsafeBytes { blockChecksum($0) }; reps += 1 } while Date().timeIntervalSince(start) < 0.3
+        let checksumMBps = Double(data.count * 4 * reps) / Date().timeIntervalSince(start) / 1e6
+        if !json { print(String(format: "checksum %8.1f MB/s (%016llx)", checksumMBps, h)) }
         if json {
-            let obj: [String: Any] = ["input": source, "elements": data.count, "block_elements": block, "codecs": rows]
+            let obj: [String: Any] = ["checksum_mbps": checksumMBps, "input": source, "elements": data.count, "block_elements": block, "codecs": rows]
             let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: d, as: UTF8.self))
         }

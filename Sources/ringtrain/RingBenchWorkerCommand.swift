@@ -22,6 +22,7 @@ struct RingBenchWorkerCommand: ParsableCommand {
     @Option var segment: Int
     @Option var zeroFraction: Double
     @Option var portDir: String
+    @Flag var verify = false
 
     func run() throws {
         guard let token = ProcessInfo.processInfo.environment["RINGTRAIN_TOKEN"], !token.isEmpty else {
@@ -64,6 +65,7 @@ struct RingBenchWorkerCommand: ParsableCommand {
             let t1 = DispatchTime.now().uptimeNanoseconds
             if i >= warmup { times.append(Double(t1 - t0) / 1e9) }
         }
+        if verify { try check(buffer, comm: comm, config: config, count: count) }
         // An iteration lasts as long as its slowest rank.
         let all = try comm.allGather(times)
         let slowest = (0..<times.count).map { i in all.map { $0[i] }.max()! }.sorted()
@@ -83,5 +85,33 @@ struct RingBenchWorkerCommand: ParsableCommand {
             let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: d, as: UTF8.self))
         }
+    }
+
+    /// --verify: the result equals the ring-order sum of every rank's input (exactly for
+    /// lossless codecs, within bfloat16 rounding for bf16-zstd) and is bit-identical on all ranks.
+    func check(_ result: [Float], comm: Communicator, config: CodecConfig, count: Int) throws {
+        let inputs = (0..<nproc).map { syntheticGradient(count: count, zeroFraction: zeroFraction, seed: UInt64(42 + $0)) }
+        let plan = RingPlan(worldSize: nproc, count: count, segmentElements: 1)
+        var bad = 0
+        for c in 0..<nproc {
+            for i in plan.chunks[c] {
+                var acc = inputs[(c + 1) % nproc][i]
+                if nproc > 1 { for k in 2...nproc { acc = inputs[(c + k) % nproc][i] + acc } }
+                if config.kind.isLossy {
+                    // Fresh residuals (warm-up + timed runs change them): allow a few roundings.
+                    let bound = inputs.map { abs($0[i]) }.reduce(0, +) * Float(nproc + 2) / 128 + 1e-12
+                    if abs(result[i] - acc) > bound { bad += 1 }
+                } else if result[i].bitPattern != acc.bitPattern {
+                    bad += 1
+                }
+            }
+        }
+        let digest = result.withUnsafeBytes { blockChecksum($0) }
+        let all = try comm.allGather([Double(bitPattern: digest)])
+        let identical = all.allSatisfy { $0 == all[0] }
+        guard bad == 0 && identical else {
+            throw RingError("rank \(rank): verify failed: \(bad) of \(count) elements differ from the ring-order sum; ranks identical: \(identical)")
+        }
+        FileHandle.standardError.write(Data("rank \(rank): verified \(count) elements (\(config))\n".utf8))
     }
 }

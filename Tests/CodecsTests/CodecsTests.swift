@@ -155,6 +155,48 @@ final class CodecsTests: XCTestCase {
         XCTAssertEqual(long.withUnsafeBytes { xxh64($0) }, 0xFBCEA83C8A378BF1)
     }
 
+    func testBlockChecksumDetectsChangesAndMatchesItsDefinition() {
+        var state: UInt64 = 3
+        for n in [0, 1, 5, 31, 32, 33, 100, 4099] {
+            let bytes = (0..<n).map { _ -> UInt8 in state = state &* 6364136223846793005 &+ 1; return UInt8(truncatingIfNeeded: state >> 40) }
+            // Reference: the documented definition, written with scalar loops.
+            var s1 = [UInt32](repeating: 0, count: 8), s2 = s1
+            let padded = bytes + [UInt8](repeating: 0, count: (32 - n % 32) % 32)
+            for b in stride(from: 0, to: padded.count, by: 32) {
+                for k in 0..<8 {
+                    let o = b + 4 * k
+                    s1[k] &+= UInt32(padded[o]) | UInt32(padded[o + 1]) << 8 | UInt32(padded[o + 2]) << 16 | UInt32(padded[o + 3]) << 24
+                    s2[k] &+= s1[k]
+                }
+            }
+            let ref = (s1 + s2).withUnsafeBytes { xxh64($0.baseAddress, count: 64, seed: UInt64(n)) }
+            let h = bytes.withUnsafeBytes { blockChecksum($0) }
+            XCTAssertEqual(h, ref, "n=\(n)")
+            for i in Swift.stride(from: 0, to: n, by: max(1, n / 7)) {
+                var c = bytes; c[i] ^= 0x10
+                XCTAssertNotEqual(c.withUnsafeBytes { blockChecksum($0) }, h, "flip at \(i) of \(n)")
+            }
+            if n >= 64 {   // swapped 32-byte blocks
+                var c = bytes; c.swapAt(0, 32)
+                if c != bytes { XCTAssertNotEqual(c.withUnsafeBytes { blockChecksum($0) }, h) }
+            }
+        }
+        // Trailing zeros change the length, hence the checksum.
+        XCTAssertNotEqual([UInt8](repeating: 0, count: 3).withUnsafeBytes { blockChecksum($0) },
+                          [UInt8](repeating: 0, count: 4).withUnsafeBytes { blockChecksum($0) })
+    }
+
+    func testFusedAccumulateMatchesChecksumAndSum() {
+        for n in [1, 7, 8, 9, 1000, 4099] {
+            let src = gradientLike(n, seed: 11)
+            var dst = gradientLike(n, seed: 12)
+            let expected = zip(src, dst).map { $0 + $1 }
+            let h = src.withUnsafeBytes { s in dst.withUnsafeMutableBufferPointer { accumulateRawF32WithChecksum(s.baseAddress!, into: $0.baseAddress!, count: n) } }
+            XCTAssertEqual(h, src.withUnsafeBytes { blockChecksum($0) }, "n=\(n)")
+            XCTAssertEqual(dst.map(\.bitPattern), expected.map(\.bitPattern), "n=\(n)")
+        }
+    }
+
     func testBlockHeaderRoundTripAndRejects() throws {
         let h = BlockHeader(codec: .zstdBF16, phase: 1, step: 2, bucket: 7, chunk: 3, segment: 9,
                             rawLength: 4000, encodedLength: 1234, checksum: 0x0123456789ABCDEF)
