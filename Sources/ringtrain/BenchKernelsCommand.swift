@@ -13,6 +13,8 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: "Batch size for the fashion-cnn figures.") var batch: Int = 128
     @Option(help: "Timed repetitions per figure (the median is reported).") var repeats: Int = 7
+    @Flag(help: "Only the fashion-cnn forward+backward figure (used by scripts/bench-vs-pytorch.sh).")
+    var trainOnly = false
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -25,90 +27,12 @@ struct BenchKernelsCommand: ParsableCommand {
         var results: [(name: String, flops: Double, seconds: Double)] = []
         func say(_ s: String) { if !json { print(s) } }
 
-        let perThread = measurePeakPerThread()
+        let perThread = trainOnly ? 0 : measurePeakPerThread()
         let peak = perThread * Double(threads)
-        let concurrentPeak = measureConcurrentPeak(threads: threads)
+        let concurrentPeak = trainOnly ? 0 : measureConcurrentPeak(threads: threads)
+        if !trainOnly { try measureProducts(&results) }
         say(String(format: "FMA peak: %.1f GFLOP/s per thread (register-only loop), %.1f for %d threads (%.1f measured together)",
                    perThread / 1e9, peak / 1e9, threads, concurrentPeak / 1e9))
-
-        // GEMM 1024^3.
-        do {
-            let n = 1024
-            let a = filled(n * n, 1), b = filled(n * n, 2), c = FloatBuffer(count: n * n)
-            let t = median(repeats) {
-                gemm(c.pointer, ldc: n, a.pointer, lda: n, transA: false, b.pointer, ldb: n, transB: false,
-                     m: n, n: n, k: n, accumulate: false)
-            }
-            results.append(("gemm-1024", 2 * Double(n * n * n), t))
-        }
-
-        // The conv products of fashion-cnn, per image as the layers run them, threads over images.
-        let convs = [("conv1", Conv2dShape(batch: batch, channels: 1, height: 28, width: 28, outChannels: 32,
-                                           kernelH: 3, kernelW: 3, padding: 1)),
-                     ("conv2", Conv2dShape(batch: batch, channels: 32, height: 14, width: 14, outChannels: 64,
-                                           kernelH: 3, kernelW: 3, padding: 1))]
-        for (name, s) in convs {
-            let ckk = s.colRows, ohw = s.colCols, oc = s.outChannels
-            let w = filled(oc * ckk, 3), col = filled(ckk * ohw, 4), dOut = filled(batch * oc * ohw, 5)
-            let out = FloatBuffer(count: batch * oc * ohw)
-            let scratch = FloatBuffer(count: threads * max(ckk * ohw, oc * ckk))
-            let x = filled(batch * s.inputPlane, 6), y = FloatBuffer(count: batch * s.outputPlane)
-            let dx = FloatBuffer(count: x.count), dw = FloatBuffer(count: oc * ckk)
-            let flops = s.forwardFlops
-            results.append(("\(name)-forward", flops, median(repeats) {
-                parallelRanges(batch) { r in
-                    for n in r {
-                        gemm(out.pointer + n * oc * ohw, ldc: ohw, w.pointer, lda: ckk, transA: false, col.pointer,
-                             ldb: ohw, transB: false, m: oc, n: ohw, k: ckk, accumulate: false, threads: 1)
-                    }
-                }
-            }))
-            results.append(("\(name)-backward-data", flops, median(repeats) {
-                parallelRanges(batch) { r in
-                    let dCol = scratch.pointer + (r.lowerBound * threads / batch) * max(ckk * ohw, oc * ckk)
-                    for n in r {
-                        gemm(dCol, ldc: ohw, w.pointer, lda: ckk, transA: true, dOut.pointer + n * oc * ohw, ldb: ohw,
-                             transB: false, m: ckk, n: ohw, k: oc, accumulate: false, threads: 1)
-                    }
-                }
-            }))
-            results.append(("\(name)-backward-weights", flops, median(repeats) {
-                parallelRanges(batch) { r in
-                    let pw = scratch.pointer + (r.lowerBound * threads / batch) * max(ckk * ohw, oc * ckk)
-                    for n in r {
-                        gemm(pw, ldc: ckk, dOut.pointer + n * oc * ohw, lda: ohw, transA: false, col.pointer, ldb: ohw,
-                             transB: true, m: oc, n: ckk, k: ohw, accumulate: n != r.lowerBound, threads: 1)
-                    }
-                }
-            }))
-            // The whole ops (im2col, bias, col2im, partial sums included).
-            results.append(("\(name)-op-forward", flops, median(repeats) {
-                conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s)
-            }))
-            results.append(("\(name)-op-backward", 2 * flops, median(repeats) {
-                conv2dBackward(dInput: name == "conv1" ? nil : dx.pointer, dWeight: dw.pointer, dBias: nil,
-                               dOutput: y.pointer, input: x.pointer, weight: w.pointer, shape: s)
-            }))
-        }
-
-        // The linear products of fashion-cnn.
-        for (name, inF, outF) in [("fc1", 3136, 128), ("fc2", 128, 10)] {
-            let x = filled(batch * inF, 7), w = filled(outF * inF, 8), dy = filled(batch * outF, 9)
-            let y = FloatBuffer(count: batch * outF), dx = FloatBuffer(count: batch * inF), dw = FloatBuffer(count: outF * inF)
-            let flops = 2 * Double(batch * inF * outF)
-            results.append(("\(name)-forward", flops, median(repeats) {
-                gemm(y.pointer, ldc: outF, x.pointer, lda: inF, transA: false, w.pointer, ldb: inF, transB: true,
-                     m: batch, n: outF, k: inF, accumulate: false)
-            }))
-            results.append(("\(name)-backward-data", flops, median(repeats) {
-                gemm(dx.pointer, ldc: inF, dy.pointer, lda: outF, transA: false, w.pointer, ldb: inF, transB: false,
-                     m: batch, n: inF, k: outF, accumulate: false)
-            }))
-            results.append(("\(name)-backward-weights", flops, median(repeats) {
-                gemm(dw.pointer, ldc: inF, dy.pointer, lda: outF, transA: true, x.pointer, ldb: inF, transB: false,
-                     m: outF, n: inF, k: batch, accumulate: false)
-            }))
-        }
 
         // fashion-cnn forward + loss + backward at the batch size.
         let net = try Network(spec: .named("fashion-cnn"), inputShape: (1, 28, 28), classes: 10, seed: 1, maxBatch: batch)
@@ -150,6 +74,90 @@ struct BenchKernelsCommand: ParsableCommand {
                          batch, stepTime * 1e3, imagesPerSec))
         }
     }
+
+    func measureProducts(_ results: inout [(name: String, flops: Double, seconds: Double)]) throws {
+        // GEMM 1024^3.
+        do {
+            let n = 1024
+            let a = filled(n * n, 1), b = filled(n * n, 2), c = FloatBuffer(count: n * n)
+            let t = median(repeats) {
+                gemm(c.pointer, ldc: n, a.pointer, lda: n, transA: false, b.pointer, ldb: n, transB: false,
+                     m: n, n: n, k: n, accumulate: false)
+            }
+            results.append(("gemm-1024", 2 * Double(n * n * n), t))
+        }
+
+        // The conv products of fashion-cnn, per image as the layers run them, threads over images.
+        let convs = [("conv1", Conv2dShape(batch: batch, channels: 1, height: 28, width: 28, outChannels: 32,
+                                           kernelH: 3, kernelW: 3, padding: 1)),
+                     ("conv2", Conv2dShape(batch: batch, channels: 32, height: 14, width: 14, outChannels: 64,
+                                           kernelH: 3, kernelW: 3, padding: 1))]
+        for (name, s) in convs {
+            let ckk = s.colRows, ohw = s.colCols, oc = s.outChannels
+            let w = filled(oc * ckk, 3), col = filled(ckk * ohw, 4), dOut = filled(batch * oc * ohw, 5)
+            let out = FloatBuffer(count: batch * oc * ohw)
+            let scratch = FloatBuffer(count: threads * max(ckk * ohw, oc * ckk))
+            let x = filled(batch * s.inputPlane, 6), y = FloatBuffer(count: batch * s.outputPlane)
+            let dx = FloatBuffer(count: x.count), dw = FloatBuffer(count: oc * ckk)
+            let flops = s.forwardFlops
+            results.append(("\(name)-forward", flops, median(repeats) {
+                parallelRanges(batch) { r in
+                    for n in r {
+                        gemm(out.pointer + n * oc * ohw, ldc: ohw, w.pointer, lda: ckk, transA: false, col.pointer,
+                             ldb: ohw, transB: false, m: oc, n: ohw, k: ckk, accumulate: false, threads: 1)
+                    }
+                }
+            }))
+            results.append(("\(name)-backward-data", flops, median(repeats) {
+                parallelRanges(batch) { r in
+                    let dCol = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
+                    for n in r {
+                        gemm(dCol, ldc: ohw, w.pointer, lda: ckk, transA: true, dOut.pointer + n * oc * ohw, ldb: ohw,
+                             transB: false, m: ckk, n: ohw, k: oc, accumulate: false, threads: 1)
+                    }
+                }
+            }))
+            results.append(("\(name)-backward-weights", flops, median(repeats) {
+                parallelRanges(batch) { r in
+                    let pw = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
+                    for n in r {
+                        gemm(pw, ldc: ckk, dOut.pointer + n * oc * ohw, lda: ohw, transA: false, col.pointer, ldb: ohw,
+                             transB: true, m: oc, n: ckk, k: ohw, accumulate: n != r.lowerBound, threads: 1)
+                    }
+                }
+            }))
+            // The whole ops (im2col, bias, col2im, partial sums included).
+            results.append(("\(name)-op-forward", flops, median(repeats) {
+                conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s)
+            }))
+            results.append(("\(name)-op-backward", 2 * flops, median(repeats) {
+                conv2dBackward(dInput: name == "conv1" ? nil : dx.pointer, dWeight: dw.pointer, dBias: nil,
+                               dOutput: y.pointer, input: x.pointer, weight: w.pointer, shape: s)
+            }))
+        }
+
+        // The linear products of fashion-cnn.
+        for (name, inF, outF) in [("fc1", 3136, 128), ("fc2", 128, 10)] {
+            let x = filled(batch * inF, 7), w = filled(outF * inF, 8), dy = filled(batch * outF, 9)
+            let y = FloatBuffer(count: batch * outF), dx = FloatBuffer(count: batch * inF), dw = FloatBuffer(count: outF * inF)
+            let flops = 2 * Double(batch * inF * outF)
+            results.append(("\(name)-forward", flops, median(repeats) {
+                gemm(y.pointer, ldc: outF, x.pointer, lda: inF, transA: false, w.pointer, ldb: inF, transB: true,
+                     m: batch, n: outF, k: inF, accumulate: false)
+            }))
+            results.append(("\(name)-backward-data", flops, median(repeats) {
+                gemm(dx.pointer, ldc: inF, dy.pointer, lda: outF, transA: false, w.pointer, ldb: inF, transB: false,
+                     m: batch, n: inF, k: outF, accumulate: false)
+            }))
+            results.append(("\(name)-backward-weights", flops, median(repeats) {
+                gemm(dw.pointer, ldc: inF, dy.pointer, lda: outF, transA: true, x.pointer, ldb: inF, transB: false,
+                     m: outF, n: inF, k: batch, accumulate: false)
+            }))
+        }
+
+    
+    }
+
 }
 
 func filled(_ count: Int, _ seed: UInt64) -> FloatBuffer {
