@@ -51,6 +51,24 @@ struct BenchKernelsCommand: ParsableCommand {
             net.backward(dLogits: dLogits.pointer, batch: batch, gradientReady: nil)
         }
         let imagesPerSec = Double(batch) / stepTime
+        if !json {
+            net.profiling = true
+            net.resetProfile()
+            for _ in 0..<5 {
+                step += 1
+                let logits = net.forward(images.pointer, batch: batch, training: true, step: step)
+                labels.withUnsafeBufferPointer { l in
+                    _ = softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: l.baseAddress!,
+                                            batch: batch, classes: 10)
+                }
+                net.backward(dLogits: dLogits.pointer, batch: batch, gradientReady: nil)
+            }
+            print("per-layer ms (mean of 5 steps): layer, forward, backward")
+            for (i, l) in net.layers.enumerated() {
+                print(String(format: "  %2d %@ %8.3f %8.3f", i, String(describing: type(of: l)),
+                             net.layerSeconds[i].forward * 200, net.layerSeconds[i].backward * 200))
+            }
+        }
 
         if json {
             var items: [String] = []
