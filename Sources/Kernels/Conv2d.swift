@@ -118,6 +118,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, shape s: Conv2dShape,
                           threads: Int = KernelThreads.count) {
     let ohw = s.colCols, ckk = s.colRows
+    let packedWeight = PackedMatrixA(weight, lda: ckk, transA: false, m: s.outChannels, k: ckk)
     parallelRanges(s.batch, threads: threads) { images in
         let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
         defer { col?.deallocate() }
@@ -127,8 +128,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
             for oc in 0..<s.outChannels { (out + oc &* ohw).update(repeating: bias?[oc] ?? 0, count: ohw) }
             let b: UnsafePointer<Float>
             if let col { im2col(col, img, s); b = UnsafePointer(col) } else { b = img }
-            gemm(out, ldc: ohw, weight, lda: ckk, transA: false, b, ldb: ohw, transB: false,
-                 m: s.outChannels, n: ohw, k: ckk, accumulate: true, threads: 1)
+            gemmPrepackedA(out, ldc: ohw, packedWeight, b, ldb: ohw, transB: false, n: ohw, accumulate: true)
         }
     }
 }
@@ -142,6 +142,8 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
     let groups = (s.batch + convGradientGroup - 1) / convGradientGroup
     let wCount = oc * ckk
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: groups * wCount)
+    // weight^T [CKK, OC], packed once for the data gradient of every image.
+    let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
     defer { partial.deallocate() }
     parallelRanges(groups, threads: threads) { groupRange in
         let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
@@ -162,8 +164,8 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                     let dImg = dInput + n &* s.inputPlane
                     // dCol[CKK, OHW] = weight[OC, CKK]^T * dOut[OC, OHW]
                     let target = dCol ?? dImg
-                    gemm(target, ldc: ohw, weight, lda: ckk, transA: true, dOut, ldb: ohw, transB: false,
-                         m: ckk, n: ohw, k: oc, accumulate: false, threads: 1)
+                    gemmPrepackedA(target, ldc: ohw, packedWeightT!, dOut, ldb: ohw, transB: false, n: ohw,
+                                   accumulate: false)
                     if let dCol { col2im(dImg, dCol, s) }
                 }
             }

@@ -13,7 +13,7 @@
 
 @usableFromInline let gemmMR = 6
 @usableFromInline let gemmNR = 16
-@usableFromInline let gemmKC = 256
+@usableFromInline let gemmKC = 384
 @usableFromInline let gemmMC = 72
 @usableFromInline let gemmNC = 1024
 
@@ -29,7 +29,9 @@ public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
         return
     }
     let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
-    let kcMax = min(gemmKC, k)
+    // Equal KC slices, so a depth just over KC does not leave a thin slice that pays a full C pass.
+    let slices = (k + gemmKC - 1) / gemmKC
+    let kcMax = (k + slices - 1) / slices
     let bPack = UnsafeMutablePointer<Float>.allocate(capacity: ncMax * kcMax + 16)
     defer { bPack.deallocate() }
     let bp = alignUp(bPack)
@@ -41,7 +43,7 @@ public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
         let panels = (nc + gemmNR - 1) / gemmNR
         var pc = 0
         while pc < k {
-            let kc = min(gemmKC, k - pc)
+            let kc = min(kcMax, k - pc)
             // Pack B[pc..<pc+kc, jc..<jc+nc] into 16-column panels.
             let packTasks = min(panels, threads * 4)
             parallelFor(packTasks, threads: threads) { t in

@@ -51,6 +51,25 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
     parallelRanges(s.planes, threads: threads) { planes in
         for p in planes {
             let src = input + p &* h &* w, g = dOutput + p &* oh &* ow, d = dInput + p &* h &* w
+            if s.size == 2 && s.stride == 2 {
+                // One pass: every input of a window gets the gradient or 0 (first maximum wins).
+                if oh &* 2 != h || ow &* 2 != w { d.update(repeating: 0, count: h &* w) }
+                for y in 0..<oh {
+                    let r0 = src + (2 &* y) &* w, r1 = r0 + w
+                    let d0 = d + (2 &* y) &* w, d1 = d0 + w
+                    for x in 0..<ow {
+                        let x2 = 2 &* x
+                        let a = r0[x2], b = r0[x2 &+ 1], c = r1[x2], e = r1[x2 &+ 1]
+                        let m = max(max(a, b), max(c, e))
+                        let v = g[y &* ow &+ x]
+                        let ta = a == m, tb = !ta && b == m, tc = !ta && !tb && c == m
+                        let te = !ta && !tb && !tc
+                        d0[x2] = ta ? v : 0; d0[x2 &+ 1] = tb ? v : 0
+                        d1[x2] = tc ? v : 0; d1[x2 &+ 1] = te ? v : 0
+                    }
+                }
+                continue
+            }
             d.update(repeating: 0, count: h &* w)
             for y in 0..<oh {
                 for x in 0..<ow {

@@ -1,5 +1,8 @@
 import Tensors
 import Kernels
+import Dispatch
+
+func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
 /// A sequential network built from a ModelSpec, with every parameter in one arena, every
 /// gradient in its twin (same layout), and batch-norm statistics in a separate buffers arena.
@@ -16,6 +19,9 @@ public final class Network {
     /// The ranges of all parameter layers partition 0..<parameters.count, in layer order.
     public let gradientRanges: [Range<Int>?]
     let logits: Int
+    /// When true, forward/backward record each layer's wall time (seconds) in `layerSeconds`.
+    public var profiling = false
+    public private(set) var layerSeconds: [(forward: Double, backward: Double)] = []
 
     public var classes: Int { logits }
 
@@ -112,7 +118,12 @@ public final class Network {
         precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
         let context = ForwardContext(training: training, step: step, seed: seed)
         var x = input
-        for l in layers { x = l.forward(x, batch: batch, context: context) }
+        if profiling && layerSeconds.count != layers.count { layerSeconds = Array(repeating: (0, 0), count: layers.count) }
+        for (i, l) in layers.enumerated() {
+            let t0 = profiling ? monotonicSeconds() : 0
+            x = l.forward(x, batch: batch, context: context)
+            if profiling { layerSeconds[i].forward += monotonicSeconds() - t0 }
+        }
         return UnsafeBufferPointer(start: x, count: batch * logits)
     }
 
@@ -125,12 +136,16 @@ public final class Network {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             // Below the first parameter layer nothing needs an input gradient.
             let needInput = i > firstWithParameters
+            let t0 = profiling ? monotonicSeconds() : 0
             let next = layers[i].backward(g, batch: batch, needInputGradient: needInput)
+            if profiling { layerSeconds[i].backward += monotonicSeconds() - t0 }
             if let r = gradientRanges[i] { gradientReady?(r) }
             guard needInput, let next else { break }
             g = next
         }
     }
+
+    public func resetProfile() { layerSeconds = Array(repeating: (0, 0), count: layers.count) }
 
     /// Total number of trainable parameters (excluding alignment padding).
     public var parameterCount: Int { parameters.layout.slots.reduce(0) { $0 + $1.count } }

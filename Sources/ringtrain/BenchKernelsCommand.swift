@@ -1,11 +1,244 @@
 import ArgumentParser
+import Foundation
+import Kernels
+import Layers
+import Tensors
 
+/// `ringtrain bench kernels`: FMA peak, GEMM 1024^3, every conv and linear product of
+/// fashion-cnn at batch 128, and fashion-cnn forward+backward throughput.
 struct BenchKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kernels", abstract: "Benchmark: kernels.")
 
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Kernel threads.") var threads: Int = 1
+    @Option(help: "Batch size for the fashion-cnn figures.") var batch: Int = 128
+    @Option(help: "Timed repetitions per figure (the median is reported).") var repeats: Int = 7
+    @Flag(help: "Only the fashion-cnn forward+backward figure (used by scripts/bench-vs-pytorch.sh).")
+    var trainOnly = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    }
 
     func run() throws {
-        try notBuiltYet("bench kernels", issue: 3)
+        KernelThreads.count = threads
+        var results: [(name: String, flops: Double, seconds: Double)] = []
+        func say(_ s: String) { if !json { print(s) } }
+
+        let perThread = trainOnly ? 0 : measurePeakPerThread()
+        let peak = perThread * Double(threads)
+        let concurrentPeak = trainOnly ? 0 : measureConcurrentPeak(threads: threads)
+        if !trainOnly { try measureProducts(&results) }
+        say(String(format: "FMA peak: %.1f GFLOP/s per thread (register-only loop), %.1f for %d threads (%.1f measured together)",
+                   perThread / 1e9, peak / 1e9, threads, concurrentPeak / 1e9))
+
+        // fashion-cnn forward + loss + backward at the batch size.
+        let net = try Network(spec: .named("fashion-cnn"), inputShape: (1, 28, 28), classes: 10, seed: 1, maxBatch: batch)
+        let images = filled(batch * 784, 10)
+        let labels = (0..<batch).map { Int32($0 % 10) }
+        let dLogits = FloatBuffer(count: batch * 10)
+        var step = 0
+        let stepTime = median(max(repeats, 5)) {
+            step += 1
+            net.gradients.zero()
+            let logits = net.forward(images.pointer, batch: batch, training: true, step: step)
+            labels.withUnsafeBufferPointer { l in
+                _ = softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: l.baseAddress!,
+                                        batch: batch, classes: 10)
+            }
+            net.backward(dLogits: dLogits.pointer, batch: batch, gradientReady: nil)
+        }
+        let imagesPerSec = Double(batch) / stepTime
+        if !json {
+            net.profiling = true
+            net.resetProfile()
+            for _ in 0..<5 {
+                step += 1
+                let logits = net.forward(images.pointer, batch: batch, training: true, step: step)
+                labels.withUnsafeBufferPointer { l in
+                    _ = softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: l.baseAddress!,
+                                            batch: batch, classes: 10)
+                }
+                net.backward(dLogits: dLogits.pointer, batch: batch, gradientReady: nil)
+            }
+            print("per-layer ms (mean of 5 steps): layer, forward, backward")
+            for (i, l) in net.layers.enumerated() {
+                print(String(format: "  %2d %@ %8.3f %8.3f", i, String(describing: type(of: l)),
+                             net.layerSeconds[i].forward * 200, net.layerSeconds[i].backward * 200))
+            }
+        }
+
+        if json {
+            var items: [String] = []
+            for r in results {
+                let g = r.flops / r.seconds
+                items.append(String(format: "{\"name\": \"%@\", \"gflops\": %.2f, \"percent_of_peak\": %.1f, \"ms\": %.4f}",
+                                    r.name, g / 1e9, 100 * g / peak, r.seconds * 1e3))
+            }
+            print(String(format: "{\"threads\": %d, \"peak_gflops\": %.2f, \"peak_gflops_per_thread\": %.2f, ", threads,
+                         peak / 1e9, perThread / 1e9)
+                  + String(format: "\"peak_gflops_measured_together\": %.2f, \"batch\": %d, ", concurrentPeak / 1e9, batch)
+                  + "\"results\": [" + items.joined(separator: ", ") + "], "
+                  + String(format: "\"train_step_ms\": %.3f, \"train_images_per_sec\": %.1f}", stepTime * 1e3, imagesPerSec))
+        } else {
+            print("name                        ms      GFLOP/s  % of peak")
+            for r in results {
+                let g = r.flops / r.seconds
+                print(r.name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%9.3f %9.1f %8.1f%%", r.seconds * 1e3, g / 1e9, 100 * g / peak))
+            }
+            print(String(format: "fashion-cnn forward+backward, batch %d: %.2f ms/step, %.0f images/s",
+                         batch, stepTime * 1e3, imagesPerSec))
+        }
     }
+
+    func measureProducts(_ results: inout [(name: String, flops: Double, seconds: Double)]) throws {
+        // GEMM 1024^3.
+        do {
+            let n = 1024
+            let a = filled(n * n, 1), b = filled(n * n, 2), c = FloatBuffer(count: n * n)
+            let t = median(repeats) {
+                gemm(c.pointer, ldc: n, a.pointer, lda: n, transA: false, b.pointer, ldb: n, transB: false,
+                     m: n, n: n, k: n, accumulate: false)
+            }
+            results.append(("gemm-1024", 2 * Double(n * n * n), t))
+        }
+
+        // The conv products of fashion-cnn, per image as the layers run them, threads over images.
+        let convs = [("conv1", Conv2dShape(batch: batch, channels: 1, height: 28, width: 28, outChannels: 32,
+                                           kernelH: 3, kernelW: 3, padding: 1)),
+                     ("conv2", Conv2dShape(batch: batch, channels: 32, height: 14, width: 14, outChannels: 64,
+                                           kernelH: 3, kernelW: 3, padding: 1))]
+        for (name, s) in convs {
+            let ckk = s.colRows, ohw = s.colCols, oc = s.outChannels
+            let w = filled(oc * ckk, 3), col = filled(ckk * ohw, 4), dOut = filled(batch * oc * ohw, 5)
+            let out = FloatBuffer(count: batch * oc * ohw)
+            let scratch = FloatBuffer(count: threads * max(ckk * ohw, oc * ckk))
+            let x = filled(batch * s.inputPlane, 6), y = FloatBuffer(count: batch * s.outputPlane)
+            let dx = FloatBuffer(count: x.count), dw = FloatBuffer(count: oc * ckk)
+            let flops = s.forwardFlops
+            results.append(("\(name)-forward", flops, median(repeats) {
+                parallelRanges(batch) { r in
+                    for n in r {
+                        gemm(out.pointer + n * oc * ohw, ldc: ohw, w.pointer, lda: ckk, transA: false, col.pointer,
+                             ldb: ohw, transB: false, m: oc, n: ohw, k: ckk, accumulate: false, threads: 1)
+                    }
+                }
+            }))
+            results.append(("\(name)-backward-data", flops, median(repeats) {
+                parallelRanges(batch) { r in
+                    let dCol = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
+                    for n in r {
+                        gemm(dCol, ldc: ohw, w.pointer, lda: ckk, transA: true, dOut.pointer + n * oc * ohw, ldb: ohw,
+                             transB: false, m: ckk, n: ohw, k: oc, accumulate: false, threads: 1)
+                    }
+                }
+            }))
+            results.append(("\(name)-backward-weights", flops, median(repeats) {
+                parallelRanges(batch) { r in
+                    let pw = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
+                    for n in r {
+                        gemm(pw, ldc: ckk, dOut.pointer + n * oc * ohw, lda: ohw, transA: false, col.pointer, ldb: ohw,
+                             transB: true, m: oc, n: ckk, k: ohw, accumulate: n != r.lowerBound, threads: 1)
+                    }
+                }
+            }))
+            // The whole ops (im2col, bias, col2im, partial sums included).
+            results.append(("\(name)-op-forward", flops, median(repeats) {
+                conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s)
+            }))
+            results.append(("\(name)-op-backward", 2 * flops, median(repeats) {
+                conv2dBackward(dInput: name == "conv1" ? nil : dx.pointer, dWeight: dw.pointer, dBias: nil,
+                               dOutput: y.pointer, input: x.pointer, weight: w.pointer, shape: s)
+            }))
+        }
+
+        // The linear products of fashion-cnn.
+        for (name, inF, outF) in [("fc1", 3136, 128), ("fc2", 128, 10)] {
+            let x = filled(batch * inF, 7), w = filled(outF * inF, 8), dy = filled(batch * outF, 9)
+            let y = FloatBuffer(count: batch * outF), dx = FloatBuffer(count: batch * inF), dw = FloatBuffer(count: outF * inF)
+            let flops = 2 * Double(batch * inF * outF)
+            results.append(("\(name)-forward", flops, median(repeats) {
+                gemm(y.pointer, ldc: outF, x.pointer, lda: inF, transA: false, w.pointer, ldb: inF, transB: true,
+                     m: batch, n: outF, k: inF, accumulate: false)
+            }))
+            results.append(("\(name)-backward-data", flops, median(repeats) {
+                gemm(dx.pointer, ldc: inF, dy.pointer, lda: outF, transA: false, w.pointer, ldb: inF, transB: false,
+                     m: batch, n: inF, k: outF, accumulate: false)
+            }))
+            results.append(("\(name)-backward-weights", flops, median(repeats) {
+                gemm(dw.pointer, ldc: inF, dy.pointer, lda: outF, transA: true, x.pointer, ldb: inF, transB: false,
+                     m: outF, n: inF, k: batch, accumulate: false)
+            }))
+        }
+
+    
+    }
+
+}
+
+func filled(_ count: Int, _ seed: UInt64) -> FloatBuffer {
+    var rng = CounterRNG(seed: seed, purpose: .synthetic)
+    let b = FloatBuffer(count: count)
+    for i in 0..<count { b[i] = rng.nextUnitFloat() - 0.5 }
+    return b
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+/// Median seconds of `repeats` timed runs after one warm-up run.
+func median(_ repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let t0 = now(); body(); times.append(now() - t0)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+/// A register-only FMA loop: 12 independent 8-wide accumulators, so the two FMA pipes never
+/// wait on latency. Returns FLOP/s for one thread (best of 5).
+@inline(never)
+func fmaLoop(_ iterations: Int, _ seed: Float) -> Float {
+    let m = SIMD8<Float>(repeating: 0.999_999), d = SIMD8<Float>(repeating: 1e-7 * seed)
+    var a0 = SIMD8<Float>(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
+    var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
+    for _ in 0..<iterations {
+        // a = d + a * m: one FMA each, converging (no overflow), 12 independent chains.
+        a0 = d.addingProduct(a0, m); a1 = d.addingProduct(a1, m); a2 = d.addingProduct(a2, m)
+        a3 = d.addingProduct(a3, m); a4 = d.addingProduct(a4, m); a5 = d.addingProduct(a5, m)
+        a6 = d.addingProduct(a6, m); a7 = d.addingProduct(a7, m); a8 = d.addingProduct(a8, m)
+        a9 = d.addingProduct(a9, m); a10 = d.addingProduct(a10, m); a11 = d.addingProduct(a11, m)
+    }
+    let s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
+    return s.sum()
+}
+
+func fmaFlops(_ iterations: Int) -> Double { Double(iterations) * 12 * 8 * 2 }
+
+func measurePeakPerThread() -> Double {
+    let iters = 20_000_000
+    var best = 0.0
+    var sink: Float = 0
+    for _ in 0..<5 {
+        let t0 = now(); sink += fmaLoop(iters, 1); let dt = now() - t0
+        best = max(best, fmaFlops(iters) / dt)
+    }
+    if sink.isNaN { print("") }
+    return best
+}
+
+func measureConcurrentPeak(threads: Int) -> Double {
+    let iters = 20_000_000
+    var best = 0.0
+    for _ in 0..<3 {
+        let t0 = now()
+        DispatchQueue.concurrentPerform(iterations: threads) { i in
+            if fmaLoop(iters, Float(i)).isNaN { print("") }
+        }
+        best = max(best, fmaFlops(iters) * Double(threads) / (now() - t0))
+    }
+    return best
 }

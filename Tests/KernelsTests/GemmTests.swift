@@ -55,3 +55,26 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(c.array, [0, 0, 0, 0])
     }
 }
+
+final class GemmPrepackedTests: XCTestCase {
+    func testPrepackedMatchesReference() {
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (64, 196, 288), (13, 40, 800), (288, 30, 64)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3
+                    let a = randomBuffer((transA ? k : m) * lda, seed: 80)
+                    let b = randomBuffer((transB ? n : k) * ldb, seed: 81)
+                    let c = randomBuffer(m * ldc, seed: 82), ref = FloatBuffer(count: c.count)
+                    ref.copy(from: c)
+                    let packed = PackedMatrixA(a.pointer, lda: lda, transA: transA, m: m, k: k)
+                    let acc = (m + k) % 2 == 1
+                    gemmPrepackedA(c.pointer, ldc: ldc, packed, b.pointer, ldb: ldb, transB: transB, n: n, accumulate: acc)
+                    gemmReference(ref.pointer, ldc: ldc, a.pointer, lda: lda, transA: transA, b.pointer, ldb: ldb,
+                                  transB: transB, m: m, n: n, k: k, accumulate: acc)
+                    assertClose(c, ref, tolerance: 1e-5 * Float(k).squareRoot() * 4,
+                                "prepacked m\(m) n\(n) k\(k) tA\(transA) tB\(transB)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// GEMM with op(A) packed once and reused: the convolutions multiply the same weight matrix
+// with every image's col matrix, so packing the weights per image would be wasted work.
+//
+// Layout: op(A)[M, K] cut into the same equal KC slices as `gemm`; inside slice s (depth kc_s,
+// starting at pc_s), the ceil(M / 6) row panels follow each other, each [kc_s][6].
+
+/// op(A) packed for `gemmPrepackedA`; owns its memory.
+public final class PackedMatrixA {
+    public let m: Int, k: Int
+    let sliceDepth: Int
+    let storage: UnsafeMutablePointer<Float>
+    let base: UnsafeMutablePointer<Float>
+    let paddedRows: Int
+
+    public init(_ a: UnsafePointer<Float>, lda: Int, transA: Bool, m: Int, k: Int) {
+        self.m = m; self.k = k
+        let slices = max(1, (k + gemmKC - 1) / gemmKC)
+        sliceDepth = max(1, (k + slices - 1) / slices)
+        paddedRows = (m + gemmMR - 1) / gemmMR * gemmMR
+        storage = .allocate(capacity: paddedRows * max(k, 1) + 16)
+        base = alignUp(storage)
+        var pc = 0
+        while pc < k {
+            let kc = min(sliceDepth, k - pc)
+            let slice = base + paddedRows &* pc
+            for ip in 0..<(paddedRows / gemmMR) {
+                packA(slice + ip &* kc &* gemmMR, a, lda: lda, transA: transA, row0: ip &* gemmMR, col0: pc, kc: kc,
+                      rows: min(gemmMR, m - ip &* gemmMR))
+            }
+            pc += kc
+        }
+    }
+
+    deinit { storage.deallocate() }
+}
+
+/// C[M, N] = (accumulate ? C : 0) + A * op(B), A prepacked; single-threaded (callers thread
+/// over independent products, e.g. images).
+public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: PackedMatrixA,
+                           _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, n: Int, accumulate: Bool) {
+    let m = a.m, k = a.k
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 {
+        if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
+        return
+    }
+    let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ncMax * a.sliceDepth + 16 + 96 + 16)
+    defer { scratch.deallocate() }
+    let bp = alignUp(scratch)
+    let tile = alignUp(bp + ncMax * a.sliceDepth)
+    let rowPanels = a.paddedRows / gemmMR
+    var jc = 0
+    while jc < n {
+        let nc = min(gemmNC, n - jc)
+        let panels = (nc + gemmNR - 1) / gemmNR
+        var pc = 0
+        while pc < k {
+            let kc = min(a.sliceDepth, k - pc)
+            let slice = a.base + a.paddedRows &* pc
+            let load = accumulate || pc > 0
+            for jp in 0..<panels {
+                let j = jc &+ jp &* gemmNR
+                let cols = min(gemmNR, n - j)
+                let bPanel = bp + jp &* kc &* gemmNR
+                packB(bPanel, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
+                for ip in 0..<rowPanels {
+                    let i = ip &* gemmMR
+                    microKernel6x16(kc, slice + ip &* kc &* gemmMR, bPanel, c + (i &* ldc &+ j), ldc,
+                                    min(gemmMR, m - i), cols, load, tile)
+                }
+            }
+            pc += kc
+        }
+        jc += nc
+    }
+}

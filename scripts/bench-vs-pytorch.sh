@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Times PyTorch and RingTrain on the same model (fashion-cnn), batch and thread count,
+# forward+backward, alternating runs; prints both with their ratio. Then OpenBLAS sgemm
+# (numpy's bundled OpenBLAS) on the product shapes of `ringtrain bench kernels`.
+# A benchmark, not a test. Environment:
+#   BENCH_VENV   venv with torch+numpy (default .build-bench/venv; created if torch is missing)
+#   BATCH        batch size (default 128)    ROUNDS  alternating rounds (default 3)
+#   THREADS      thread counts (default "1 2")
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${BENCH_VENV:-.build-bench/venv}"
+BATCH="${BATCH:-128}"
+ROUNDS="${ROUNDS:-3}"
+THREADS="${THREADS:-1 2}"
+STEPS=15
+
+if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
+    echo "== creating $VENV with torch and numpy (large download)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet torch numpy
+fi
+
+echo "== building ringtrain (release)"
+swift build -c release --product ringtrain >/dev/null
+BIN=.build/release/ringtrain
+
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== fashion-cnn forward+backward, batch $BATCH, median of $STEPS steps per run, $ROUNDS alternating rounds"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf "%-8s %14s %14s %8s\n" threads "pytorch img/s" "ringtrain img/s" ratio
+for t in $THREADS; do
+    pt=(); rt=()
+    for _ in $(seq "$ROUNDS"); do
+        pt+=("$(OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t "$VENV/bin/python" scripts/bench/pytorch_fashion_cnn.py train "$t" "$BATCH" "$STEPS")")
+        rt+=("$("$BIN" bench kernels --json --train-only --threads "$t" --batch "$BATCH" --repeats "$STEPS" \
+               | sed -n 's/.*"train_images_per_sec": \([0-9.]*\).*/\1/p')")
+    done
+    p=$(printf "%s\n" "${pt[@]}" | median); r=$(printf "%s\n" "${rt[@]}" | median)
+    printf "%-8s %14.0f %14.0f %8.2f   (runs: pytorch %s; ringtrain %s)\n" "$t" "$p" "$r" \
+        "$(echo "$r / $p" | bc -l)" "${pt[*]}" "${rt[*]}"
+done
+
+echo "== OpenBLAS sgemm through numpy, 1 thread (same shapes as ringtrain bench kernels)"
+OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$VENV/bin/python" scripts/bench/pytorch_fashion_cnn.py sgemm
+echo "== ringtrain bench kernels, 1 thread"
+"$BIN" bench kernels --threads 1
+
+if [[ -x scripts/bench-vs-gloo.sh ]]; then
+    echo "== scripts/bench-vs-gloo.sh"
+    BENCH_VENV="$VENV" scripts/bench-vs-gloo.sh
+elif [[ -f scripts/bench-vs-gloo.sh ]]; then
+    echo "== scripts/bench-vs-gloo.sh"
+    BENCH_VENV="$VENV" bash scripts/bench-vs-gloo.sh
+fi
