@@ -51,7 +51,10 @@ let package = Package(
         .target(name: "Training", dependencies: [
             "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Checkpoints",
         ], swiftSettings: simdSettings),
-        .target(name: "Cluster", dependencies: ["Training", "Transport"]),
+        .target(name: "Cluster", dependencies: [
+            "Training", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "ringtrain", dependencies: [
             "Cluster", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
             "Transport", "Checkpoints",

@@ -75,6 +75,7 @@ extension Trainer {
                 imagesThisProcess += n * world
                 runningLoss += Double(loss) * Double(n)
                 runningSeen += n
+                options.onStep?(state.globalStep, epoch, Double(loss))
                 windowImages += n * world
 
                 let stepInEpoch = state.globalStep - epoch * state.stepsPerEpoch

@@ -19,6 +19,11 @@ public final class Trainer {
         public var progress: ProgressLine? = nil
         /// Stop after this many optimizer steps in this process (tests: simulate a crash).
         public var stopAfterSteps: Int? = nil
+        /// Called on every rank at each checkpoint point with the step and the SHA-256 of the
+        /// weights, so the coordinator can check that all ranks agree bit for bit.
+        public var onCheckpoint: ((Int, String) -> Void)? = nil
+        /// Called after every step with (step, epoch, loss): progress and heartbeats.
+        public var onStep: ((Int, Int, Double) -> Void)? = nil
 
         public init(runDirectory: String, resume: Bool = false) {
             self.runDirectory = runDirectory
@@ -131,7 +136,9 @@ public final class Trainer {
         try network.parameters.load(from: file)
         try network.buffers.load(from: file)
         try optimizer.loadState(stepCount: saved.optimizerStep, lookup: file.lookup)
-        communicator.residuals.restore(from: file, sameWorld: saved.worldSize == communicator.worldSize)
+        // Residuals are per rank and the checkpoint holds the writer's: restore them only in a
+        // single-process run; distributed runs restart error feedback from zero.
+        communicator.residuals.restore(from: file, sameWorld: saved.worldSize == 1 && communicator.worldSize == 1)
         var restored = saved
         restored.config = config
         if saved.worldSize != communicator.worldSize || saved.stepsPerEpoch != state.stepsPerEpoch {
@@ -174,7 +181,9 @@ public final class Trainer {
         }
     }
 
+    /// A checkpoint point: every rank reports its weights hash; the writer saves the file.
     func saveCheckpoint() throws -> String? {
+        options.onCheckpoint?(state.globalStep, network.parameters.contentSHA256())
         guard let store else { return nil }
         var tensors = network.parameters.safeTensors() + network.buffers.safeTensors()
         for t in optimizer.stateTensors() {

@@ -84,7 +84,7 @@ public enum Handshake {
             throw e
         }
         guard ok == accept else { throw conn.error(.protocolError("bad acceptance bytes \(ok)")) }
-        guard f.worldSize == worldSize else { throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)")) }
+        guard f.worldSize == worldSize || f.worldSize == 0 || worldSize == 0 else { throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)")) }
         conn.peerRank = f.rank
         return f.rank
     }
@@ -105,7 +105,7 @@ public enum Handshake {
             guard verify("ringtrain-v1 client", proof, hello, reply, key: key) else {
                 throw conn.error(.authenticationFailed("peer does not hold the cluster token"))
             }
-            guard f.worldSize == worldSize else { throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)")) }
+            guard f.worldSize == worldSize || f.worldSize == 0 || worldSize == 0 else { throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)")) }
             try write(conn, accept, deadline, "send acceptance")
             conn.peerRank = f.rank
             return f.rank

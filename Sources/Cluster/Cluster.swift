@@ -1,1 +1,0 @@
-// The Cluster target. See docs/architecture.md for what lives here and what it may import.

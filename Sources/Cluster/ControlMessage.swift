@@ -1,0 +1,54 @@
+import Foundation
+import Training
+
+/// The control-plane messages between the coordinator and a worker (JSON in frames; the
+/// exact bytes are in docs/wire-format.md). One struct with a `kind` and optional fields
+/// keeps the JSON flat and readable in a packet capture.
+public struct ControlMessage: Codable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// worker -> coordinator: host name, ring address, data fingerprint, pid.
+        case register
+        /// coordinator -> worker: rank, world size, ring addresses, config, run directory, resume.
+        case assign
+        /// worker -> coordinator: the ring is formed and checked end to end.
+        case ringReady = "ring_ready"
+        /// worker -> coordinator, every few seconds: step, loss, throughput (also a heartbeat).
+        case progress
+        /// worker -> coordinator after each checkpoint: the SHA-256 of its weights.
+        case weightsHash = "weights_hash"
+        /// worker -> coordinator: training finished; carries the summary.
+        case done
+        /// worker -> coordinator: a failure, with the message.
+        case failed
+        /// coordinator -> worker: stop now (a peer was lost, or the run is cancelled).
+        case abort
+    }
+
+    public var kind: Kind
+    public var host: String?
+    public var ringAddress: String?
+    public var pid: Int32?
+    public var fingerprint: String?
+    public var rank: Int?
+    public var worldSize: Int?
+    public var addresses: [String]?
+    public var config: TrainingConfig?
+    public var runDirectory: String?
+    public var resume: Bool?
+    public var step: Int?
+    public var epoch: Int?
+    public var loss: Double?
+    public var imagesPerSecond: Double?
+    public var hash: String?
+    public var summary: TrainingSummary?
+    public var message: String?
+    public var exitCode: Int32?
+
+    public init(_ kind: Kind) { self.kind = kind }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, host, ringAddress = "ring_address", pid, fingerprint, rank, worldSize = "world_size", addresses
+        case config, runDirectory = "run_directory", resume, step, epoch, loss
+        case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
+    }
+}

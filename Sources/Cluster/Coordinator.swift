@@ -1,0 +1,213 @@
+import Datasets
+import Foundation
+import Training
+import Transport
+
+/// The control plane (DESIGN.md §2): accepts and authenticates worker registrations, assigns
+/// ranks with workers of one host adjacent in the ring, sends every worker the resolved
+/// config and the ring addresses, checks the weight hashes at every checkpoint, merges
+/// progress, and detects dead workers (a closed control connection or a missed heartbeat).
+/// It is never in the gradient path.
+public final class Coordinator {
+    public struct Options {
+        public var worldSize: Int
+        public var config: TrainingConfig
+        public var runDirectory: String
+        public var resume: Bool = false
+        /// How long to wait for all workers to register.
+        public var rendezvousTimeout: Double = 120
+        /// A worker silent for this long is declared lost.
+        public var heartbeatTimeout: Double = 60
+        public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+
+        public init(worldSize: Int, config: TrainingConfig, runDirectory: String) {
+            self.worldSize = worldSize
+            self.config = config
+            self.runDirectory = runDirectory
+        }
+    }
+
+    struct Member {
+        let channel: ControlChannel
+        let host: String
+        let ringAddress: String
+        let pid: Int32
+        var rank = -1
+    }
+
+    public let listener: TCPListener
+    public let options: Options
+    let token: [UInt8]
+
+    public init(listener: TCPListener, token: [UInt8], options: Options) {
+        self.listener = listener
+        self.token = token
+        self.options = options
+    }
+
+    public var address: String { listener.address }
+
+    /// Runs the whole job: rendezvous, training supervision, completion. Returns the summary
+    /// rank 0 reported; throws a `ClusterError` whose `exitCode` the command line uses.
+    public func run() throws -> TrainingSummary {
+        let fingerprint = try? Dataset.load(directory: options.config.data).train.fingerprint
+        var members = try rendezvous(expectedFingerprint: fingerprint)
+        assignRanks(&members)
+        let addresses = members.sorted { $0.rank < $1.rank }.map(\.ringAddress)
+        for m in members {
+            var a = ControlMessage(.assign)
+            a.rank = m.rank
+            a.worldSize = options.worldSize
+            a.addresses = addresses
+            a.config = options.config
+            a.runDirectory = options.runDirectory
+            a.resume = options.resume
+            a.fingerprint = fingerprint
+            try m.channel.send(a)
+        }
+        options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
+            .map { "rank \($0.rank) = \($0.host) \($0.ringAddress)" }.joined(separator: ", "))
+        return try supervise(members)
+    }
+
+    /// Waits for `worldSize` authenticated registrations before the deadline; names who is missing.
+    func rendezvous(expectedFingerprint: String?) throws -> [Member] {
+        var members: [Member] = []
+        let deadline = Date().addingTimeInterval(options.rendezvousTimeout)
+        while members.count < options.worldSize {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                let seen = members.map { "\($0.host) (pid \($0.pid))" }.joined(separator: ", ")
+                throw ClusterError("[coordinator] rendezvous timed out after \(Int(options.rendezvousTimeout)) s: \(members.count) of \(options.worldSize) workers registered" + (seen.isEmpty ? "" : ": \(seen)") + "; the others never connected to \(address)")
+            }
+            let connection: TCPConnection
+            do {
+                connection = try listener.accept(timeout: left)
+            } catch {
+                continue
+            }
+            do {
+                _ = try Handshake.server(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
+            } catch {
+                options.log("[coordinator] refused a connection from \(connection.peer): \(error)")
+                connection.close()
+                continue
+            }
+            let channel = ControlChannel(connection: connection)
+            do {
+                let r = try channel.receive(timeout: 30)
+                guard r.kind == .register, let host = r.host, let ring = r.ringAddress else {
+                    throw ClusterError("expected a registration, got \(r.kind)")
+                }
+                if let expected = expectedFingerprint, let theirs = r.fingerprint, theirs != expected {
+                    var abort = ControlMessage(.abort)
+                    abort.message = "your dataset (\(theirs)) differs from the coordinator's (\(expected))"
+                    try? channel.send(abort)
+                    options.log("[coordinator] refused worker on \(host): dataset fingerprint \(theirs) differs from \(expected)")
+                    channel.close()
+                    continue
+                }
+                members.append(Member(channel: channel, host: host, ringAddress: ring, pid: r.pid ?? 0))
+                options.log("[coordinator] worker \(members.count)/\(options.worldSize) registered: \(host) pid \(r.pid ?? 0), ring address \(ring)")
+            } catch {
+                options.log("[coordinator] dropped \(connection.peer) during registration: \(error)")
+                channel.close()
+            }
+        }
+        return members
+    }
+
+    /// Ranks in order of host (first registration of each host first), then registration:
+    /// workers of one host sit next to each other in the ring, so most hops stay local.
+    func assignRanks(_ members: inout [Member]) {
+        var hostOrder: [String] = []
+        for m in members where !hostOrder.contains(m.host) { hostOrder.append(m.host) }
+        let order = members.indices.sorted {
+            let a = hostOrder.firstIndex(of: members[$0].host)!, b = hostOrder.firstIndex(of: members[$1].host)!
+            return a != b ? a < b : $0 < $1
+        }
+        for (rank, i) in order.enumerated() { members[i].rank = rank }
+    }
+
+    /// Reads every worker's messages on its own thread; returns when all are done, throws
+    /// (after telling the survivors to abort) when one fails or is lost.
+    func supervise(_ members: [Member]) throws -> TrainingSummary {
+        let condition = NSCondition()
+        var done = 0
+        var failure: ClusterError?
+        var summary: TrainingSummary?
+        var hashes: [Int: [Int: String]] = [:]
+
+        for m in members {
+            let t = Thread { [options] in
+                while true {
+                    let message: ControlMessage
+                    do {
+                        message = try m.channel.receive(timeout: options.heartbeatTimeout)
+                    } catch {
+                        condition.lock()
+                        if failure == nil && done < members.count {
+                            failure = ClusterError("[coordinator] lost worker rank \(m.rank) on \(m.host) (pid \(m.pid)) at \(Date()): \(error); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                        }
+                        condition.broadcast()
+                        condition.unlock()
+                        return
+                    }
+                    condition.lock()
+                    switch message.kind {
+                    case .progress:
+                        break
+                    case .ringReady:
+                        if m.rank == 0 { options.log("[coordinator] ring of \(members.count) formed and checked") }
+                    case .weightsHash:
+                        if let step = message.step, let hash = message.hash {
+                            hashes[step, default: [:]][m.rank] = hash
+                            let got = hashes[step]!
+                            if got.count == members.count {
+                                if Set(got.values).count != 1 && failure == nil {
+                                    let detail = got.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.prefix(12))" }.joined(separator: ", ")
+                                    failure = ClusterError("[coordinator] ranks disagree on the weights at step \(step): \(detail)")
+                                }
+                                hashes[step] = nil
+                            }
+                        }
+                    case .done:
+                        done += 1
+                        if m.rank == 0 { summary = message.summary }
+                    case .failed:
+                        if failure == nil {
+                            failure = ClusterError("[coordinator] worker rank \(m.rank) on \(m.host) failed: \(message.message ?? "?")",
+                                                   exitCode: message.exitCode ?? 1)
+                        }
+                    default:
+                        break
+                    }
+                    condition.broadcast()
+                    condition.unlock()
+                    if message.kind == .done || message.kind == .failed { return }
+                }
+            }
+            t.name = "coordinator-rank-\(m.rank)"
+            t.start()
+        }
+
+        condition.lock()
+        while done < members.count && failure == nil { condition.wait() }
+        let result = failure
+        let final = summary
+        condition.unlock()
+        if let result {
+            options.log(result.message)
+            for m in members {
+                var abort = ControlMessage(.abort)
+                abort.message = result.message
+                try? m.channel.send(abort, timeout: 2)
+            }
+            for m in members { m.channel.connection.shutdown() }
+            throw result
+        }
+        for m in members { m.channel.close() }
+        guard let final else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
+        return final
+    }
+}

@@ -1,0 +1,174 @@
+import Codecs
+import Collectives
+import Datasets
+import Foundation
+import Training
+import Transport
+
+/// One worker (data plane): registers with the coordinator, joins the TCP ring, trains its
+/// shard with the shared `Trainer`, and reports progress, weight hashes and the result.
+public final class Worker {
+    public struct Options {
+        public var coordinator: String
+        /// Dataset directory on this host (may differ per host); nil: the config's.
+        public var data: String?
+        /// Address to advertise to ring neighbours; nil: the address of the route to the coordinator.
+        public var advertise: String?
+        public var connectTimeout: Double = 120
+        public var heartbeatSeconds: Double = 5
+        public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+
+        public init(coordinator: String) { self.coordinator = coordinator }
+    }
+
+    public let options: Options
+    let token: [UInt8]
+
+    public init(token: [UInt8], options: Options) {
+        self.token = token
+        self.options = options
+    }
+
+    /// Runs to completion. Throws a `ClusterError` carrying the exit code.
+    public func run() throws {
+        var tcp = TCPOptions()
+        tcp.connectTimeout = options.connectTimeout
+        let connection: TCPConnection
+        do {
+            connection = try tcpConnect(options.coordinator, options: tcp, deadline: options.connectTimeout)
+            _ = try Handshake.client(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
+        } catch {
+            throw ClusterError("[worker] cannot join the coordinator at \(options.coordinator): \(error)", exitCode: 3)
+        }
+        let control = ControlChannel(connection: connection)
+        let host = ProcessInfo.processInfo.hostName
+        guard let advertise = options.advertise ?? connection.localHost else {
+            throw ClusterError("[worker] cannot tell which address reaches the coordinator; give --advertise HOST", exitCode: 2)
+        }
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(host: advertise, port: 0, options: tcp)
+        } catch {
+            throw ClusterError("[worker] cannot listen for ring neighbours on \(advertise): \(error)", exitCode: 2)
+        }
+
+        var register = ControlMessage(.register)
+        register.host = host
+        register.ringAddress = listener.address
+        register.pid = getpid()
+        var preloaded: Dataset?
+        if let dir = options.data {
+            preloaded = try loadData(dir)
+            register.fingerprint = preloaded?.train.fingerprint
+        }
+        try control.send(register)
+
+        let assign = try control.receive(timeout: options.connectTimeout + 600)
+        if assign.kind == .abort {
+            throw ClusterError("[worker] the coordinator refused this worker: \(assign.message ?? "?")", exitCode: 2)
+        }
+        guard assign.kind == .assign, let rank = assign.rank, let world = assign.worldSize,
+              let addresses = assign.addresses, var config = assign.config, let runDirectory = assign.runDirectory else {
+            throw ClusterError("[worker] expected an assignment from \(control.peer), got \(assign.kind)")
+        }
+        let tag = "[rank \(rank)]"
+        if let dir = options.data { config.data = dir }
+        let dataset = try preloaded ?? loadData(config.data)
+        if let expected = assign.fingerprint, dataset.train.fingerprint != expected {
+            throw ClusterError("\(tag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
+        }
+
+        // Watch the control connection: an abort, or the coordinator going away, ends this
+        // process at once (exit 3), so no worker ever outlives its job. Once training is done,
+        // the coordinator closing the connection is the normal end (exit 0).
+        let finished = FinishedFlag()
+        let watcher = Thread { [options] in
+            while true {
+                do {
+                    let m = try control.receive(timeout: 365 * 24 * 3600)
+                    if m.kind == .abort {
+                        options.log("\(tag) aborting: \(m.message ?? "the coordinator stopped the run")")
+                        exit(3)
+                    }
+                } catch {
+                    if finished.isSet { exit(0) }
+                    options.log("\(tag) lost the coordinator: \(error)")
+                    exit(3)
+                }
+            }
+        }
+
+        let codec = config.codec == "auto" ? CodecConfig(.none) : CodecConfig(parsing: "\(config.codec):\(config.zstdLevel)") ?? CodecConfig(parsing: config.codec) ?? CodecConfig(.none)
+        let communicator: RingCommunicator
+        do {
+            communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,
+                                                    codec: codec, options: tcp)
+            // End-to-end ring check before step 1: every rank's number travels around the ring.
+            let ranks = try communicator.allGather([Double(rank)])
+            guard ranks.map({ Int($0[0]) }) == Array(0..<world) else {
+                throw ClusterError("\(tag) ring check failed: got ranks \(ranks)")
+            }
+        } catch {
+            let message = "\(tag) cannot form the ring (this rank \(addresses[rank]), left \(addresses[(rank + world - 1) % world]), right \(addresses[(rank + 1) % world])): \(error)"
+            var failed = ControlMessage(.failed)
+            failed.message = message
+            failed.exitCode = 3
+            try? control.send(failed)
+            throw ClusterError(message, exitCode: 3)
+        }
+        try control.send(ControlMessage(.ringReady))
+        watcher.start()
+
+        var trainerOptions = Trainer.Options(runDirectory: runDirectory, resume: assign.resume ?? false)
+        trainerOptions.writesRunDirectory = rank == 0
+        if rank == 0 { trainerOptions.progress = ProgressLine(interval: config.progressSeconds, prefix: "") }
+        var lastBeat = Date.distantPast
+        trainerOptions.onStep = { step, epoch, loss in
+            guard Date().timeIntervalSince(lastBeat) >= self.options.heartbeatSeconds else { return }
+            lastBeat = Date()
+            var p = ControlMessage(.progress)
+            p.step = step
+            p.epoch = epoch
+            p.loss = loss
+            try? control.send(p)
+        }
+        trainerOptions.onCheckpoint = { step, hash in
+            var h = ControlMessage(.weightsHash)
+            h.step = step
+            h.hash = hash
+            try? control.send(h)
+        }
+        do {
+            let trainer = try Trainer(config: config, options: trainerOptions, communicator: communicator, dataset: dataset)
+            let summary = try trainer.run()
+            var done = ControlMessage(.done)
+            done.summary = summary
+            finished.set()
+            try control.send(done)
+            communicator.close()
+        } catch {
+            let lost = error is TransportError || "\(error)".contains("ring")
+            var failed = ControlMessage(.failed)
+            failed.message = "\(error)"
+            failed.exitCode = lost ? 3 : 1
+            try? control.send(failed)
+            throw ClusterError("\(tag) \(error)", exitCode: lost ? 3 : 1)
+        }
+    }
+
+    func loadData(_ dir: String) throws -> Dataset {
+        do {
+            return try Dataset.load(directory: dir)
+        } catch {
+            throw ClusterError("[worker] \(error)", exitCode: 2)
+        }
+    }
+}
+
+/// A flag one thread sets and another reads.
+final class FinishedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+}
