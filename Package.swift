@@ -62,6 +62,7 @@ let package = Package(
         ], swiftSettings: simdSettings),
 
         // Tests: one target per library target, plus the command line run as a binary.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensors"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
@@ -71,8 +72,8 @@ let package = Package(
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collectives", "Codecs"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives"]),
-        .testTarget(name: "CommandLineTests", dependencies: []),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ],
     // Swift 5 language mode: the hot paths share raw buffers between worker threads under
     // explicit synchronisation, which Swift 6's strict checking cannot express without

@@ -1,0 +1,82 @@
+import Foundation
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ringtrain launch` end to end: real processes, real TCP on loopback.
+final class LaunchCommandTests: XCTestCase {
+    var cleanup: [String] = []
+
+    override func tearDown() {
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func setUpRun(epochs: Int = 2) throws -> (config: String, run: String) {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-launch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: epochs).utf8).write(to: URL(fileURLWithPath: config))
+        return (config, dir + "/run")
+    }
+
+    func testTwoWorkersTrainCheckpointAndResumeOntoThree() throws {
+        let (config, run) = try setUpRun()
+        let r = try BinaryRunner.run(["launch", "--nproc", "2", "--config", config, "--run-dir", run], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["world_size"] as? Int, 2)
+        XCTAssertGreaterThan(summary["test_top1"] as? Double ?? 0, 0.5)
+        XCTAssertTrue(r.stderr.contains("ring of 2 formed and checked"), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"))
+
+        // Resume the finished run with 3 workers and 2 more epochs.
+        let more = try BinaryRunner.run(["launch", "--nproc", "3", "--config", config, "--run-dir", run, "--resume", "--epochs", "4"],
+                                        timeout: 120)
+        XCTAssertEqual(more.status, 0, more.stderr)
+        let s2 = try JSONSerialization.jsonObject(with: Data(more.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(s2["world_size"] as? Int, 3)
+        XCTAssertEqual(s2["epochs_completed"] as? Int, 4)
+        XCTAssertTrue(more.stderr.contains("resumed from"), more.stderr)
+    }
+
+    /// Killing a worker mid-run ends the job with exit 3 (resumable) within the deadline, and
+    /// no process of the job survives.
+    func testLostWorkerEndsRunWithExitThreeAndNoStragglers() throws {
+        let (config, run) = try setUpRun(epochs: 1000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        process.arguments = ["launch", "--nproc", "2", "--config", config, "--run-dir", run]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        var log = ""
+        let start = Date()
+        var pids: [Int32] = []
+        // Wait for the ring, then for a checkpoint, reading worker pids from the coordinator's log.
+        while Date().timeIntervalSince(start) < 60 {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+            if log.contains("ring of 2 formed"), FileManager.default.fileExists(atPath: run + "/checkpoints/latest") { break }
+        }
+        for line in log.split(separator: "\n") where line.contains("registered:") {
+            if let r = line.range(of: "pid "), let pid = Int32(line[r.upperBound...].split(separator: ",")[0]) { pids.append(pid) }
+        }
+        XCTAssertEqual(pids.count, 2, log)
+        guard pids.count == 2 else { process.terminate(); return }
+        kill(pids[1], SIGKILL)
+        let killedAt = Date()
+        process.waitUntilExit()
+        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 3, log)
+        XCTAssertLessThan(Date().timeIntervalSince(killedAt), 60, "the loss is noticed quickly")
+        XCTAssertTrue(log.contains("lost worker") || log.contains("failed"), log)
+        usleep(200_000)
+        XCTAssertNotEqual(kill(pids[0], 0), 0, "the surviving worker is gone too")
+    }
+}
