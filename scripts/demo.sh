@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what it needs, builds release, and trains fashion-cnn on
-# Fashion-MNIST with checkpoints in runs/demo. Idempotent; fails loudly with the step.
+# Fashion-MNIST with 2 worker processes on this host (ring all-reduce over loopback),
+# with checkpoints in runs/demo. Idempotent: a finished run prints its summary; an
+# interrupted one resumes from its last checkpoint. Fails loudly with the step.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -12,9 +14,19 @@ swift build -c release
 BIN="$(swift build -c release --show-bin-path)/ringtrain"
 
 RUN_DIR="${RUN_DIR:-runs/demo}"
-step "training fashion-cnn on Fashion-MNIST in $RUN_DIR"
-echo "note: the distributed launcher has not landed yet; running the single-process path (ringtrain train)."
-"$BIN" train --config examples/fashion-cnn.json --run-dir "$RUN_DIR" "$@"
+if [ -f "$RUN_DIR/summary.json" ]; then
+    step "the run in $RUN_DIR is finished (remove it to train again)"
+    cat "$RUN_DIR/summary.json"
+    exit 0
+fi
+RESUME=()
+if [ -f "$RUN_DIR/checkpoints/latest" ]; then
+    RESUME=(--resume)
+    step "resuming the interrupted run in $RUN_DIR"
+fi
+
+step "training fashion-cnn on Fashion-MNIST with 2 workers in $RUN_DIR"
+"$BIN" launch --nproc 2 --config examples/fashion-cnn.json --run-dir "$RUN_DIR" "${RESUME[@]}" "$@"
 
 step "done: $RUN_DIR/summary.json"
 cat "$RUN_DIR/summary.json"
