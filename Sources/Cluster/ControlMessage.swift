@@ -14,8 +14,12 @@ public struct ControlMessage: Codable, Sendable {
         case ringReady = "ring_ready"
         /// worker -> coordinator, every few seconds: step, loss, throughput (also a heartbeat).
         case progress
-        /// worker -> coordinator after each checkpoint: the SHA-256 of its weights.
-        case weightsHash = "weights_hash"
+        /// worker -> coordinator at each checkpoint: the SHA-256 of its weights and its part
+        /// of the checkpoint (rank 0: weights, buffers, optimizer state and the training
+        /// state; every rank: its codec residuals) as the attachment.
+        case checkpointPart = "checkpoint_part"
+        /// rank 0 -> coordinator: one metrics.jsonl record (in `record`).
+        case metrics
         /// worker -> coordinator: training finished; carries the summary.
         case done
         /// worker -> coordinator: a failure, with the message.
@@ -43,6 +47,12 @@ public struct ControlMessage: Codable, Sendable {
     public var summary: TrainingSummary?
     public var message: String?
     public var exitCode: Int32?
+    /// checkpoint_part: the tensors of the attachment, in order.
+    public var tensors: [TensorEntry]?
+    /// checkpoint_part: the training state JSON (rank 0).
+    public var state: String?
+    /// metrics: one metrics.jsonl record, as JSON text.
+    public var record: String?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -50,5 +60,13 @@ public struct ControlMessage: Codable, Sendable {
         case kind, host, ringAddress = "ring_address", pid, fingerprint, rank, worldSize = "world_size", addresses
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
+        case tensors, state, record
     }
+}
+
+/// One tensor of a checkpoint part: its name, shape and float count in the attachment.
+public struct TensorEntry: Codable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var count: Int
 }

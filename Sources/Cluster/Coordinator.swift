@@ -1,3 +1,4 @@
+import Checkpoints
 import Datasets
 import Foundation
 import Training
@@ -16,8 +17,8 @@ public final class Coordinator {
         public var resume: Bool = false
         /// How long to wait for all workers to register.
         public var rendezvousTimeout: Double = 120
-        /// A worker silent for this long is declared lost.
-        public var heartbeatTimeout: Double = 60
+        /// A worker silent for this long is declared lost (workers beat every 5 s).
+        public var heartbeatTimeout: Double = 30
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(worldSize: Int, config: TrainingConfig, runDirectory: String) {
@@ -47,9 +48,34 @@ public final class Coordinator {
 
     public var address: String { listener.address }
 
-    /// Runs the whole job: rendezvous, training supervision, completion. Returns the summary
-    /// rank 0 reported; throws a `ClusterError` whose `exitCode` the command line uses.
+    /// Runs the whole job: rendezvous, training supervision, checkpoints, completion. Returns
+    /// the summary; throws a `ClusterError` whose `exitCode` the command line uses.
     public func run() throws -> TrainingSummary {
+        let runDirectory: RunDirectory
+        do {
+            runDirectory = try RunDirectory(path: options.runDirectory)
+        } catch {
+            throw ClusterError("[coordinator] \(error)", exitCode: 2)
+        }
+        let store = CheckpointStore(runDirectory: options.runDirectory, keep: options.config.keepCheckpoints,
+                                    onWarning: { [options] in options.log("[coordinator] warning: \($0)") })
+        var initialState: [UInt8] = []
+        if options.resume {
+            guard let loaded = store.latestValid() else {
+                throw ClusterError("[coordinator] --resume: no valid checkpoint in \(store.directory); start without --resume", exitCode: 2)
+            }
+            guard let bytes = FileManager.default.contents(atPath: loaded.path) else {
+                throw ClusterError("[coordinator] cannot read \(loaded.path)", exitCode: 2)
+            }
+            initialState = [UInt8](bytes)
+            try? runDirectory.truncateMetrics(after: loaded.step)
+            options.log("[coordinator] resuming from \(loaded.path) (step \(loaded.step))")
+        }
+        do {
+            try runDirectory.writeConfig(options.config)
+        } catch {
+            throw ClusterError("[coordinator] cannot write \(options.runDirectory)/config.json: \(error)", exitCode: 2)
+        }
         let fingerprint = try? Dataset.load(directory: options.config.data).train.fingerprint
         var members = try rendezvous(expectedFingerprint: fingerprint)
         assignRanks(&members)
@@ -63,11 +89,18 @@ public final class Coordinator {
             a.runDirectory = options.runDirectory
             a.resume = options.resume
             a.fingerprint = fingerprint
-            try m.channel.send(a)
+            try m.channel.send(a, attachment: initialState)
         }
         options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
             .map { "rank \($0.rank) = \($0.host) \($0.ringAddress)" }.joined(separator: ", "))
-        return try supervise(members)
+        let summary = try supervise(members, runDirectory: runDirectory, store: store)
+        do {
+            try runDirectory.writeSummary(summary)
+        } catch {
+            throw ClusterError("[coordinator] cannot write summary.json: \(error)")
+        }
+        runDirectory.close()
+        return summary
     }
 
     /// Waits for `worldSize` authenticated registrations before the deadline; names who is missing.
@@ -129,25 +162,55 @@ public final class Coordinator {
         for (rank, i) in order.enumerated() { members[i].rank = rank }
     }
 
-    /// Reads every worker's messages on its own thread; returns when all are done, throws
-    /// (after telling the survivors to abort) when one fails or is lost.
-    func supervise(_ members: [Member]) throws -> TrainingSummary {
+    /// The parts of one checkpoint, as they arrive from the ranks.
+    struct PendingCheckpoint {
+        var hashes: [Int: String] = [:]
+        var tensors: [Int: [SafeTensor]] = [:]
+        var state: String?
+    }
+
+    /// Reads every worker's messages on its own thread; writes metrics and checkpoints; returns
+    /// when all are done, throws (after telling the survivors to abort) when one fails or is lost.
+    func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore) throws -> TrainingSummary {
         let condition = NSCondition()
         var done = 0
         var failure: ClusterError?
         var summary: TrainingSummary?
-        var hashes: [Int: [Int: String]] = [:]
+        var pending: [Int: PendingCheckpoint] = [:]
+        var lastCheckpoint: String?
+        let progress = ProgressLine(interval: 5)
+
+        /// Called with the lock held once every rank's part of `step` is in.
+        func writeCheckpoint(step: Int, _ c: PendingCheckpoint) {
+            if Set(c.hashes.values).count != 1 {
+                let detail = c.hashes.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.prefix(16))" }.joined(separator: ", ")
+                failure = failure ?? ClusterError("[coordinator] ranks disagree on the weights at step \(step): \(detail)")
+                return
+            }
+            guard let state = c.state else {
+                failure = failure ?? ClusterError("[coordinator] rank 0 sent no training state for step \(step)")
+                return
+            }
+            let tensors = (0..<members.count).flatMap { c.tensors[$0] ?? [] }
+            do {
+                lastCheckpoint = try store.save(step: step, tensors: tensors, state: state)
+            } catch {
+                // The previous checkpoint stays valid; the run goes on and tries again next time.
+                options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
+            }
+        }
 
         for m in members {
             let t = Thread { [options] in
                 while true {
                     let message: ControlMessage
+                    let attachment: [UInt8]
                     do {
-                        message = try m.channel.receive(timeout: options.heartbeatTimeout)
+                        (message, attachment) = try m.channel.receiveWithAttachment(timeout: options.heartbeatTimeout)
                     } catch {
                         condition.lock()
                         if failure == nil && done < members.count {
-                            failure = ClusterError("[coordinator] lost worker rank \(m.rank) on \(m.host) (pid \(m.pid)) at \(Date()): \(error); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                            failure = ClusterError("[coordinator] lost worker rank \(m.rank) on \(m.host) (pid \(m.pid)), detected at \(Date()): \(error); the run is resumable from the last checkpoint with --resume", exitCode: 3)
                         }
                         condition.broadcast()
                         condition.unlock()
@@ -156,19 +219,31 @@ public final class Coordinator {
                     condition.lock()
                     switch message.kind {
                     case .progress:
-                        break
+                        if let text = message.message {
+                            if message.step != nil {
+                                progress.showRaw(text)
+                            } else {
+                                progress.message(text)
+                            }
+                        }
                     case .ringReady:
                         if m.rank == 0 { options.log("[coordinator] ring of \(members.count) formed and checked") }
-                    case .weightsHash:
+                    case .metrics:
+                        if let text = message.record,
+                           let record = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                            try? runDirectory.appendMetrics(record)
+                        }
+                    case .checkpointPart:
                         if let step = message.step, let hash = message.hash {
-                            hashes[step, default: [:]][m.rank] = hash
-                            let got = hashes[step]!
-                            if got.count == members.count {
-                                if Set(got.values).count != 1 && failure == nil {
-                                    let detail = got.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.prefix(12))" }.joined(separator: ", ")
-                                    failure = ClusterError("[coordinator] ranks disagree on the weights at step \(step): \(detail)")
-                                }
-                                hashes[step] = nil
+                            var c = pending[step] ?? PendingCheckpoint()
+                            c.hashes[m.rank] = hash
+                            c.tensors[m.rank] = Self.decodeTensors(message.tensors ?? [], attachment)
+                            if message.state != nil { c.state = message.state }
+                            if c.hashes.count == members.count {
+                                pending[step] = nil
+                                writeCheckpoint(step: step, c)
+                            } else {
+                                pending[step] = c
                             }
                         }
                     case .done:
@@ -194,9 +269,10 @@ public final class Coordinator {
         condition.lock()
         while done < members.count && failure == nil { condition.wait() }
         let result = failure
-        let final = summary
+        var final = summary
         condition.unlock()
         if let result {
+            progress.finish()
             options.log(result.message)
             for m in members {
                 var abort = ControlMessage(.abort)
@@ -207,7 +283,24 @@ public final class Coordinator {
             throw result
         }
         for m in members { m.channel.close() }
-        guard let final else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
-        return final
+        guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
+        final!.lastCheckpoint = lastCheckpoint ?? final!.lastCheckpoint
+        return final!
+    }
+
+    /// Little-endian floats of the attachment, cut into the named tensors.
+    static func decodeTensors(_ entries: [TensorEntry], _ bytes: [UInt8]) -> [SafeTensor] {
+        var offset = 0
+        var out: [SafeTensor] = []
+        bytes.withUnsafeBytes { raw in
+            for e in entries {
+                guard offset + e.count * 4 <= raw.count else { return }
+                var values = [Float](repeating: 0, count: e.count)
+                values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + e.count * 4)])) }
+                out.append(SafeTensor(name: e.name, shape: e.shape, values: values))
+                offset += e.count * 4
+            }
+        }
+        return out
     }
 }

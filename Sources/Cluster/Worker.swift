@@ -1,3 +1,4 @@
+import Checkpoints
 import Codecs
 import Collectives
 import Datasets
@@ -16,6 +17,8 @@ public final class Worker {
         public var advertise: String?
         public var connectTimeout: Double = 120
         public var heartbeatSeconds: Double = 5
+        /// A ring peer silent this long is an error (the job then ends with exit 3).
+        public var ioTimeout: Double = 30
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(coordinator: String) { self.coordinator = coordinator }
@@ -33,6 +36,7 @@ public final class Worker {
     public func run() throws {
         var tcp = TCPOptions()
         tcp.connectTimeout = options.connectTimeout
+        tcp.ioTimeout = options.ioTimeout
         let connection: TCPConnection
         do {
             connection = try tcpConnect(options.coordinator, options: tcp, deadline: options.connectTimeout)
@@ -63,7 +67,7 @@ public final class Worker {
         }
         try control.send(register)
 
-        let assign = try control.receive(timeout: options.connectTimeout + 600)
+        let (assign, initialState) = try control.receiveWithAttachment(timeout: options.connectTimeout + 600)
         if assign.kind == .abort {
             throw ClusterError("[worker] the coordinator refused this worker: \(assign.message ?? "?")", exitCode: 2)
         }
@@ -120,24 +124,46 @@ public final class Worker {
         watcher.start()
 
         var trainerOptions = Trainer.Options(runDirectory: runDirectory, resume: assign.resume ?? false)
-        trainerOptions.writesRunDirectory = rank == 0
-        if rank == 0 { trainerOptions.progress = ProgressLine(interval: config.progressSeconds, prefix: "") }
-        var lastBeat = Date.distantPast
-        trainerOptions.onStep = { step, epoch, loss in
-            guard Date().timeIntervalSince(lastBeat) >= self.options.heartbeatSeconds else { return }
-            lastBeat = Date()
-            var p = ControlMessage(.progress)
-            p.step = step
-            p.epoch = epoch
-            p.loss = loss
-            try? control.send(p)
+        // The coordinator writes the run directory; workers never touch its disk.
+        trainerOptions.writesRunDirectory = false
+        if !initialState.isEmpty {
+            trainerOptions.initialCheckpoint = try SafeTensorsFile.parse(bytes: initialState, path: "\(control.peer):latest checkpoint",
+                                                                         integrity: .required)
         }
-        trainerOptions.onCheckpoint = { step, hash in
-            var h = ControlMessage(.weightsHash)
-            h.step = step
-            h.hash = hash
-            try? control.send(h)
+        if rank == 0 {
+            trainerOptions.progress = ProgressLine(interval: config.progressSeconds, sink: { text, isProgress in
+                var p = ControlMessage(.progress)
+                p.message = text
+                p.step = isProgress ? 0 : nil
+                try? control.send(p)
+            })
+            trainerOptions.metricsSink = { fields in
+                var m = ControlMessage(.metrics)
+                if let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) {
+                    m.record = String(decoding: data, as: UTF8.self)
+                    try? control.send(m)
+                }
+            }
         }
+        trainerOptions.checkpointSink = { step, hash, tensors, state in
+            var part = ControlMessage(.checkpointPart)
+            part.step = step
+            part.hash = hash
+            part.state = state
+            part.tensors = tensors.map { TensorEntry(name: $0.name, shape: $0.shape, count: $0.values.count) }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(tensors.reduce(0) { $0 + $1.values.count * 4 })
+            for t in tensors { t.values.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+            try control.send(part, attachment: bytes)
+        }
+        // Heartbeats on their own clock, so a long evaluation never looks like a dead worker.
+        let heartbeat = Thread { [options] in
+            while !finished.isSet {
+                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
+                try? control.send(ControlMessage(.progress))
+            }
+        }
+        heartbeat.start()
         do {
             let trainer = try Trainer(config: config, options: trainerOptions, communicator: communicator, dataset: dataset)
             let summary = try trainer.run()

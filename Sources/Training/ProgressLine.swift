@@ -11,11 +11,16 @@ public final class ProgressLine {
     private let interval: Double
     private var lastPrint: Double = 0
     private let prefix: String
+    /// Where lines go instead of stderr (a worker forwards its lines to the coordinator,
+    /// which shows one progress line for the job). `true` marks a progress update.
+    private let sink: ((String, Bool) -> Void)?
 
-    public init(interval: Double, prefix: String = "", forceTerminal: Bool? = nil) {
-        isTerminal = forceTerminal ?? (isatty(STDERR_FILENO) == 1)
+    public init(interval: Double, prefix: String = "", forceTerminal: Bool? = nil,
+                sink: ((String, Bool) -> Void)? = nil) {
+        isTerminal = sink == nil && (forceTerminal ?? (isatty(STDERR_FILENO) == 1))
         self.interval = interval
         self.prefix = prefix
+        self.sink = sink
     }
 
     public struct Values {
@@ -47,6 +52,13 @@ public final class ProgressLine {
     public func update(_ v: Values, force: Bool = false) {
         let now = Date().timeIntervalSince1970
         let text = prefix + Self.format(v)
+        if let sink {
+            if force || now - lastPrint >= min(interval, 1) {
+                sink(text, true)
+                lastPrint = now
+            }
+            return
+        }
         if isTerminal {
             if force || now - lastPrint >= 0.2 {
                 FileHandle.standardError.write(("\r\u{1B}[2K" + text).data(using: .utf8)!)
@@ -58,8 +70,22 @@ public final class ProgressLine {
         }
     }
 
+    /// Shows an already formatted progress text (the coordinator showing rank 0's line).
+    public func showRaw(_ text: String) {
+        if isTerminal {
+            FileHandle.standardError.write(("\r\u{1B}[2K" + text).data(using: .utf8)!)
+        } else {
+            let now = Date().timeIntervalSince1970
+            if now - lastPrint >= interval {
+                FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
+                lastPrint = now
+            }
+        }
+    }
+
     /// Prints a message on its own line (ending a redrawn line first).
     public func message(_ text: String) {
+        if let sink { sink(prefix + text, false); return }
         let lead = isTerminal ? "\r\u{1B}[2K" : ""
         FileHandle.standardError.write((lead + prefix + text + "\n").data(using: .utf8)!)
     }

@@ -25,6 +25,7 @@ extension Trainer {
         var stepsThisProcess = 0
         var imagesThisProcess = 0
         var computeSeconds = 0.0
+        var communicationWaitSeconds = 0.0
         var lastCheckpoint: String?
         var stoppedEarly = scheduler.shouldStop
         let weights = classWeights
@@ -61,7 +62,9 @@ extension Trainer {
                 if world > 1 {
                     network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: { bucketer.ready($0) })
                     bucketer.finishStep()
+                    let waitStart = Date()
                     try communicator.finishAllReduces()
+                    communicationWaitSeconds += Date().timeIntervalSince(waitStart)
                     Self.scale(network.gradients, by: 1 / Float(world))
                 } else {
                     network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: nil)
@@ -75,7 +78,6 @@ extension Trainer {
                 imagesThisProcess += n * world
                 runningLoss += Double(loss) * Double(n)
                 runningSeen += n
-                options.onStep?(state.globalStep, epoch, Double(loss))
                 windowImages += n * world
 
                 let stepInEpoch = state.globalStep - epoch * state.stepsPerEpoch
@@ -83,10 +85,11 @@ extension Trainer {
                 let elapsed = Date().timeIntervalSince(windowStart)
                 let imagesPerSecond = elapsed > 0 ? Double(windowImages) / elapsed : 0
                 if state.globalStep % 50 == 0 || endOfEpoch {
-                    try runDirectory?.appendMetrics(["step": state.globalStep, "epoch": epoch, "loss": runningLoss / Double(max(runningSeen, 1)),
+                    try record(["step": state.globalStep, "epoch": epoch, "loss": runningLoss / Double(max(runningSeen, 1)),
                                             "train_top1": Double(runningCorrect) / Double(max(runningSeen, 1)),
                                             "lr": Double(lr), "images_per_sec": imagesPerSecond,
-                                            "bytes_sent": communicator.stats.bytesSent, "bytes_raw": communicator.stats.bytesRaw])
+                                            "bytes_sent": communicator.stats.bytesSent, "bytes_raw": communicator.stats.bytesRaw,
+                                            "compute_seconds": computeSeconds, "communication_wait_seconds": communicationWaitSeconds])
                     windowStart = Date()
                     windowImages = 0
                 }
@@ -132,10 +135,12 @@ extension Trainer {
                                       imagesPerSec: computeSeconds > 0 ? Double(imagesThisProcess) / computeSeconds : 0,
                                       wallSeconds: wall, worldSize: world, compressionRatio: communicator.stats.compressionRatio,
                                       stoppedEarly: stoppedEarly, bestValTop1: state.history.map(\.top1).max(),
-                                      lastCheckpoint: lastCheckpoint)
+                                      lastCheckpoint: lastCheckpoint, computeSeconds: computeSeconds,
+                                      communicationWaitSeconds: communicationWaitSeconds,
+                                      bytesSent: communicator.stats.bytesSent, bytesRaw: communicator.stats.bytesRaw)
+        try record(["step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
+                    "test_top1": test.top1, "test_top5": test.top5])
         if let runDirectory {
-            try runDirectory.appendMetrics(["step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
-                                   "test_top1": test.top1, "test_top5": test.top5])
             try runDirectory.writeSummary(summary)
             runDirectory.close()
         }
@@ -149,8 +154,8 @@ extension Trainer {
     func evaluateAndSchedule(epoch: Int) throws -> Bool {
         guard let validationImages else { return false }
         let r = try evaluate(validationImages)
-        let record = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)
-        state.history.append(record)
+        let evaluation = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)
+        state.history.append(evaluation)
         let monitored: Double
         switch config.schedule.monitor {
         case "val_top1": monitored = r.top1
@@ -159,7 +164,7 @@ extension Trainer {
         }
         let decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
         state.scheduler = scheduler
-        try runDirectory?.appendMetrics(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
+        try record(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
                                 "lr": Double(scheduler.lr(atStep: state.globalStep))])
         options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",
                                          epoch + 1, r.loss, r.top1 * 100, r.top5 * 100)

@@ -19,11 +19,16 @@ public final class Trainer {
         public var progress: ProgressLine? = nil
         /// Stop after this many optimizer steps in this process (tests: simulate a crash).
         public var stopAfterSteps: Int? = nil
-        /// Called on every rank at each checkpoint point with the step and the SHA-256 of the
-        /// weights, so the coordinator can check that all ranks agree bit for bit.
-        public var onCheckpoint: ((Int, String) -> Void)? = nil
-        /// Called after every step with (step, epoch, loss): progress and heartbeats.
-        public var onStep: ((Int, Int, Double) -> Void)? = nil
+        /// Distributed runs: called on every rank at each checkpoint point with the step, the
+        /// SHA-256 of the weights, this rank's tensors (rank 0: weights, buffers, optimizer
+        /// state and its residuals; other ranks: their residuals) and, on rank 0, the training
+        /// state JSON. The coordinator assembles and writes the one checkpoint file.
+        public var checkpointSink: ((Int, String, [SafeTensor], String?) throws -> Void)? = nil
+        /// Distributed runs: where rank 0's metrics.jsonl records go (to the coordinator).
+        public var metricsSink: (([String: Any]) -> Void)? = nil
+        /// Distributed resume: the checkpoint the coordinator sent (instead of reading the run
+        /// directory, which may be on another host).
+        public var initialCheckpoint: SafeTensorsFile? = nil
 
         public init(runDirectory: String, resume: Bool = false) {
             self.runDirectory = runDirectory
@@ -116,6 +121,11 @@ public final class Trainer {
 
     /// Resumes from the newest valid checkpoint of the run directory.
     func restoreLatest() throws {
+        if let file = options.initialCheckpoint {
+            try restore(from: file)
+            options.progress?.message("resumed from \(file.path) at step \(state.globalStep) (epoch \(state.epoch + 1), cursor \(state.cursor))")
+            return
+        }
         let lookup = store ?? CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints)
         guard let loaded = lookup.latestValid() else {
             throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory); start without --resume")
@@ -136,9 +146,10 @@ public final class Trainer {
         try network.parameters.load(from: file)
         try network.buffers.load(from: file)
         try optimizer.loadState(stepCount: saved.optimizerStep, lookup: file.lookup)
-        // Residuals are per rank and the checkpoint holds the writer's: restore them only in a
-        // single-process run; distributed runs restart error feedback from zero.
-        communicator.residuals.restore(from: file, sameWorld: saved.worldSize == 1 && communicator.worldSize == 1)
+        // Residuals are per rank (and per bucket plan): restored when the world size is the
+        // same, otherwise error feedback restarts from zero.
+        communicator.residuals.restore(from: file, rank: residualRank,
+                                       sameWorld: saved.worldSize == communicator.worldSize)
         var restored = saved
         restored.config = config
         if saved.worldSize != communicator.worldSize || saved.stepsPerEpoch != state.stepsPerEpoch {
@@ -181,18 +192,38 @@ public final class Trainer {
         }
     }
 
-    /// A checkpoint point: every rank reports its weights hash; the writer saves the file.
+    /// Residual tensors carry the rank in distributed runs (`residual.<rank>.<bucket>`).
+    var residualRank: Int? { communicator.worldSize > 1 ? communicator.rank : nil }
+
+    /// A checkpoint point. Alone: write the file. Distributed: every rank hands its part and
+    /// its weights hash to the sink, and the coordinator writes the file.
     func saveCheckpoint() throws -> String? {
-        options.onCheckpoint?(state.globalStep, network.parameters.contentSHA256())
-        guard let store else { return nil }
-        var tensors = network.parameters.safeTensors() + network.buffers.safeTensors()
-        for t in optimizer.stateTensors() {
-            tensors.append(SafeTensor(name: t.name, shape: t.shape, buffer: t.values))
-        }
-        tensors += communicator.residuals.safeTensors()
         state.optimizerStep = optimizer.stepCount
         state.scheduler = scheduler
+        let isWriter = communicator.rank == 0
+        var tensors: [SafeTensor] = []
+        if isWriter {
+            tensors = network.parameters.safeTensors() + network.buffers.safeTensors()
+            for t in optimizer.stateTensors() {
+                tensors.append(SafeTensor(name: t.name, shape: t.shape, buffer: t.values))
+            }
+        }
+        tensors += communicator.residuals.safeTensors(rank: residualRank)
+        if let sink = options.checkpointSink {
+            try sink(state.globalStep, network.parameters.contentSHA256(), tensors, isWriter ? try state.json() : nil)
+            return nil
+        }
+        guard let store else { return nil }
         return try store.save(step: state.globalStep, tensors: tensors, state: try state.json())
+    }
+
+    /// One metrics.jsonl record: to the run directory, or (distributed, rank 0) to the coordinator.
+    func record(_ fields: [String: Any]) throws {
+        if let sink = options.metricsSink {
+            sink(fields)
+        } else {
+            try runDirectory?.appendMetrics(fields)
+        }
     }
 }
 

@@ -87,11 +87,19 @@ public struct TrainingSummary: Codable, Sendable {
     public var stoppedEarly: Bool
     public var bestValTop1: Double?
     public var lastCheckpoint: String?
+    /// Time in forward, backward and the optimizer (communication overlapped with backward
+    /// included), and time waiting for the all-reduce after backward ended.
+    public var computeSeconds: Double = 0
+    public var communicationWaitSeconds: Double = 0
+    public var bytesSent: Int = 0
+    public var bytesRaw: Int = 0
 
     enum CodingKeys: String, CodingKey {
         case finalStep = "final_step", epochsCompleted = "epochs_completed", testLoss = "test_loss"
         case testTop1 = "test_top1", testTop5 = "test_top5", imagesPerSec = "images_per_sec"
         case wallSeconds = "wall_seconds", worldSize = "world_size", compressionRatio = "compression_ratio"
         case stoppedEarly = "stopped_early", bestValTop1 = "best_val_top1", lastCheckpoint = "last_checkpoint"
+        case computeSeconds = "compute_seconds", communicationWaitSeconds = "communication_wait_seconds"
+        case bytesSent = "bytes_sent", bytesRaw = "bytes_raw"
     }
 }

@@ -16,6 +16,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("min-workers"), help: "Elastic minimum (not built yet; must equal --world-size).") var minWorkers: Int?
     @Option(name: .customLong("token-file"), help: "Cluster token file (else $RINGTRAIN_TOKEN).") var tokenFile: String?
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers.") var rendezvousTimeout: Double = 300
+    @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a worker is declared lost (the job ends with exit 3).")
+    var heartbeatTimeout: Double = 30
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
@@ -35,6 +37,7 @@ struct CoordinatorCommand: ParsableCommand {
         var o = Coordinator.Options(worldSize: worldSize, config: config, runDirectory: options.resolvedRunDirectory)
         o.resume = options.resume
         o.rendezvousTimeout = rendezvousTimeout
+        o.heartbeatTimeout = heartbeatTimeout
         printError("[coordinator] listening on \(listener.address) for \(worldSize) workers")
         let summary = try exitingOnClusterError { try Coordinator(listener: listener, token: token, options: o).run() }
         print(try jsonString(summary))

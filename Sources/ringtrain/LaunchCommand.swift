@@ -18,6 +18,8 @@ struct LaunchCommand: ParsableCommand {
     @Option(name: .customLong("min-workers"), help: "Keep training with at least this many workers (elastic runs: not built yet; must equal --nproc).")
     var minWorkers: Int?
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers to register.") var rendezvousTimeout: Double = 120
+    @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a worker is declared lost (the job ends with exit 3).")
+    var heartbeatTimeout: Double = 30
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
@@ -39,6 +41,7 @@ struct LaunchCommand: ParsableCommand {
         var coordinatorOptions = Coordinator.Options(worldSize: nproc, config: config, runDirectory: runDir)
         coordinatorOptions.resume = options.resume
         coordinatorOptions.rendezvousTimeout = rendezvousTimeout
+        coordinatorOptions.heartbeatTimeout = heartbeatTimeout
         let coordinator = Coordinator(listener: listener, token: Array(token.utf8), options: coordinatorOptions)
 
         let launcher = LocalLauncher()
