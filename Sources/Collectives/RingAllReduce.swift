@@ -102,6 +102,20 @@ public final class RingAllReduce {
     private let sendFrame = FrameBuffer(capacity: 1 << 16)
     private let recvFrame = FrameBuffer(capacity: 1 << 16)
     private let receiver = WorkerThread(name: "ring-recv")
+    // Frames kept for forwarding, reused across segments and runs: fresh 256 KiB allocations
+    // cost a page fault per 4 KiB on every all-gather hop.
+    private let poolLock = NSLock()
+    private var pool: [FrameBuffer] = []
+
+    private func takeFrame() -> FrameBuffer {
+        poolLock.lock(); defer { poolLock.unlock() }
+        return pool.popLast() ?? FrameBuffer(capacity: 1 << 16)
+    }
+
+    private func giveBack(_ f: FrameBuffer) {
+        poolLock.lock(); defer { poolLock.unlock() }
+        if pool.count < 64 { pool.append(f) }
+    }
     private var plans: [Int: (sends: [RingPlan.Transfer], recvs: [RingPlan.Transfer])] = [:]
 
     public init(link: RingLink, codec: CodecConfig = CodecConfig(), segmentElements: Int = defaultSegmentElements,
@@ -164,6 +178,7 @@ public final class RingAllReduce {
                 f.pointer.storeBytes(of: UInt32(t.step).littleEndian, toByteOffset: 4, as: UInt32.self)
                 try link.send(head: f.bytes, body: UnsafeRawBufferPointer(start: nil, count: 0))
                 bytesSent += f.count
+                giveBack(f)
                 bytesRaw += BlockHeader.size + t.range.count * 4
                 continue
             }
@@ -214,7 +229,7 @@ public final class RingAllReduce {
                              state: RunState) throws {
         let base = buffer.baseAddress!
         for (i, t) in recvs.enumerated() {
-            let frame = t.forward ? FrameBuffer(capacity: BlockHeader.size + t.range.count * 4) : recvFrame
+            let frame = t.forward ? takeFrame() : recvFrame
             let peer = link.leftPeer
             func bad(_ what: String) -> RingError {
                 RingError("rank \(rank): bad block from \(peer) (bucket \(bucket), \(t.phase) step \(t.step), chunk \(t.chunk) segment \(t.segment)): \(what)")

@@ -123,6 +123,8 @@ public enum TCPRing {
             rightConn = c
         } catch {
             connectError = error
+            // Stop waiting for the left neighbour early when we own the listener.
+            if listener == nil { own.close() }
         }
         lock.lock()
         while !acceptDone { lock.wait() }

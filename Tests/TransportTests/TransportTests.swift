@@ -110,6 +110,25 @@ final class TCPRingTests: XCTestCase {
         }
     }
 
+    func testRankLeavingMidRunFailsTheOthersWithNamedErrors() throws {
+        let comms = try formRing(3, codec: CodecConfig(.none), segment: 1024).map { try $0.get() }
+        defer { comms.forEach { $0.close() } }
+        let start = Date()
+        let errors = try onThreads(3, timeout: 30) { r -> String? in
+            if r == 2 { usleep(100_000); comms[2].close(); return nil }   // dies instead of reducing
+            var x = testData(rank: r, count: 100_000)
+            do { try comms[r].allReduceSum(&x, bucket: 0); return nil } catch { return "\(error)" }
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "must fail fast on end-of-stream, not wait for the I/O timeout")
+        for r in 0..<2 {
+            guard let e = errors[r] else { XCTFail("rank \(r) finished without rank 2"); continue }
+            XCTAssertTrue(e.contains("rank \(r)") || e.contains("[ring]"), e)
+        }
+        // The failure sticks: the next collective throws at once.
+        var y: [Float] = [1]
+        XCTAssertThrowsError(try comms[0].allReduceSum(&y))
+    }
+
     func testWrongTokenIsRefusedAndLogged() throws {
         let lock = NSLock()
         var log: [String] = []
