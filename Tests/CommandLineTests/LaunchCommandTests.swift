@@ -31,7 +31,7 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertEqual(summary["world_size"] as? Int, 2)
         XCTAssertGreaterThan(summary["test_top1"] as? Double ?? 0, 0.5)
         XCTAssertTrue(r.stderr.contains("ring of 2 formed and checked"), r.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"))
+        try assertRunDirectoryIsComplete(run, world: 2)
 
         // Resume the finished run with 3 workers and 2 more epochs.
         let more = try BinaryRunner.run(["launch", "--nproc", "3", "--config", config, "--run-dir", run, "--resume", "--epochs", "4"],
@@ -40,7 +40,35 @@ final class LaunchCommandTests: XCTestCase {
         let s2 = try JSONSerialization.jsonObject(with: Data(more.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(s2["world_size"] as? Int, 3)
         XCTAssertEqual(s2["epochs_completed"] as? Int, 4)
-        XCTAssertTrue(more.stderr.contains("resumed from"), more.stderr)
+        XCTAssertTrue(more.stderr.contains("resuming from"), more.stderr)
+        try assertRunDirectoryIsComplete(run, world: 3)
+    }
+
+    /// The documented files and fields, a falling loss, and checkpoints that verify (the
+    /// coordinator only writes one when every rank's weights hash agrees).
+    func assertRunDirectoryIsComplete(_ run: String, world: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
+        for key in ["final_step", "test_top1", "test_top5", "images_per_sec", "wall_seconds", "world_size", "compression_ratio",
+                    "compute_seconds", "communication_wait_seconds", "bytes_sent", "bytes_raw"] {
+            XCTAssertNotNil(summary[key], "summary.json lacks \(key)", file: file, line: line)
+        }
+        XCTAssertEqual(summary["world_size"] as? Int, world, file: file, line: line)
+        let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let losses = records.compactMap { $0["loss"] as? Double }
+        XCTAssertGreaterThanOrEqual(losses.count, 2, file: file, line: line)
+        XCTAssertLessThan(losses.last!, losses.first!, "the loss falls", file: file, line: line)
+        for r in records where r["loss"] != nil {
+            for key in ["step", "epoch", "loss", "lr", "images_per_sec", "bytes_sent", "bytes_raw"] {
+                XCTAssertNotNil(r[key], "metrics record lacks \(key)", file: file, line: line)
+            }
+        }
+        XCTAssertTrue(records.contains { $0["val_loss"] != nil && $0["val_top1"] != nil && $0["val_top5"] != nil }, file: file, line: line)
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasSuffix(".safetensors") }
+        XCTAssertFalse(checkpoints.isEmpty, file: file, line: line)
+        for c in checkpoints {
+            XCTAssertEqual(try BinaryRunner.run(["checkpoint", "verify", run + "/checkpoints/" + c]).status, 0, c, file: file, line: line)
+        }
     }
 
     /// Killing a worker mid-run ends the job with exit 3 (resumable) within the deadline, and
@@ -78,5 +106,7 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertTrue(log.contains("lost worker") || log.contains("failed"), log)
         usleep(200_000)
         XCTAssertNotEqual(kill(pids[0], 0), 0, "the surviving worker is gone too")
+        let latest = try String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(try BinaryRunner.run(["checkpoint", "verify", run + "/checkpoints/" + latest]).status, 0, "the last checkpoint verifies")
     }
 }
