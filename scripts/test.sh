@@ -16,4 +16,17 @@ step "building ringtrain (release)"
 swift build -c release
 
 step "running the test suite (release)"
-swift test -c release
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+# XCTest only (there are no Swift Testing tests), so the run closes on XCTest's own count.
+swift test -c release --disable-swift-testing 2>&1 | tee "$LOG"
+
+# One plain closing line, "N passed, M failed", from XCTest's total.
+TOTAL="$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$LOG" | tail -1)"
+EXECUTED="$(echo "$TOTAL" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')"
+FAILED="$(echo "$TOTAL" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')"
+if [ -z "$EXECUTED" ] || [ "$EXECUTED" -eq 0 ]; then
+    echo "scripts/test.sh: no test was executed" >&2
+    exit 1
+fi
+echo "$((EXECUTED - FAILED)) passed, $FAILED failed"
