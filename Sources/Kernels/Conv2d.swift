@@ -120,8 +120,9 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
     let ohw = s.colCols, ckk = s.colRows
     let packedWeight = PackedMatrixA(weight, lda: ckk, transA: false, m: s.outChannels, k: ckk)
     parallelRanges(s.batch, threads: threads) { images in
-        let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
-        defer { col?.deallocate() }
+        let colBuffer = s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        defer { colBuffer.map(ScratchPool.shared.release) }
+        let col = colBuffer?.pointer
         for n in images {
             let out = output + n &* s.outputPlane
             let img = input + n &* s.inputPlane
@@ -141,14 +142,16 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
     let ohw = s.colCols, ckk = s.colRows, oc = s.outChannels
     let groups = (s.batch + convGradientGroup - 1) / convGradientGroup
     let wCount = oc * ckk
-    let partial = UnsafeMutablePointer<Float>.allocate(capacity: groups * wCount)
+    let partialBuffer = ScratchPool.shared.acquire(groups * wCount)
+    let partial = partialBuffer.pointer
     // weight^T [CKK, OC], packed once for the data gradient of every image.
     let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
-    defer { partial.deallocate() }
+    defer { ScratchPool.shared.release(partialBuffer) }
     parallelRanges(groups, threads: threads) { groupRange in
-        let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
-        let dCol = dInput == nil || s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
-        defer { col?.deallocate(); dCol?.deallocate() }
+        let colBuffer = s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        let dColBuffer = dInput == nil || s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        defer { colBuffer.map(ScratchPool.shared.release); dColBuffer.map(ScratchPool.shared.release) }
+        let col = colBuffer?.pointer, dCol = dColBuffer?.pointer
         for g in groupRange {
             let pw = partial + g &* wCount
             let n0 = g &* convGradientGroup, n1 = min(s.batch, n0 &+ convGradientGroup)

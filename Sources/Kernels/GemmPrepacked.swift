@@ -45,9 +45,7 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
         return
     }
     let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ncMax * a.sliceDepth + 16 + 96 + 16)
-    defer { scratch.deallocate() }
-    let bp = alignUp(scratch)
+    withScratch(ncMax * a.sliceDepth + 16 + 96) { bp in
     let tile = alignUp(bp + ncMax * a.sliceDepth)
     let rowPanels = a.paddedRows / gemmMR
     var jc = 0
@@ -73,5 +71,6 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
             pc += kc
         }
         jc += nc
+    }
     }
 }
