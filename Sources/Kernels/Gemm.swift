@@ -162,15 +162,15 @@ func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: I
 @inline(__always)
 func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
-                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>, bStride: Int = gemmNR) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
     var a = ap
     var b = UnsafeRawPointer(bp)
     for _ in 0..<kc {
-        let b0 = b.load(as: SIMD8<Float>.self)
-        let b1 = b.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+        let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
+        let b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var x = SIMD8<Float>(repeating: a[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
@@ -178,7 +178,7 @@ func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<
         x = SIMD8<Float>(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
         a += gemmMR
-        b += gemmNR &* 4
+        b += bStride &* 4
     }
     if rows == gemmMR && cols == gemmNR {
         storeRow(c, c00, c01, load)
