@@ -114,15 +114,18 @@ public func col2im(_ image: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Fl
     }
 }
 
+/// `columns`, when given ([N, C*KH*KW, OH*OW]), receives every image's col matrix, so that
+/// conv2dBackward can reuse it instead of rebuilding it (unused for pointwise convolutions).
 public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, shape s: Conv2dShape,
-                          threads: Int = KernelThreads.count) {
+                          columns: UnsafeMutablePointer<Float>? = nil, threads: Int = KernelThreads.count) {
     let ohw = s.colCols, ckk = s.colRows
     let packedWeight = PackedMatrixA(weight, lda: ckk, transA: false, m: s.outChannels, k: ckk)
     parallelRanges(s.batch, threads: threads) { images in
-        let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
-        defer { col?.deallocate() }
+        let colBuffer = s.isPointwise || columns != nil ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        defer { colBuffer.map(ScratchPool.shared.release) }
         for n in images {
+            let col = s.isPointwise ? nil : columns.map { $0 + n &* ckk &* ohw } ?? colBuffer?.pointer
             let out = output + n &* s.outputPlane
             let img = input + n &* s.inputPlane
             for oc in 0..<s.outChannels { (out + oc &* ohw).update(repeating: bias?[oc] ?? 0, count: ohw) }
@@ -134,21 +137,24 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
 }
 
 /// dInput (overwritten, may be nil), dWeight and dBias (accumulated, dBias may be nil).
+/// `columns`: the col matrices conv2dForward stored for this input, or nil to rebuild them.
 public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
                            dBias: UnsafeMutablePointer<Float>?, dOutput: UnsafePointer<Float>,
                            input: UnsafePointer<Float>, weight: UnsafePointer<Float>, shape s: Conv2dShape,
-                           threads: Int = KernelThreads.count) {
+                           columns: UnsafePointer<Float>? = nil, threads: Int = KernelThreads.count) {
     let ohw = s.colCols, ckk = s.colRows, oc = s.outChannels
     let groups = (s.batch + convGradientGroup - 1) / convGradientGroup
     let wCount = oc * ckk
-    let partial = UnsafeMutablePointer<Float>.allocate(capacity: groups * wCount)
+    let partialBuffer = ScratchPool.shared.acquire(groups * wCount)
+    let partial = partialBuffer.pointer
     // weight^T [CKK, OC], packed once for the data gradient of every image.
     let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
-    defer { partial.deallocate() }
+    defer { ScratchPool.shared.release(partialBuffer) }
     parallelRanges(groups, threads: threads) { groupRange in
-        let col = s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
-        let dCol = dInput == nil || s.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: ckk * ohw)
-        defer { col?.deallocate(); dCol?.deallocate() }
+        let colBuffer = s.isPointwise || columns != nil ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        let dColBuffer = dInput == nil || s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        defer { colBuffer.map(ScratchPool.shared.release); dColBuffer.map(ScratchPool.shared.release) }
+        let col = colBuffer?.pointer, dCol = dColBuffer?.pointer
         for g in groupRange {
             let pw = partial + g &* wCount
             let n0 = g &* convGradientGroup, n1 = min(s.batch, n0 &+ convGradientGroup)
@@ -156,7 +162,13 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                 let img = input + n &* s.inputPlane
                 let dOut = dOutput + n &* s.outputPlane
                 let b: UnsafePointer<Float>
-                if let col { im2col(col, img, s); b = UnsafePointer(col) } else { b = img }
+                if s.isPointwise {
+                    b = img
+                } else if let columns {
+                    b = columns + n &* ckk &* ohw
+                } else {
+                    im2col(col!, img, s); b = UnsafePointer(col!)
+                }
                 // pw[OC, CKK] (+)= dOut[OC, OHW] * col[CKK, OHW]^T
                 gemm(pw, ldc: ckk, dOut, lda: ohw, transA: false, b, ldb: ohw, transB: true,
                      m: oc, n: ckk, k: ohw, accumulate: n != n0, threads: 1)

@@ -28,14 +28,25 @@ public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
         if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
         return
     }
+    if transB && !transA && m &* n <= 1024 && k >= 128 {
+        // Few, long dot products (the first conv layer's weight gradient: 32 x 9 outputs of
+        // depth 784): both operands are contiguous rows, so stream them instead of packing.
+        gemmDotProducts(c, ldc: ldc, a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, accumulate: accumulate)
+        return
+    }
     let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
     // Equal KC slices, so a depth just over KC does not leave a thin slice that pays a full C pass.
     let slices = (k + gemmKC - 1) / gemmKC
     let kcMax = (k + slices - 1) / slices
-    let bPack = UnsafeMutablePointer<Float>.allocate(capacity: ncMax * kcMax + 16)
-    defer { bPack.deallocate() }
-    let bp = alignUp(bPack)
-    let threads = max(1, threads)
+    withScratch(ncMax * kcMax) { bp in
+        gemmBlocked(c, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB, m: m, n: n, k: k,
+                    accumulate: accumulate, threads: max(1, threads), kcMax: kcMax, bp: bp)
+    }
+}
+
+func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                 _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, m: Int, n: Int, k: Int, accumulate: Bool,
+                 threads: Int, kcMax: Int, bp: UnsafeMutablePointer<Float>) {
 
     var jc = 0
     while jc < n {
@@ -62,9 +73,7 @@ public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
                 let i0 = ib &* gemmMC, mc = min(gemmMC, m - i0)
                 let p0 = js * panels / nSplits, p1 = (js + 1) * panels / nSplits
                 if p0 == p1 { return }
-                let aPackRaw = UnsafeMutablePointer<Float>.allocate(capacity: gemmMC * kc + 16 + 16 + 96)
-                defer { aPackRaw.deallocate() }
-                let ap = alignUp(aPackRaw)
+                withScratch(gemmMC * kc + 16 + 96) { ap in
                 let tile = alignUp(ap + gemmMC * kc)  // 96 floats after the packed A
                 let rowPanels = (mc + gemmMR - 1) / gemmMR
                 for ip in 0..<rowPanels {
@@ -79,6 +88,7 @@ public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
                         microKernel6x16(kc, ap + ip &* kc &* gemmMR, bp + jp &* kc &* gemmNR,
                                         c + (i &* ldc &+ j), ldc, min(gemmMR, m - i), cols, load, tile)
                     }
+                }
                 }
             }
             pc += kc
@@ -152,15 +162,15 @@ func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: I
 @inline(__always)
 func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
-                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>, bStride: Int = gemmNR) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
     var a = ap
     var b = UnsafeRawPointer(bp)
     for _ in 0..<kc {
-        let b0 = b.load(as: SIMD8<Float>.self)
-        let b1 = b.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+        let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
+        let b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         var x = SIMD8<Float>(repeating: a[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
@@ -168,7 +178,7 @@ func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<
         x = SIMD8<Float>(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
         a += gemmMR
-        b += gemmNR &* 4
+        b += bStride &* 4
     }
     if rows == gemmMR && cols == gemmNR {
         storeRow(c, c00, c01, load)
@@ -204,6 +214,38 @@ func storeRow(_ p: UnsafeMutablePointer<Float>, _ v0: SIMD8<Float>, _ v1: SIMD8<
     }
     r.storeBytes(of: x0, as: SIMD8<Float>.self)
     r.storeBytes(of: x1, toByteOffset: 32, as: SIMD8<Float>.self)
+}
+
+/// C[i, j] (+)= dot(A row i, B row j) for A [M, K] and B [N, K] (the A * B^T case).
+func gemmDotProducts(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int,
+                     _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
+    for i in 0..<m {
+        let ar = UnsafeRawPointer(a + i &* lda)
+        var j = 0
+        // Two B rows per pass share each load of the A row.
+        while j < n {
+            let two = j &+ 1 < n
+            let br0 = UnsafeRawPointer(b + j &* ldb), br1 = UnsafeRawPointer(b + (two ? j &+ 1 : j) &* ldb)
+            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), t0 = SIMD8<Float>(), t1 = SIMD8<Float>()
+            var p = 0
+            while p &+ 16 <= k {
+                let x0 = ar.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
+                let x1 = ar.loadUnaligned(fromByteOffset: p &* 4 &+ 32, as: SIMD8<Float>.self)
+                s0.addProduct(x0, br0.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self))
+                s1.addProduct(x1, br0.loadUnaligned(fromByteOffset: p &* 4 &+ 32, as: SIMD8<Float>.self))
+                t0.addProduct(x0, br1.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self))
+                t1.addProduct(x1, br1.loadUnaligned(fromByteOffset: p &* 4 &+ 32, as: SIMD8<Float>.self))
+                p &+= 16
+            }
+            var d0 = (s0 + s1).sum(), d1 = (t0 + t1).sum()
+            let ap = a + i &* lda, bp0 = b + j &* ldb, bp1 = b + (two ? j &+ 1 : j) &* ldb
+            while p < k { d0 += ap[p] * bp0[p]; d1 += ap[p] * bp1[p]; p &+= 1 }  // leftovers
+            let row = c + i &* ldc
+            if accumulate { row[j] += d0 } else { row[j] = d0 }
+            if two { if accumulate { row[j &+ 1] += d1 } else { row[j &+ 1] = d1 } }
+            j &+= 2
+        }
+    }
 }
 
 /// Plain-loop reference for `gemm` (Double accumulation): the algorithm, and the test oracle.

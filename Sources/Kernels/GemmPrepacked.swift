@@ -45,9 +45,7 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
         return
     }
     let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ncMax * a.sliceDepth + 16 + 96 + 16)
-    defer { scratch.deallocate() }
-    let bp = alignUp(scratch)
+    withScratch(ncMax * a.sliceDepth + 16 + 96) { bp in
     let tile = alignUp(bp + ncMax * a.sliceDepth)
     let rowPanels = a.paddedRows / gemmMR
     var jc = 0
@@ -62,16 +60,27 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
             for jp in 0..<panels {
                 let j = jc &+ jp &* gemmNR
                 let cols = min(gemmNR, n - j)
-                let bPanel = bp + jp &* kc &* gemmNR
-                packB(bPanel, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
+                // A full 16-column panel of a row-major B is read in place (rows ldb apart):
+                // for the skinny col matrices of small CNNs, packing would only copy it.
+                let inPlace = !transB && cols == gemmNR
+                let bPanel: UnsafePointer<Float>
+                if inPlace {
+                    bPanel = b + (pc &* ldb &+ j)
+                } else {
+                    let dst = bp + jp &* kc &* gemmNR
+                    packB(dst, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
+                    bPanel = UnsafePointer(dst)
+                }
+                let bStride = inPlace ? ldb : gemmNR
                 for ip in 0..<rowPanels {
                     let i = ip &* gemmMR
                     microKernel6x16(kc, slice + ip &* kc &* gemmMR, bPanel, c + (i &* ldc &+ j), ldc,
-                                    min(gemmMR, m - i), cols, load, tile)
+                                    min(gemmMR, m - i), cols, load, tile, bStride: bStride)
                 }
             }
             pc += kc
         }
         jc += nc
+    }
     }
 }

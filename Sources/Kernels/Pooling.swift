@@ -23,7 +23,16 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
             if s.size == 2 && s.stride == 2 {
                 for y in 0..<oh {
                     let r0 = src + (2 &* y) &* w, r1 = r0 + w, d = dst + y &* ow
-                    for x in 0..<ow {
+                    var x = 0
+                    while x &+ 8 <= ow {
+                        let u = UnsafeRawPointer(r0 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
+                        let l = UnsafeRawPointer(r1 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
+                        let p = vmax(vmax(u.evenHalf, u.oddHalf), vmax(l.evenHalf, l.oddHalf))
+                        UnsafeMutableRawPointer(d + x).storeBytes(of: p, as: SIMD8<Float>.self)
+                        x &+= 8
+                    }
+                    while x < ow {  // leftovers
+                        defer { x &+= 1 }
                         let x2 = 2 &* x
                         d[x] = max(max(r0[x2], r0[x2 &+ 1]), max(r1[x2], r1[x2 &+ 1]))
                     }
@@ -57,15 +66,30 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
                 for y in 0..<oh {
                     let r0 = src + (2 &* y) &* w, r1 = r0 + w
                     let d0 = d + (2 &* y) &* w, d1 = d0 + w
-                    for x in 0..<ow {
-                        let x2 = 2 &* x
-                        let a = r0[x2], b = r0[x2 &+ 1], c = r1[x2], e = r1[x2 &+ 1]
-                        let m = max(max(a, b), max(c, e))
-                        let v = g[y &* ow &+ x]
-                        let ta = a == m, tb = !ta && b == m, tc = !ta && !tb && c == m
-                        let te = !ta && !tb && !tc
-                        d0[x2] = ta ? v : 0; d0[x2 &+ 1] = tb ? v : 0
-                        d1[x2] = tc ? v : 0; d1[x2 &+ 1] = te ? v : 0
+                    let gy = g + (y &* ow)
+                    // Windows in vectors of 8 (or 4); a last partial vector overlaps the previous
+                    // one, which is harmless because every window writes all four of its inputs.
+                    if ow >= 8 {
+                        var x = 0
+                        while true {
+                            let xs = min(x, ow &- 8)
+                            maxPool2x2Backward8(d0, d1, r0, r1, gy, xs)
+                            if xs == ow &- 8 { break }
+                            x &+= 8
+                        }
+                    } else if ow >= 4 {
+                        maxPool2x2Backward4(d0, d1, r0, r1, gy, 0)
+                        maxPool2x2Backward4(d0, d1, r0, r1, gy, ow &- 4)
+                    } else {
+                        for x in 0..<ow {
+                            let x2 = 2 &* x
+                            let a = r0[x2], b = r0[x2 &+ 1], c = r1[x2], e = r1[x2 &+ 1]
+                            let m = max(max(a, b), max(c, e))
+                            let v = gy[x]
+                            let ta = a == m, tb = !ta && b == m, tc = !ta && !tb && c == m
+                            d0[x2] = ta ? v : 0; d0[x2 &+ 1] = tb ? v : 0
+                            d1[x2] = tc ? v : 0; d1[x2 &+ 1] = !ta && !tb && !tc ? v : 0
+                        }
                     }
                 }
                 continue
@@ -172,4 +196,47 @@ public func avgPoolForwardReference(output: UnsafeMutablePointer<Float>, input: 
             }
         }
     }
+}
+
+/// Lane-wise maximum (the stdlib's generic pointwiseMax is not inlined here).
+@inline(__always)
+func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+
+@inline(__always)
+func maxPool2x2Backward8(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>,
+                         _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int) {
+    let x2 = 2 &* x
+    let u = UnsafeRawPointer(r0 + x2).loadUnaligned(as: SIMD16<Float>.self)
+    let l = UnsafeRawPointer(r1 + x2).loadUnaligned(as: SIMD16<Float>.self)
+    let a = u.evenHalf, b = u.oddHalf, c = l.evenHalf, e = l.oddHalf
+    let m = vmax(vmax(a, b), vmax(c, e))
+    let v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD8<Float>.self)
+    let zero = SIMD8<Float>()
+    let ta = a .== m, tb = (b .== m) .& .!ta
+    let tc = (c .== m) .& .!(ta .| tb), te = .!(ta .| tb .| tc)
+    var o0 = SIMD16<Float>(), o1 = SIMD16<Float>()
+    o0.evenHalf = zero.replacing(with: v, where: ta); o0.oddHalf = zero.replacing(with: v, where: tb)
+    o1.evenHalf = zero.replacing(with: v, where: tc); o1.oddHalf = zero.replacing(with: v, where: te)
+    UnsafeMutableRawPointer(d0 + x2).storeBytes(of: o0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(d1 + x2).storeBytes(of: o1, as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+func maxPool2x2Backward4(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>,
+                         _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int) {
+    let x2 = 2 &* x
+    let u = UnsafeRawPointer(r0 + x2).loadUnaligned(as: SIMD8<Float>.self)
+    let l = UnsafeRawPointer(r1 + x2).loadUnaligned(as: SIMD8<Float>.self)
+    let a = u.evenHalf, b = u.oddHalf, c = l.evenHalf, e = l.oddHalf
+    let m = a.replacing(with: b, where: b .> a), n = c.replacing(with: e, where: e .> c)
+    let mm = m.replacing(with: n, where: n .> m)
+    let v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD4<Float>.self)
+    let zero = SIMD4<Float>()
+    let ta = a .== mm, tb = (b .== mm) .& .!ta
+    let tc = (c .== mm) .& .!(ta .| tb), te = .!(ta .| tb .| tc)
+    var o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+    o0.evenHalf = zero.replacing(with: v, where: ta); o0.oddHalf = zero.replacing(with: v, where: tb)
+    o1.evenHalf = zero.replacing(with: v, where: tc); o1.oddHalf = zero.replacing(with: v, where: te)
+    UnsafeMutableRawPointer(d0 + x2).storeBytes(of: o0, as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(d1 + x2).storeBytes(of: o1, as: SIMD8<Float>.self)
 }

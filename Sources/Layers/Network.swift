@@ -29,7 +29,19 @@ public final class Network {
                 maxBatch: Int) throws {
         precondition(maxBatch >= 1 && classes >= 1, "maxBatch and classes must be positive")
         self.spec = spec; self.inputShape = inputShape; self.maxBatch = maxBatch; self.seed = seed
-        let specs = try spec.resolvedLayers()
+        var specs = try spec.resolvedLayers()
+        // Max-pooling commutes with a non-decreasing activation (ReLU, LeakyReLU, ELU):
+        // pool(f(x)) == f(pool(x)), with the same gradient. Pooling first runs the activation
+        // on a quarter of the values; names and results are those of the spec's order.
+        var i = 0
+        while i + 1 < specs.count {
+            if ["relu", "leakyrelu", "elu"].contains(specs[i].type) && specs[i + 1].type == "maxpool" {
+                specs.swapAt(i, i + 1)
+                i += 2
+            } else {
+                i += 1
+            }
+        }
         var shape = [inputShape.channels, inputShape.height, inputShape.width]
         var built: [Layer] = []
         let lastLinear = specs.lastIndex { $0.type == "linear" }

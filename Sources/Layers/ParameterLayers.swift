@@ -11,6 +11,10 @@ public final class Conv2dLayer: Layer {
     var bias: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
     var output: FloatBuffer!, dInput: FloatBuffer!
     var input: UnsafePointer<Float>?
+    /// The col matrices of the last forward, reused by backward (nil: rebuilt in backward).
+    var columns: FloatBuffer?
+    /// Largest col cache a layer keeps (floats); bigger layers rebuild their cols in backward.
+    public static let columnCacheLimit = 16 << 20
 
     public init(name: String, inputShape: [Int], outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
         precondition(inputShape.count == 3, "\(name): conv needs a [C, H, W] input, got \(inputShape)")
@@ -39,6 +43,8 @@ public final class Conv2dLayer: Layer {
         }
         output = FloatBuffer(count: maxBatch * outputShape.elementCount)
         dInput = FloatBuffer(count: maxBatch * inputShape.elementCount)
+        let colCount = maxBatch * geometry.colRows * geometry.colCols
+        columns = !geometry.isPointwise && colCount <= Conv2dLayer.columnCacheLimit ? FloatBuffer(count: colCount) : nil
     }
 
     public func initialise(parameters: ParameterArena, buffers: ParameterArena, seed: UInt64) {
@@ -52,14 +58,16 @@ public final class Conv2dLayer: Layer {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafePointer<Float> {
         self.input = input
         geometry.batch = batch
-        conv2dForward(output: output.pointer, input: input, weight: weight, bias: bias, shape: geometry)
+        conv2dForward(output: output.pointer, input: input, weight: weight, bias: bias, shape: geometry,
+                      columns: columns?.pointer)
         return UnsafePointer(output.pointer)
     }
 
     public func backward(_ dOutput: UnsafePointer<Float>, batch: Int, needInputGradient: Bool) -> UnsafePointer<Float>? {
         geometry.batch = batch
         conv2dBackward(dInput: needInputGradient ? dInput.pointer : nil, dWeight: dWeight, dBias: dBias,
-                       dOutput: dOutput, input: input!, weight: weight, shape: geometry)
+                       dOutput: dOutput, input: input!, weight: weight, shape: geometry,
+                       columns: columns.map { UnsafePointer($0.pointer) })
         return needInputGradient ? UnsafePointer(dInput.pointer) : nil
     }
 }

@@ -44,6 +44,27 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    func testStoredColumnsGiveIdenticalResults() {
+        for s in shapes {
+            let x = randomBuffer(s.batch * s.inputPlane, seed: 24), w = randomBuffer(s.outChannels * s.colRows, seed: 25)
+            let g = randomBuffer(s.batch * s.outputPlane, seed: 26)
+            let cols = FloatBuffer(count: s.batch * s.colRows * s.colCols)
+            let y1 = FloatBuffer(count: g.count), y2 = FloatBuffer(count: g.count)
+            conv2dForward(output: y1.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s, threads: 2)
+            conv2dForward(output: y2.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s,
+                          columns: cols.pointer, threads: 2)
+            XCTAssertEqual(y1.array, y2.array)
+            let dx1 = FloatBuffer(count: x.count), dx2 = FloatBuffer(count: x.count)
+            let dw1 = FloatBuffer(count: w.count), dw2 = FloatBuffer(count: w.count)
+            conv2dBackward(dInput: dx1.pointer, dWeight: dw1.pointer, dBias: nil, dOutput: g.pointer, input: x.pointer,
+                           weight: w.pointer, shape: s)
+            conv2dBackward(dInput: dx2.pointer, dWeight: dw2.pointer, dBias: nil, dOutput: g.pointer, input: x.pointer,
+                           weight: w.pointer, shape: s, columns: UnsafePointer(cols.pointer))
+            XCTAssertEqual(dx1.array, dx2.array)
+            XCTAssertEqual(dw1.array, dw2.array)
+        }
+    }
+
     func testGradientCheck() {
         for s in [shapes[1], shapes[3], shapes[5]] {
             let x = randomBuffer(s.batch * s.inputPlane, seed: 20)

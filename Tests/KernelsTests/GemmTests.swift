@@ -20,7 +20,7 @@ final class GemmTests: XCTestCase {
 
     func testAwkwardShapesAllVariants() {
         let shapes = [(1, 1, 1), (7, 17, 5), (6, 16, 256), (13, 33, 300), (73, 20, 9), (2, 100, 513),
-                      (150, 5, 31), (64, 196, 288)]
+                      (150, 5, 31), (64, 196, 288), (32, 9, 784), (5, 3, 130)]
         for (m, n, k) in shapes {
             for transA in [false, true] {
                 for transB in [false, true] {

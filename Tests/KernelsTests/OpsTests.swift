@@ -6,7 +6,10 @@ import Kernels
 final class PoolTests: XCTestCase {
     let shapes = [PoolShape(batch: 1, channels: 3, height: 7, width: 9, size: 2),
                   PoolShape(batch: 2, channels: 5, height: 8, width: 8, size: 2),
-                  PoolShape(batch: 2, channels: 2, height: 9, width: 7, size: 3, stride: 2)]
+                  PoolShape(batch: 2, channels: 2, height: 9, width: 7, size: 3, stride: 2),
+                  PoolShape(batch: 1, channels: 2, height: 6, width: 37, size: 2),
+                  PoolShape(batch: 1, channels: 2, height: 5, width: 6, size: 2),
+                  PoolShape(batch: 2, channels: 1, height: 4, width: 14, size: 2)]
 
     func testMaxPoolMatchesReferenceAndGradient() {
         for s in shapes {
@@ -18,6 +21,17 @@ final class PoolTests: XCTestCase {
             XCTAssertEqual(y.array, yr.array)
             let r = randomBuffer(n, seed: 31), dx = FloatBuffer(count: x.count)
             maxPoolBackward(dInput: dx.pointer, dOutput: r.pointer, input: x.pointer, shape: s, threads: 2)
+            // Plain reference: each output's gradient goes to its window's first maximum.
+            var want = [Float](repeating: 0, count: x.count)
+            for p in 0..<s.planes { for oy in 0..<s.outHeight { for ox in 0..<s.outWidth {
+                var best = -Float.infinity, at = 0
+                for ky in 0..<s.size { for kx in 0..<s.size {
+                    let i = (p * s.height + oy * s.stride + ky) * s.width + ox * s.stride + kx
+                    if x[i] > best { best = x[i]; at = i }
+                } }
+                want[at] += r[(p * s.outHeight + oy) * s.outWidth + ox]
+            } } }
+            XCTAssertEqual(dx.array, want, "maxpool backward \(s)")
             // Kinks: skip inputs within the step of another input of the same window (ties).
             gradientCheck("maxpool", x: x, analytic: dx, step: 1e-3, samples: 40, skip: { i in
                 let w = s.width, p = i / (s.height * w), yy = (i / w) % s.height, xx = i % w
