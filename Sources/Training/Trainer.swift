@@ -91,7 +91,8 @@ public final class Trainer {
 
         let world = communicator.worldSize
         let stepsPerEpoch = max((sampler.samplesPerRank(cursor: 0, worldSize: world) + config.batchSize - 1) / config.batchSize, 1)
-        scheduler = try HyperparameterScheduler(config: config.schedule, baseLR: config.lr, baseMomentum: config.momentum,
+        scheduler = try HyperparameterScheduler(config: config.schedule, baseLR: config.effectiveLR(worldSize: world),
+                                                baseMomentum: config.momentum,
                                                 stepsPerEpoch: stepsPerEpoch, runSteps: stepsPerEpoch * config.epochs)
         state = TrainingState(model: spec, config: config, globalStep: 0, epoch: 0, cursor: 0, seed: config.seed,
                               worldSize: world, stepsPerEpoch: stepsPerEpoch, scheduler: scheduler,
@@ -155,7 +156,8 @@ public final class Trainer {
         if saved.worldSize != communicator.worldSize || saved.stepsPerEpoch != state.stepsPerEpoch {
             // A different world size changes steps per epoch: the scheduler keeps its state but
             // is rebuilt for the new epoch length.
-            var s = try HyperparameterScheduler(config: config.schedule, baseLR: config.lr, baseMomentum: config.momentum,
+            var s = try HyperparameterScheduler(config: config.schedule, baseLR: config.effectiveLR(worldSize: communicator.worldSize),
+                                                baseMomentum: config.momentum,
                                                 stepsPerEpoch: state.stepsPerEpoch, runSteps: state.stepsPerEpoch * config.epochs)
             s.restoreState(saved.scheduler.state)
             scheduler = s

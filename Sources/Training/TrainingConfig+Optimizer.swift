@@ -14,3 +14,10 @@ extension TrainingConfig {
                         freeze: freeze)
     }
 }
+
+extension TrainingConfig {
+    /// The schedule's base learning rate for a world size (`lr_scaling`).
+    public func effectiveLR(worldSize: Int) -> Double {
+        lrScaling == "linear" ? lr * Double(worldSize) : lr
+    }
+}

@@ -19,6 +19,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var batchSize: Int = 128
     /// Peak learning rate (after warmup) for the schedule.
     public var lr: Double = 0.05
+    /// `none`, or `linear`: multiply `lr` by the number of workers (Goyal et al.'s rule for
+    /// large global batches; pair it with the schedule's warmup).
+    public var lrScaling: String = "none"
     /// `sgd` or `adamw`.
     public var optimizer: String = "sgd"
     public var momentum: Double = 0.9
@@ -70,7 +73,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, layers, data, epochs, batchSize = "batch_size", lr, optimizer, momentum, nesterov
+        case model, layers, data, epochs, batchSize = "batch_size", lr, lrScaling = "lr_scaling", optimizer, momentum, nesterov
         case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
@@ -93,6 +96,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         epochs = try get(.epochs, d.epochs)
         batchSize = try get(.batchSize, d.batchSize)
         lr = try get(.lr, d.lr)
+        lrScaling = try get(.lrScaling, d.lrScaling)
         optimizer = try get(.optimizer, d.optimizer)
         momentum = try get(.momentum, d.momentum)
         nesterov = try get(.nesterov, d.nesterov)
@@ -177,6 +181,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if epochs < 1 || epochs > 100_000 { try fail("epochs", "must be in 1...100000, got \(epochs)") }
         if batchSize < 1 || batchSize > 65_536 { try fail("batch_size", "must be in 1...65536, got \(batchSize)") }
         if !(lr > 0 && lr < 100) { try fail("lr", "must be in (0, 100), got \(lr)") }
+        if !["none", "linear"].contains(lrScaling) { try fail("lr_scaling", "must be none or linear, got '\(lrScaling)'") }
         if !["sgd", "adamw"].contains(optimizer) { try fail("optimizer", "must be sgd or adamw, got '\(optimizer)'") }
         if !(momentum >= 0 && momentum < 1) { try fail("momentum", "must be in [0, 1), got \(momentum)") }
         if !(beta1 >= 0 && beta1 < 1) { try fail("beta1", "must be in [0, 1)") }

@@ -93,4 +93,19 @@ final class DistributedTrainerTests: XCTestCase {
         XCTAssertEqual(summary["world_size"] as? Int, 3)
         XCTAssertEqual(summary["epochs_completed"] as? Int, config.epochs)
     }
+
+    func testLinearLearningRateScalingMultipliesByWorldSize() throws {
+        var config = TrainingFixtures.config(data: data)
+        config.lrScaling = "linear"
+        let links = InMemoryRing.makeLinks(worldSize: 3)
+        var o = Trainer.Options(runDirectory: runDir())
+        o.writesRunDirectory = false
+        let t = try Trainer(config: config, options: o, communicator: RingCommunicator(link: links[1]))
+        XCTAssertEqual(t.scheduler.baseLR, config.lr * 3, accuracy: 1e-12)
+        config.lrScaling = "none"
+        let u = try Trainer(config: config, options: o, communicator: RingCommunicator(link: links[2]))
+        XCTAssertEqual(u.scheduler.baseLR, config.lr, accuracy: 1e-12)
+        config.lrScaling = "square"
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("lr_scaling")) }
+    }
 }
