@@ -217,6 +217,7 @@ func storeRow(_ p: UnsafeMutablePointer<Float>, _ v0: SIMD8<Float>, _ v1: SIMD8<
 }
 
 /// C[i, j] (+)= dot(A row i, B row j) for A [M, K] and B [N, K] (the A * B^T case).
+@inline(never)  // inlined into gemm, LLVM scalarises its vector loads (seen in perf annotate)
 func gemmDotProducts(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int,
                      _ b: UnsafePointer<Float>, ldb: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
     for i in 0..<m {

@@ -31,8 +31,8 @@ struct BenchKernelsCommand: ParsableCommand {
         let peak = perThread * Double(threads)
         let concurrentPeak = trainOnly ? 0 : measureConcurrentPeak(threads: threads)
         if !trainOnly { try measureProducts(&results) }
-        say(String(format: "FMA peak: %.1f GFLOP/s per thread (register-only loop), %.1f for %d threads (%.1f measured together)",
-                   perThread / 1e9, peak / 1e9, threads, concurrentPeak / 1e9))
+        if !trainOnly { say(String(format: "FMA peak: %.1f GFLOP/s per thread (register-only loop), %.1f for %d threads (%.1f measured together)",
+                   perThread / 1e9, peak / 1e9, threads, concurrentPeak / 1e9)) }
 
         // fashion-cnn forward + loss + backward at the batch size.
         let net = try Network(spec: .named("fashion-cnn"), inputShape: (1, 28, 28), classes: 10, seed: 1, maxBatch: batch)
@@ -172,10 +172,7 @@ struct BenchKernelsCommand: ParsableCommand {
                      m: outF, n: inF, k: batch, accumulate: false)
             }))
         }
-
-    
     }
-
 }
 
 func filled(_ count: Int, _ seed: UInt64) -> FloatBuffer {

@@ -169,6 +169,28 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    func testResNet8RunsForwardAndBackward() throws {
+        let net = try Network(spec: .named("resnet8"), inputShape: (3, 12, 12), classes: 10, seed: 3, maxBatch: 3)
+        let x = FloatBuffer(count: 3 * 3 * 144); randomFill(x.pointer, x.count, seed: 12)
+        let logits = net.forward(x.pointer, batch: 3, training: true, step: 1)
+        XCTAssertEqual(logits.count, 30)
+        XCTAssert(logits.allSatisfy(\.isFinite))
+        let d = FloatBuffer(count: 30)
+        let loss = softmaxCrossEntropy(dLogits: d.pointer, logits: logits.baseAddress!, labels: [1, 2, 3], classes: 10,
+                                       labelSmoothing: 0.1)
+        XCTAssert(loss.isFinite && loss > 0)
+        var ranges: [Range<Int>] = []
+        net.backward(dLogits: d.pointer, batch: 3) { ranges.append($0) }
+        // conv1, bn1, layer1, layer2, layer3, fc: six buckets, last layer first.
+        XCTAssertEqual(ranges.count, 6)
+        XCTAssertEqual(ranges.first, net.gradientRanges.last!)
+        XCTAssertEqual(ranges.last?.lowerBound, 0)
+        XCTAssertGreaterThan(net.gradients.view(named: "layer1.conv1.weight")!.map { abs($0) }.max()!, 0)
+        XCTAssertEqual(net.buffers.view(named: "layer3.shortcut.1.num_batches_tracked")![0], 1)
+        let eval = Array(net.forward(x.pointer, batch: 3, training: false, step: 2))
+        XCTAssert(eval.allSatisfy(\.isFinite))
+    }
+
     func testEvaluationModeIsDeterministicAndSkipsDropout() throws {
         let net = try Network(spec: .named("fashion-cnn"), inputShape: (1, 28, 28), classes: 10, seed: 2, maxBatch: 2)
         let x = FloatBuffer(count: 2 * 784); randomFill(x.pointer, x.count, seed: 9)
