@@ -41,6 +41,7 @@ extension Trainer {
 
             while let batch = prefetcher.next() {
                 let n = batch.count
+                options.onBatch?(epoch, state.globalStep, Array(batch.indices.prefix(n)))
                 let stepStart = Date()
                 let lr = scheduler.lr(atStep: state.globalStep)
                 let momentum = scheduler.momentum(atStep: state.globalStep)
@@ -80,8 +81,9 @@ extension Trainer {
                 runningSeen += n
                 windowImages += n * world
 
-                let stepInEpoch = state.globalStep - epoch * state.stepsPerEpoch
-                let endOfEpoch = stepInEpoch >= state.stepsPerEpoch || state.cursor >= sampler.epochLength
+                // The cursor, not a step count, ends the epoch: after a resume onto another world
+                // size the steps left in the epoch are not stepsPerEpoch minus the steps done.
+                let endOfEpoch = state.cursor >= sampler.epochLength
                 let elapsed = Date().timeIntervalSince(windowStart)
                 let imagesPerSecond = elapsed > 0 ? Double(windowImages) / elapsed : 0
                 if state.globalStep % 50 == 0 || endOfEpoch {

@@ -24,6 +24,9 @@ public final class Trainer {
         /// state and its residuals; other ranks: their residuals) and, on rank 0, the training
         /// state JSON. The coordinator assembles and writes the one checkpoint file.
         public var checkpointSink: ((Int, String, [SafeTensor], String?) throws -> Void)? = nil
+        /// Called before each step with (epoch, global step, the batch's sample indices): for
+        /// tests that check which samples a run (or a resumed run) trains on.
+        public var onBatch: ((Int, Int, [Int]) -> Void)? = nil
         /// Distributed runs: where rank 0's metrics.jsonl records go (to the coordinator).
         public var metricsSink: (([String: Any]) -> Void)? = nil
         /// Distributed resume: the checkpoint the coordinator sent (instead of reading the run

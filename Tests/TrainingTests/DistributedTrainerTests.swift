@@ -22,7 +22,8 @@ final class DistributedTrainerTests: XCTestCase {
 
     /// Runs `world` trainers concurrently; returns each rank's final parameters (nil on error).
     func runRing(world: Int, config: TrainingConfig, runDirectory: String, resume: Bool = false,
-                 stopAfter: Int? = nil, codec: CodecConfig = CodecConfig(.none)) throws -> [[UInt32]?] {
+                 stopAfter: Int? = nil, codec: CodecConfig = CodecConfig(.none),
+                 onBatch: ((Int, Int, Int, [Int]) -> Void)? = nil) throws -> [[UInt32]?] {
         let dataset = try Dataset.load(directory: data)
         let links = InMemoryRing.makeLinks(worldSize: world)
         var results = [[UInt32]?](repeating: nil, count: world)
@@ -40,6 +41,7 @@ final class DistributedTrainerTests: XCTestCase {
                 var o = Trainer.Options(runDirectory: runDirectory, resume: resume)
                 o.writesRunDirectory = rank == 0
                 o.stopAfterSteps = stopAfter
+                if let onBatch { o.onBatch = { epoch, step, indices in onBatch(rank, epoch, step, indices) } }
                 let t = try Trainer(config: config, options: o, communicator: comm, dataset: dataset)
                 _ = try t.run()
                 lock.lock(); results[rank] = t.network.parameters.storage.array.map(\.bitPattern); lock.unlock()
@@ -107,5 +109,40 @@ final class DistributedTrainerTests: XCTestCase {
         XCTAssertEqual(u.scheduler.baseLR, config.lr, accuracy: 1e-12)
         config.lrScaling = "square"
         XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("lr_scaling")) }
+    }
+
+    /// Stop a 2-rank run after a checkpoint in the middle of epoch 0, resume it with 3 ranks:
+    /// the resumed ranks together train on every sample the first run had not reached in
+    /// that epoch exactly once (plus the declared padding), and on nothing it had.
+    func testResumeOntoThreeRanksSeesEveryRemainingSampleOnce() throws {
+        var config = TrainingFixtures.config(data: data)
+        config.epochs = 1
+        config.checkpointEvery = 2
+        let dir = runDir()
+        let lock = NSLock()
+        var before: [Int: [Int]] = [:]   // step -> samples of all ranks
+        _ = try runRing(world: 2, config: config, runDirectory: dir, stopAfter: 3) { _, epoch, step, indices in
+            lock.lock(); before[step, default: []] += indices; lock.unlock()
+            XCTAssertEqual(epoch, 0)
+        }
+        // The checkpoint is at step 2: steps 0 and 1 are what the resumed run must not repeat.
+        let consumed = (before[0] ?? []) + (before[1] ?? [])
+        XCTAssertEqual(consumed.count, 2 * 2 * config.batchSize)
+        var after: [Int] = []
+        _ = try runRing(world: 3, config: config, runDirectory: dir, resume: true) { _, epoch, _, indices in
+            lock.lock(); if epoch == 0 { after += indices }; lock.unlock()
+        }
+        let trainCount = 192   // 240 generated images, 20% held out for validation
+        let remaining = trainCount - consumed.count
+        let padding = (3 - remaining % 3) % 3
+        XCTAssertEqual(after.count, remaining + padding)
+        XCTAssertEqual(Set(consumed).count, consumed.count)
+        let unseen = Set(0..<trainCount).subtracting(consumed)
+        var counts: [Int: Int] = [:]
+        for i in after { counts[i, default: 0] += 1 }
+        for i in unseen { XCTAssertEqual(counts[i], 1, "sample \(i) not seen exactly once after the resume") }
+        // The rest are the declared padding, which wraps to the start of the epoch's order.
+        let extra = after.filter { !unseen.contains($0) }
+        XCTAssertEqual(extra.count, padding)
     }
 }
