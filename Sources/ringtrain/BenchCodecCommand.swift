@@ -33,6 +33,8 @@ struct BenchCodecCommand: ParsableCommand {
         abstract: "Benchmark: compression ratio and single-core MB/s of each gradient codec and zstd level.")
 
     @Option(help: "Raw little-endian float32 file to compress (e.g. a dumped gradient).") var input: String?
+    @Option(help: "Use a real gradient: the checkpoint's model on one training batch of its data set.") var checkpoint: String?
+    @Option(help: "With --checkpoint: the batch size of that gradient.") var gradientBatch = 128
     @Flag(help: "Use synthetic gradient-like data (see --zero-fraction).") var synthetic = false
     @Option(help: "Elements of synthetic data.") var count = 4 << 20
     @Option(help: "Fraction of exact zeros in the synthetic data.") var zeroFraction = 0.0
@@ -41,7 +43,9 @@ struct BenchCodecCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
-        guard (input != nil) != synthetic else { throw ValidationError("give exactly one of --input FILE or --synthetic") }
+        guard [input != nil, synthetic, checkpoint != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --input FILE, --checkpoint FILE or --synthetic")
+        }
     }
 
     func run() throws {
@@ -53,6 +57,9 @@ struct BenchCodecCommand: ParsableCommand {
             }
             data = d.withUnsafeBytes { b in (0..<(d.count / 4)).map { b.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
             source = path
+        } else if let path = checkpoint {
+            data = try exitingOnBadInput { try realGradient(checkpoint: path, batch: gradientBatch) }
+            source = "gradient of \(path) on \(gradientBatch) training images"
         } else {
             data = syntheticGradient(count: count, zeroFraction: zeroFraction)
             source = "synthetic(count=\(count), zero_fraction=\(zeroFraction))"
