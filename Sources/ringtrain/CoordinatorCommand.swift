@@ -12,7 +12,7 @@ struct CoordinatorCommand: ParsableCommand {
         abstract: "Run the coordinator (control plane).")
 
     @Option(help: "Address to listen on, HOST:PORT.") var listen: String = "0.0.0.0:29500"
-    @Option(name: .customLong("world-size"), help: "Number of workers.") var worldSize: Int
+    @Option(name: .customLong("world-size"), help: "Number of workers (default: WORLD_SIZE or SLURM_NTASKS).") var worldSize: Int?
     @Option(name: .customLong("min-workers"), help: "Elastic minimum (not built yet; must equal --world-size).") var minWorkers: Int?
     @Option(name: .customLong("token-file"), help: "Cluster token file (else $RINGTRAIN_TOKEN).") var tokenFile: String?
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers.") var rendezvousTimeout: Double = 300
@@ -21,12 +21,17 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
-        guard worldSize >= 1 else { throw ValidationError("--world-size must be at least 1") }
+        if let w = worldSize, w < 1 { throw ValidationError("--world-size must be at least 1") }
         if let m = minWorkers, m != worldSize { throw ValidationError("--min-workers below --world-size is not built yet (issue #8)") }
     }
 
     func run() throws {
         let config = try exitingOnBadInput { try options.resolve() }
+        let environment = try exitingOnClusterError { try LaunchEnvironment(ProcessInfo.processInfo.environment) }
+        guard let worldSize = worldSize ?? environment.worldSize else {
+            printError("error: give --world-size N (or run under Slurm / set WORLD_SIZE)")
+            throw ExitCode(2)
+        }
         let token = try exitingOnClusterError { try ClusterToken.load(file: tokenFile) }
         let parts = listen.split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1]) else {
@@ -34,7 +39,9 @@ struct CoordinatorCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let listener = try exitingOnBadInput { try TCPListener(host: String(parts[0]), port: port) }
-        var o = Coordinator.Options(worldSize: worldSize, config: config, runDirectory: options.resolvedRunDirectory)
+        // Under Slurm the job id keys the run directory, so resubmitting the job script resumes.
+        let runDirectory = options.runDir ?? environment.jobID.map { "runs/slurm-\($0)" } ?? options.resolvedRunDirectory
+        var o = Coordinator.Options(worldSize: worldSize, config: config, runDirectory: runDirectory)
         o.resume = options.resume
         o.rendezvousTimeout = rendezvousTimeout
         o.heartbeatTimeout = heartbeatTimeout

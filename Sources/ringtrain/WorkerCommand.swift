@@ -8,7 +8,8 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Run one worker (data plane).")
 
-    @Option(help: "The coordinator's HOST:PORT.") var coordinator: String
+    @Option(help: "The coordinator's HOST:PORT (default: from MASTER_ADDR/MASTER_PORT, or the first host of SLURM_JOB_NODELIST).")
+    var coordinator: String?
     @Option(help: "Dataset directory on this host (default: the coordinator's config).") var data: String?
     @Option(help: "Address to advertise to ring neighbours (default: the route to the coordinator).") var advertise: String?
     @Option(help: "Network interface whose address to advertise (not built yet: use --advertise).") var interface: String?
@@ -20,7 +21,12 @@ struct WorkerCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let token = try exitingOnClusterError { try ClusterToken.load(file: tokenFile) }
-        var o = Worker.Options(coordinator: coordinator)
+        let environment = try exitingOnClusterError { try LaunchEnvironment(ProcessInfo.processInfo.environment) }
+        guard let address = coordinator ?? environment.coordinator else {
+            printError("error: give --coordinator HOST:PORT, or run under Slurm or a torchrun-style launcher (MASTER_ADDR, MASTER_PORT)")
+            throw ExitCode(2)
+        }
+        var o = Worker.Options(coordinator: address)
         o.data = data
         o.advertise = advertise
         try exitingOnClusterError { try Worker(token: token, options: o).run() }
