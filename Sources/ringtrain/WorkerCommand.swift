@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Transport
 
 /// `ringtrain worker --coordinator HOST:PORT`: one data-plane process.
 struct WorkerCommand: ParsableCommand {
@@ -12,12 +13,21 @@ struct WorkerCommand: ParsableCommand {
     var coordinator: String?
     @Option(help: "Dataset directory on this host (default: the coordinator's config).") var data: String?
     @Option(help: "Address to advertise to ring neighbours (default: the route to the coordinator).") var advertise: String?
-    @Option(help: "Network interface whose address to advertise (not built yet: use --advertise).") var interface: String?
+    @Option(help: "Network interface whose address to advertise, e.g. eth1.") var interface: String?
+    @Option(help: "Advertise this host's address inside this subnet, e.g. 10.20.0.0/16.") var subnet: String?
     @Option(name: .customLong("token-file"), help: "Cluster token file (else $RINGTRAIN_TOKEN).") var tokenFile: String?
 
     func run() throws {
-        if interface != nil {
-            printError("error: --interface is not built yet (issue #7); use --advertise ADDRESS")
+        if [advertise != nil, interface != nil, subnet != nil].filter({ $0 }).count > 1 {
+            printError("error: give at most one of --advertise, --interface, --subnet")
+            throw ExitCode(2)
+        }
+        var advertised = advertise
+        do {
+            if let name = interface { advertised = try InterfaceAddresses.address(ofInterface: name) }
+            if let cidr = subnet { advertised = try InterfaceAddresses.address(inSubnet: cidr) }
+        } catch {
+            printError("error: \(error)")
             throw ExitCode(2)
         }
         let token = try exitingOnClusterError { try ClusterToken.load(file: tokenFile) }
@@ -28,7 +38,7 @@ struct WorkerCommand: ParsableCommand {
         }
         var o = Worker.Options(coordinator: address)
         o.data = data
-        o.advertise = advertise
+        o.advertise = advertised
         try exitingOnClusterError { try Worker(token: token, options: o).run() }
     }
 }
