@@ -68,4 +68,47 @@ final class DeployLaunchScriptTests: XCTestCase {
         let m = try runScript(["--hostfile", dir + "/missing"])
         XCTAssertEqual(m.status, 2)
     }
+
+    /// Two "hosts" in network namespaces (scripts/netns-cluster.sh: a bridge in its own
+    /// namespace, an unreachable route for the subnet in the root namespace), driven through
+    /// `ip netns exec` (scripts/netns-agent.sh). Workers advertise their own namespace's
+    /// address, found from their route to the coordinator. Everything is removed afterwards.
+    func testNamespaceClusterOfTwoHosts() throws {
+        let tag = "rt" + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
+        let cluster = Self.repository + "/scripts/netns-cluster.sh"
+        let up = try runProcess("/bin/bash", [cluster, "up", tag, "2"])
+        defer { _ = try? runProcess("/bin/bash", [cluster, "down", tag]) }
+        try XCTSkipIf(up.status != 0 && up.output.contains("Operation not permitted"), "network namespaces need root: \(up.output)")
+        XCTAssertEqual(up.status, 0, up.output)
+        let hostLines = up.output.split(separator: "\n").filter { $0.hasPrefix(tag + "-h") }
+        XCTAssertEqual(hostLines.count, 2, up.output)
+
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-netns-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        try Data(SyntheticDataset.configJSON(data: data).utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try Data((hostLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/hosts"))
+        let r = try runScript(["--hostfile", dir + "/hosts", "--agent", Self.repository + "/scripts/netns-agent.sh",
+                               "--bin", BinaryRunner.binaryPath, "--", "--config", dir + "/config.json", "--run-dir", dir + "/run"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let addresses = hostLines.map { String($0.split(separator: " ").last!) }
+        for a in addresses { XCTAssertTrue(r.output.contains("ring address \(a):"), "a worker advertises \(a):\n\(r.output)") }
+        XCTAssertFalse(r.output.contains("127.0.0.1"), "no fall-back to loopback across hosts:\n\(r.output)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/summary.json"))) as! [String: Any]
+        XCTAssertEqual(summary["world_size"] as? Int, 2)
+    }
+
+    func runProcess(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }
