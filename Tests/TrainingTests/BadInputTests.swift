@@ -83,4 +83,16 @@ final class BadInputTests: XCTestCase {
         let after = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         XCTAssertEqual(before, after, "no checkpoint was touched")
     }
+
+    /// The example configs users start from must parse and validate.
+    func testExampleConfigsAreValid() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".json") }
+        XCTAssertGreaterThanOrEqual(files.count, 2)
+        for f in files {
+            let data = try Data(contentsOf: examples.appendingPathComponent(f))
+            XCTAssertNoThrow(try TrainingConfig.parse(json: data, source: f), f)
+        }
+    }
 }
