@@ -12,8 +12,11 @@ public struct ControlMessage: Codable, Sendable {
         case assign
         /// worker -> coordinator: the ring is formed and checked end to end.
         case ringReady = "ring_ready"
-        /// worker -> coordinator, every few seconds: step, loss, throughput (also a heartbeat).
+        /// worker -> coordinator: a heartbeat every few seconds; from rank 0 also the progress
+        /// line (in `message`), which the coordinator shows as the job's progress line.
         case progress
+        /// rank 0 -> coordinator: a log line (validation results, resumption, ...).
+        case log
         /// worker -> coordinator at each checkpoint: the SHA-256 of its weights and its part
         /// of the checkpoint (rank 0: weights, buffers, optimizer state and the training
         /// state; every rank: its codec residuals) as the attachment.

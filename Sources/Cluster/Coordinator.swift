@@ -219,13 +219,9 @@ public final class Coordinator {
                     condition.lock()
                     switch message.kind {
                     case .progress:
-                        if let text = message.message {
-                            if message.step != nil {
-                                progress.showRaw(text)
-                            } else {
-                                progress.message(text)
-                            }
-                        }
+                        if let text = message.message { progress.showRaw(text) }
+                    case .log:
+                        if let text = message.message { progress.message(text) }
                     case .ringReady:
                         if m.rank == 0 { options.log("[coordinator] ring of \(members.count) formed and checked") }
                     case .metrics:

@@ -102,7 +102,8 @@ public final class Worker {
             }
         }
 
-        let codec = config.codec == "auto" ? CodecConfig(.none) : CodecConfig(parsing: "\(config.codec):\(config.zstdLevel)") ?? CodecConfig(parsing: config.codec) ?? CodecConfig(.none)
+        // `auto` is `none` until link speeds are measured (issue #7); the config was validated.
+        let codec = CodecConfig(CodecKind(rawValue: config.codec) ?? .none, zstdLevel: Int32(config.zstdLevel))
         let communicator: RingCommunicator
         do {
             communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,
@@ -132,9 +133,8 @@ public final class Worker {
         }
         if rank == 0 {
             trainerOptions.progress = ProgressLine(interval: config.progressSeconds, sink: { text, isProgress in
-                var p = ControlMessage(.progress)
+                var p = ControlMessage(isProgress ? .progress : .log)
                 p.message = text
-                p.step = isProgress ? 0 : nil
                 try? control.send(p)
             })
             trainerOptions.metricsSink = { fields in
@@ -173,7 +173,7 @@ public final class Worker {
             try control.send(done)
             communicator.close()
         } catch {
-            let lost = error is TransportError || "\(error)".contains("ring")
+            let lost = error is TransportError || error is RingError
             var failed = ControlMessage(.failed)
             failed.message = "\(error)"
             failed.exitCode = lost ? 3 : 1

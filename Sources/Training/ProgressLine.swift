@@ -50,15 +50,22 @@ public final class ProgressLine {
 
     /// Shows the values; `force` prints regardless of the interval (end of an epoch).
     public func update(_ v: Values, force: Bool = false) {
-        let now = Date().timeIntervalSince1970
         let text = prefix + Self.format(v)
         if let sink {
+            let now = Date().timeIntervalSince1970
             if force || now - lastPrint >= min(interval, 1) {
                 sink(text, true)
                 lastPrint = now
             }
             return
         }
+        showRaw(text, force: force)
+    }
+
+    /// Shows an already formatted progress text (also the coordinator showing rank 0's line):
+    /// redrawn in place on a terminal (at most 5 times a second), else a line per interval.
+    public func showRaw(_ text: String, force: Bool = false) {
+        let now = Date().timeIntervalSince1970
         if isTerminal {
             if force || now - lastPrint >= 0.2 {
                 FileHandle.standardError.write(("\r\u{1B}[2K" + text).data(using: .utf8)!)
@@ -67,19 +74,6 @@ public final class ProgressLine {
         } else if force || now - lastPrint >= interval {
             FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
             lastPrint = now
-        }
-    }
-
-    /// Shows an already formatted progress text (the coordinator showing rank 0's line).
-    public func showRaw(_ text: String) {
-        if isTerminal {
-            FileHandle.standardError.write(("\r\u{1B}[2K" + text).data(using: .utf8)!)
-        } else {
-            let now = Date().timeIntervalSince1970
-            if now - lastPrint >= interval {
-                FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
-                lastPrint = now
-            }
         }
     }
 

@@ -165,7 +165,6 @@ extension Trainer {
         default: monitored = r.loss
         }
         let decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
-        state.scheduler = scheduler
         try record(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
                                 "lr": Double(scheduler.lr(atStep: state.globalStep))])
         options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",

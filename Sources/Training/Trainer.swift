@@ -135,7 +135,7 @@ public final class Trainer {
             throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory); start without --resume")
         }
         try restore(from: loaded.file)
-        runDirectory?.truncateMetricsIfPresent(after: state.globalStep)
+        try? runDirectory?.truncateMetrics(after: state.globalStep)
         options.progress?.message("resumed from \(loaded.path) at step \(state.globalStep) (epoch \(state.epoch + 1), cursor \(state.cursor))")
     }
 
@@ -229,11 +229,5 @@ public final class Trainer {
         } else {
             try runDirectory?.appendMetrics(fields)
         }
-    }
-}
-
-extension RunDirectory {
-    func truncateMetricsIfPresent(after step: Int) {
-        try? truncateMetrics(after: step)
     }
 }

@@ -1,26 +1,9 @@
 import Codecs
 import XCTest
 
-/// A gradient-like test signal: normal values with a scale that changes every 256 elements,
-/// from a fixed-seed generator (SplitMix64 + Box-Muller), so every run sees the same data.
+/// A gradient-like test signal (the codec benchmark's generator, no zeros), fixed seed.
 func gradientLike(_ n: Int, seed: UInt64 = 1) -> [Float] {
-    var state = seed
-    func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
-    var out = [Float](repeating: 0, count: n)
-    var scale = 1e-3
-    for i in 0..<n {
-        if i % 256 == 0 { scale = pow(10, -5 + 3 * uniform()) }
-        let g = (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform())
-        out[i] = Float(g * scale)
-    }
-    return out
+    syntheticGradient(count: n, zeroFraction: 0, seed: seed)
 }
 
 final class CodecsTests: XCTestCase {
