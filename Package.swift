@@ -35,9 +35,13 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),
 
+        // Observability files (TensorBoard events, Chrome traces): no dependencies, so the
+        // communication threads can record spans too.
+        .target(name: "Telemetry"),
+
         // Communication.
         .target(name: "Codecs", dependencies: ["CZstd"], swiftSettings: simdSettings),
-        .target(name: "Collectives", dependencies: ["Codecs"], swiftSettings: simdSettings),
+        .target(name: "Collectives", dependencies: ["Codecs", "Telemetry"], swiftSettings: simdSettings),
         .target(name: "Transport", dependencies: [
             "Collectives",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -49,7 +53,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Training", dependencies: [
-            "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Checkpoints",
+            "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Checkpoints", "Telemetry",
         ], swiftSettings: simdSettings),
         .target(name: "Cluster", dependencies: [
             "Training", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
@@ -57,7 +61,7 @@ let package = Package(
         ]),
         .executableTarget(name: "ringtrain", dependencies: [
             "Cluster", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
-            "Transport", "Checkpoints",
+            "Transport", "Checkpoints", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
 
@@ -68,12 +72,13 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collectives", "Codecs"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ],
     // Swift 5 language mode: the hot paths share raw buffers between worker threads under

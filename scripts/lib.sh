@@ -36,3 +36,17 @@ ensure_packages() {
 
 BUILD_PACKAGES=(libzstd-dev zlib1g-dev pkg-config)
 DATA_PACKAGES=(dataset-fashion-mnist)
+
+# ensure_venv DIR IMPORT PIP_PACKAGE...: a Python venv at DIR in which `import IMPORT` works,
+# created and filled from PyPI only when it does not yet.
+ensure_venv() {
+    local dir="$1" module="$2"
+    shift 2
+    if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c "import $module" >/dev/null 2>&1; then
+        return 0
+    fi
+    ensure_packages python3-venv
+    step "creating the Python venv $dir ($*)"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+}

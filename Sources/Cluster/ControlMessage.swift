@@ -23,6 +23,9 @@ public struct ControlMessage: Codable, Sendable {
         case checkpointPart = "checkpoint_part"
         /// rank 0 -> coordinator: one metrics.jsonl record (in `record`).
         case metrics
+        /// worker -> coordinator, before `done`, with `--timeline`: this rank's Chrome-trace
+        /// events as JSON in the attachment.
+        case trace
         /// worker -> coordinator: training finished; carries the summary.
         case done
         /// worker -> coordinator: a failure, with the message.

@@ -1,6 +1,7 @@
 import Checkpoints
 import Datasets
 import Foundation
+import Telemetry
 import Training
 import Transport
 
@@ -53,7 +54,7 @@ public final class Coordinator {
     public func run() throws -> TrainingSummary {
         let runDirectory: RunDirectory
         do {
-            runDirectory = try RunDirectory(path: options.runDirectory)
+            runDirectory = try RunDirectory(path: options.runDirectory, tensorboard: options.config.tensorboard)
         } catch {
             throw ClusterError("[coordinator] \(error)", exitCode: 2)
         }
@@ -178,6 +179,7 @@ public final class Coordinator {
         var summary: TrainingSummary?
         var pending: [Int: PendingCheckpoint] = [:]
         var lastCheckpoint: String?
+        var traceEvents: [TraceEvent] = []
         let progress = ProgressLine(interval: 5)
 
         /// Called with the lock held once every rank's part of `step` is in.
@@ -193,7 +195,11 @@ public final class Coordinator {
             }
             let tensors = (0..<members.count).flatMap { c.tensors[$0] ?? [] }
             do {
-                lastCheckpoint = try store.save(step: step, tensors: tensors, state: state)
+                let path = try store.save(step: step, tensors: tensors, state: state)
+                lastCheckpoint = path
+                let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
+                try? runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
+                                                 "path": "checkpoints/" + (path as NSString).lastPathComponent])
             } catch {
                 // The previous checkpoint stays valid; the run goes on and tries again next time.
                 options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
@@ -242,6 +248,12 @@ public final class Coordinator {
                                 pending[step] = c
                             }
                         }
+                    case .trace:
+                        if let events = try? JSONDecoder().decode([TraceEvent].self, from: Data(attachment)) {
+                            traceEvents += events
+                        } else {
+                            options.log("[coordinator] rank \(m.rank) sent an unreadable timeline; it is left out")
+                        }
                     case .done:
                         done += 1
                         if m.rank == 0 { summary = message.summary }
@@ -281,6 +293,15 @@ public final class Coordinator {
         for m in members { m.channel.close() }
         guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
         final!.lastCheckpoint = lastCheckpoint ?? final!.lastCheckpoint
+        final!.checkpoints = store.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent }
+        if let path = options.config.timeline {
+            do {
+                try ChromeTrace.write(traceEvents, to: path)
+                options.log("[coordinator] timeline of \(members.count) ranks: \(path) (open in chrome://tracing or ui.perfetto.dev)")
+            } catch {
+                options.log("[coordinator] \(error)")
+            }
+        }
         return final!
     }
 

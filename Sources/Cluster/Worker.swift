@@ -145,6 +145,9 @@ public final class Worker {
                 }
             }
         }
+        trainerOptions.traceSink = { events in
+            try control.send(ControlMessage(.trace), attachment: [UInt8](try JSONEncoder().encode(events)))
+        }
         trainerOptions.checkpointSink = { step, hash, tensors, state in
             var part = ControlMessage(.checkpointPart)
             part.step = step

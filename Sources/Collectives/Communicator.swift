@@ -1,5 +1,6 @@
 // What the training loop talks to: collectives over the ring, or a group of one.
 import Codecs
+import Telemetry
 import Foundation
 
 /// Traffic counters of a communicator (for metrics.jsonl `bytes_sent` / `bytes_raw`).
@@ -8,6 +9,8 @@ public struct CommunicatorStats: Sendable, Equatable {
     public var bytesSent: Int = 0
     /// What they would have been uncompressed.
     public var bytesRaw: Int = 0
+    /// Seconds the communication thread spent encoding (overlaps compute).
+    public var encodeSeconds: Double = 0
     public init() {}
     /// bytesRaw / bytesSent (1 when nothing was sent).
     public var compressionRatio: Double { bytesSent == 0 ? 1 : Double(bytesRaw) / Double(bytesSent) }
@@ -22,6 +25,8 @@ public protocol Communicator: AnyObject {
     /// Error-feedback residuals of the lossy codec (checkpoint them as `residual.<bucket>`).
     var residuals: ResidualStore { get }
     var stats: CommunicatorStats { get }
+    /// Where the all-reduce records its spans (`--timeline`); disabled unless set.
+    var tracer: Tracer { get set }
 
     /// Sums `buffer` over all ranks in place (the caller divides by `worldSize`).
     /// Every rank ends with bit-identical contents.
@@ -77,6 +82,7 @@ public final class LocalCommunicator: Communicator {
     public var rank: Int { 0 }
     public var worldSize: Int { 1 }
     public var stats: CommunicatorStats { CommunicatorStats() }
+    public var tracer: Tracer = .disabled
 
     public init(codec: CodecConfig = CodecConfig()) { self.codec = codec }
 

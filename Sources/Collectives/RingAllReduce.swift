@@ -1,6 +1,7 @@
 // Executes a RingPlan over a RingLink: the calling thread encodes and sends, a receiver
 // thread receives, checks, decodes and sums, so encoding, the wire and decoding overlap.
 import Codecs
+import Telemetry
 import Foundation
 
 /// Tuning. Segments of 64 Ki elements (256 KiB raw) keep several blocks in flight per
@@ -96,6 +97,10 @@ public final class RingAllReduce {
     /// Bytes put on the wire (headers included) and their uncompressed equivalent.
     public private(set) var bytesSent = 0
     public private(set) var bytesRaw = 0
+    /// Seconds the sending thread spent encoding blocks (compression, bf16 rounding).
+    public private(set) var encodeSeconds = 0.0
+    /// Records encode/send/receive/decode/reduce spans for `--timeline` (disabled by default).
+    public var tracer: Tracer = .disabled
 
     private let sendCodec: BlockCodec
     private let recvCodec: BlockCodec
@@ -143,6 +148,8 @@ public final class RingAllReduce {
     /// `bucket` identifies the buffer (block headers carry it; lossy codecs keep a residual per bucket).
     public func run(_ buffer: UnsafeMutableBufferPointer<Float>, bucket: Int) throws {
         guard worldSize > 1, buffer.count > 0 else { return }
+        let bucketStart = tracer.isEnabled ? tracer.now() : 0
+        defer { if tracer.isEnabled { tracer.span("all-reduce bucket \(bucket)", lane: .ringSend, start: bucketStart, args: ["bucket": bucket, "elements": buffer.count]) } }
         let (sends, recvs) = transfers(count: buffer.count)
         let state = RunState(receives: recvs.count)
         let residual: UnsafeMutableBufferPointer<Float>? =
@@ -176,7 +183,9 @@ public final class RingAllReduce {
                 guard let f = kept else { throw RingError("rank \(rank): internal: nothing to forward") }
                 // Forwarded unchanged except the step field (the payload and its checksum are untouched).
                 f.pointer.storeBytes(of: UInt32(t.step).littleEndian, toByteOffset: 4, as: UInt32.self)
+                let sendStart = tracer.isEnabled ? tracer.now() : 0
                 try link.send(head: f.bytes, body: UnsafeRawBufferPointer(start: nil, count: 0))
+                if tracer.isEnabled { tracer.span("send", lane: .ringSend, start: sendStart, args: spanArgs(t, bucket, forwarded: true)) }
                 bytesSent += f.count
                 giveBack(f)
                 bytesRaw += BlockHeader.size + t.range.count * 4
@@ -194,7 +203,9 @@ public final class RingAllReduce {
                 header.checksum = blockChecksum(body)
                 sendFrame.reserve(BlockHeader.size)
                 header.write(to: sendFrame.pointer)
+                let sendStart = tracer.isEnabled ? tracer.now() : 0
                 try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size), body: body)
+                if tracer.isEnabled { tracer.span("send", lane: .ringSend, start: sendStart, args: spanArgs(t, bucket)) }
                 bytesSent += BlockHeader.size + body.count
             } else {
                 let cap = sendCodec.maxEncodedBytes(count: t.range.count)
@@ -202,17 +213,23 @@ public final class RingAllReduce {
                 let payload = UnsafeMutableRawBufferPointer(start: sendFrame.pointer + BlockHeader.size, count: cap)
                 let res = residual.map { UnsafeMutableBufferPointer(start: $0.baseAddress! + t.range.lowerBound, count: t.range.count) }
                 let (wire, n): (WireCodec, Int)
+                let encodeStart = DispatchTime.now().uptimeNanoseconds
+                let traceStart = tracer.isEnabled ? tracer.now() : 0
                 do {
                     (wire, n) = try sendCodec.encode(src, residual: res, into: payload)
                 } catch {
                     throw RingError("rank \(rank): encoding bucket \(bucket) chunk \(t.chunk) for \(link.rightPeer): \(error)")
                 }
+                encodeSeconds += Double(DispatchTime.now().uptimeNanoseconds - encodeStart) / 1e9
+                if tracer.isEnabled { tracer.span("encode", lane: .ringSend, start: traceStart, args: spanArgs(t, bucket)) }
                 header.codec = wire
                 header.encodedLength = UInt32(n)
                 header.checksum = blockChecksum(payload.baseAddress, count: n)
                 header.write(to: sendFrame.pointer)
+                let sendStart = tracer.isEnabled ? tracer.now() : 0
                 try link.send(head: UnsafeRawBufferPointer(start: sendFrame.pointer, count: BlockHeader.size + n),
                               body: UnsafeRawBufferPointer(start: nil, count: 0))
+                if tracer.isEnabled { tracer.span("send", lane: .ringSend, start: sendStart, args: spanArgs(t, bucket)) }
                 bytesSent += BlockHeader.size + n
                 if wire.isLossy && t.phase == .allGather {
                     // The owner keeps exactly what every other rank will decode.
@@ -239,6 +256,7 @@ public final class RingAllReduce {
             // buffer (no copy); everything else lands in the frame buffer and is decoded from there.
             let direct = !t.forward && t.phase == .allGather && codec.accepts(.rawF32)
             var header: BlockHeader? = nil
+            let receiveStart = tracer.isEnabled ? tracer.now() : 0
             let placed = try link.receive(into: frame, headBytes: BlockHeader.size) { head, tail in
                 guard direct, head.count == BlockHeader.size, let h = try? BlockHeader.parse(head),
                       h.codec == .rawF32, Int(h.encodedLength) == tail, tail == t.range.count * 4,
@@ -247,6 +265,7 @@ public final class RingAllReduce {
                 header = h
                 return UnsafeMutableRawBufferPointer(dst)
             }
+            if tracer.isEnabled { tracer.span("receive", lane: .ringReceive, start: receiveStart, args: spanArgs(t, bucket)) }
             let h: BlockHeader
             if let ph = header, placed { h = ph } else {
                 do { h = try BlockHeader.parse(frame.bytes) } catch { throw bad("\(error)") }
@@ -271,6 +290,8 @@ public final class RingAllReduce {
             let payload = UnsafeRawBufferPointer(start: frame.pointer + BlockHeader.size, count: Int(h.encodedLength))
             if h.codec == .rawF32 && t.phase == .reduceScatter && payload.count == t.range.count * 4 {
                 // One pass: sum and checksum. A mismatch fails the run, so the sum is never used.
+                let reduceStart = tracer.isEnabled ? tracer.now() : 0
+                defer { if tracer.isEnabled { tracer.span("reduce", lane: .ringReceive, start: reduceStart, args: spanArgs(t, bucket)) } }
                 let sum = t.range.count == 0 ? blockChecksum(payload) :
                     accumulateRawF32WithChecksum(payload.baseAddress!, into: dst.baseAddress!, count: t.range.count)
                 guard sum == h.checksum else {
@@ -283,11 +304,24 @@ public final class RingAllReduce {
             guard sum == h.checksum else {
                 throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
             }
+            // Reduce-scatter blocks are decoded and summed in one pass ("reduce"); all-gather
+            // blocks are decoded in place ("decode").
+            let decodeStart = tracer.isEnabled ? tracer.now() : 0
             do {
                 try recvCodec.decode(payload, wire: h.codec, into: dst,
                                      mode: t.phase == .reduceScatter ? .accumulate : .overwrite)
             } catch { throw bad("\(error)") }
+            if tracer.isEnabled {
+                tracer.span(t.phase == .reduceScatter ? "reduce" : "decode", lane: .ringReceive, start: decodeStart,
+                            args: spanArgs(t, bucket))
+            }
             state.complete(i, keep: t.forward ? frame : nil)
         }
+    }
+
+    private func spanArgs(_ t: RingPlan.Transfer, _ bucket: Int, forwarded: Bool = false) -> [String: Int] {
+        var a = ["bucket": bucket, "chunk": t.chunk, "segment": t.segment, "elements": t.range.count]
+        if forwarded { a["forwarded"] = 1 }
+        return a
     }
 }

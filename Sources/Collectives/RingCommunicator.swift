@@ -1,6 +1,7 @@
 // A Communicator over any RingLink: all-reduce via RingAllReduce (synchronously or queued
 // on a background thread), broadcast / barrier / all-gather via small control frames.
 import Codecs
+import Telemetry
 import Foundation
 
 /// Control frame header (16 bytes, little-endian): kind 0x43 'C', op, reserved u16 = 0,
@@ -15,6 +16,10 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
     public let codec: CodecConfig
     public let residuals: ResidualStore
     public var rank: Int { link.rank }
+    public var tracer: Tracer {
+        get { ring.tracer }
+        set { ring.tracer = newValue }
+    }
     public var worldSize: Int { link.worldSize }
 
     private let ring: RingAllReduce
@@ -44,6 +49,7 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
         var s = CommunicatorStats()
         s.bytesSent = ring.bytesSent
         s.bytesRaw = ring.bytesRaw
+        s.encodeSeconds = ring.encodeSeconds
         return s
     }
 

@@ -1,17 +1,27 @@
 import Foundation
+import Telemetry
 
 /// The files of a run directory (DESIGN.md §7): `config.json` (resolved), `metrics.jsonl`
 /// (one JSON object per line), `summary.json` at the end, and `checkpoints/`.
 public final class RunDirectory {
     public let path: String
     private var metricsHandle: FileHandle?
+    /// With `tensorboard`: every metrics line is also written as TensorBoard scalars.
+    private var tensorboard: TensorBoardWriter?
 
-    public init(path: String) throws {
+    public init(path: String, tensorboard: String? = nil) throws {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: path + "/checkpoints", withIntermediateDirectories: true)
         } catch {
             throw ConfigurationError(key: "run_dir", "cannot create \(path)/checkpoints: \(error.localizedDescription)")
+        }
+        if let tensorboard {
+            do {
+                self.tensorboard = try TensorBoardWriter(directory: tensorboard)
+            } catch {
+                throw ConfigurationError(key: "tensorboard", "\(error)")
+            }
         }
     }
 
@@ -40,6 +50,9 @@ public final class RunDirectory {
         var line = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         line.append(0x0A)
         try metricsHandle?.write(contentsOf: line)
+        if let tensorboard, let step = record["step"] as? Int {
+            try tensorboard.add(scalars: TensorBoardScalars.from(record), step: step)
+        }
     }
 
     /// Keeps only metrics lines with `step <= step` (a resumed run replays what came after).
@@ -58,6 +71,8 @@ public final class RunDirectory {
         try? metricsHandle?.synchronize()
         try? metricsHandle?.close()
         metricsHandle = nil
+        tensorboard?.close()
+        tensorboard = nil
     }
 
     func writeJSON<T: Encodable>(_ value: T, to file: String) throws {

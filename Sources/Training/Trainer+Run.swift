@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import Layers
 import Optim
+import Telemetry
 import Tensors
 
 extension Trainer {
@@ -29,6 +30,10 @@ extension Trainer {
         var lastCheckpoint: String?
         var stoppedEarly = scheduler.shouldStop
         let weights = classWeights
+        try recordStart()
+        // The previous `train` record's counters: its line reports the window since then.
+        var window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: 0, waitSeconds: 0,
+                                 stats: communicator.stats)
 
         epochLoop: while state.epoch < config.epochs && !stoppedEarly {
             let epoch = state.epoch
@@ -37,15 +42,16 @@ extension Trainer {
             let prefetcher = Prefetcher(assembler: assembler, plan: plan, epoch: epoch, capacity: config.batchSize)
             defer { prefetcher.cancel() }
             var runningLoss = 0.0, runningCorrect = 0, runningSeen = 0
-            var windowStart = Date(), windowImages = 0
 
             while let batch = prefetcher.next() {
                 let n = batch.count
                 options.onBatch?(epoch, state.globalStep, Array(batch.indices.prefix(n)))
                 let stepStart = Date()
+                tracer.setStep(state.globalStep)
                 let lr = scheduler.lr(atStep: state.globalStep)
                 let momentum = scheduler.momentum(atStep: state.globalStep)
                 network.gradients.zero()
+                var spanStart = tracer.isEnabled ? tracer.now() : 0
                 let logits = network.forward(batch.images.pointer, batch: n, training: true, step: state.globalStep)
                 let loss = batch.labels.withUnsafeBufferPointer { labels -> Float in
                     if let weights {
@@ -60,17 +66,22 @@ extension Trainer {
                                                labelSmoothing: Float(config.labelSmoothing))
                 }
                 runningCorrect += Self.countCorrect(logits: logits, labels: batch.labels, count: n, classes: classes)
+                spanStart = traceSpan("forward", since: spanStart)
                 if world > 1 {
                     network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: { bucketer.ready($0) })
                     bucketer.finishStep()
+                    spanStart = traceSpan("backward", since: spanStart)
                     let waitStart = Date()
                     try communicator.finishAllReduces()
                     communicationWaitSeconds += Date().timeIntervalSince(waitStart)
+                    spanStart = traceSpan("wait for all-reduce", since: spanStart)
                     Self.scale(network.gradients, by: 1 / Float(world))
                 } else {
                     network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: nil)
+                    spanStart = traceSpan("backward", since: spanStart)
                 }
                 optimizer.step(parameters: network.parameters, gradients: network.gradients, lr: lr, momentum: momentum)
+                _ = traceSpan("optimizer", since: spanStart)
                 computeSeconds += Date().timeIntervalSince(stepStart)
 
                 state.globalStep += 1
@@ -79,21 +90,17 @@ extension Trainer {
                 imagesThisProcess += n * world
                 runningLoss += Double(loss) * Double(n)
                 runningSeen += n
-                windowImages += n * world
 
                 // The cursor, not a step count, ends the epoch: after a resume onto another world
                 // size the steps left in the epoch are not stepsPerEpoch minus the steps done.
                 let endOfEpoch = state.cursor >= sampler.epochLength
-                let elapsed = Date().timeIntervalSince(windowStart)
-                let imagesPerSecond = elapsed > 0 ? Double(windowImages) / elapsed : 0
+                // Every rank takes this branch at the same steps (the cursor is global), so the
+                // per-worker figures can be all-gathered here.
                 if state.globalStep % 50 == 0 || endOfEpoch {
-                    try record(["step": state.globalStep, "epoch": epoch, "loss": runningLoss / Double(max(runningSeen, 1)),
-                                            "train_top1": Double(runningCorrect) / Double(max(runningSeen, 1)),
-                                            "lr": Double(lr), "images_per_sec": imagesPerSecond,
-                                            "bytes_sent": communicator.stats.bytesSent, "bytes_raw": communicator.stats.bytesRaw,
-                                            "compute_seconds": computeSeconds, "communication_wait_seconds": communicationWaitSeconds])
-                    windowStart = Date()
-                    windowImages = 0
+                    try recordTrainWindow(since: &window, epoch: epoch, batchSize: n, lr: Double(lr),
+                                          loss: runningLoss / Double(max(runningSeen, 1)),
+                                          top1: Double(runningCorrect) / Double(max(runningSeen, 1)),
+                                          computeSeconds: computeSeconds, waitSeconds: communicationWaitSeconds)
                 }
                 let throughput = computeSeconds > 0 ? Double(imagesThisProcess) / computeSeconds : 0
                 options.progress?.update(.init(epoch: epoch, epochs: config.epochs, step: state.globalStep, totalSteps: totalSteps,
@@ -132,6 +139,7 @@ extension Trainer {
 
         let test = try evaluate(dataset.test)
         let wall = Date().timeIntervalSince(started)
+        let names = Self.classNames(dataset.classNames, count: classes)
         let summary = TrainingSummary(finalStep: state.globalStep, epochsCompleted: state.epoch, testLoss: test.loss,
                                       testTop1: test.top1, testTop5: test.top5,
                                       imagesPerSec: computeSeconds > 0 ? Double(imagesThisProcess) / computeSeconds : 0,
@@ -139,9 +147,15 @@ extension Trainer {
                                       stoppedEarly: stoppedEarly, bestValTop1: state.history.map(\.top1).max(),
                                       lastCheckpoint: lastCheckpoint, computeSeconds: computeSeconds,
                                       communicationWaitSeconds: communicationWaitSeconds,
-                                      bytesSent: communicator.stats.bytesSent, bytesRaw: communicator.stats.bytesRaw)
-        try record(["step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
-                    "test_top1": test.top1, "test_top5": test.top5])
+                                      bytesSent: communicator.stats.bytesSent, bytesRaw: communicator.stats.bytesRaw,
+                                      encodeSeconds: communicator.stats.encodeSeconds,
+                                      model: modelName, classNames: names, config: config,
+                                      testConfusion: test.metrics.confusion,
+                                      perClass: test.metrics.perClass().map { ClassReport($0, name: names[$0.index]) },
+                                      checkpoints: store.map { s in s.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent } })
+        try record(["event": "test", "step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
+                    "test_top1": test.top1, "test_top5": test.top5, "test_confusion": test.metrics.confusion])
+        try finishTimeline()
         if let runDirectory {
             try runDirectory.writeSummary(summary)
             runDirectory.close()
@@ -155,7 +169,9 @@ extension Trainer {
     /// on plateaus and early stopping. Returns whether to stop.
     func evaluateAndSchedule(epoch: Int) throws -> Bool {
         guard let validationImages else { return false }
+        let spanStart = tracer.isEnabled ? tracer.now() : 0
         let r = try evaluate(validationImages)
+        _ = traceSpan("evaluate", since: spanStart, always: true)
         let evaluation = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)
         state.history.append(evaluation)
         let monitored: Double
@@ -165,8 +181,9 @@ extension Trainer {
         default: monitored = r.loss
         }
         let decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
-        try record(["step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
-                                "lr": Double(scheduler.lr(atStep: state.globalStep))])
+        try record(["event": "validation", "step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1,
+                    "val_top5": r.top5, "lr": Double(scheduler.lr(atStep: state.globalStep)),
+                    "val_confusion": r.metrics.confusion])
         options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",
                                          epoch + 1, r.loss, r.top1 * 100, r.top5 * 100)
                                   + (decision.reducedLR ? String(format: "  (plateau: lr now %.3g)", decision.lr) : ""))

@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import Layers
 import Optim
+import Telemetry
 import Tensors
 
 /// The step loop: batch -> forward -> loss -> backward into the gradient arena -> buckets ->
@@ -32,6 +33,9 @@ public final class Trainer {
         /// Distributed resume: the checkpoint the coordinator sent (instead of reading the run
         /// directory, which may be on another host).
         public var initialCheckpoint: SafeTensorsFile? = nil
+        /// Distributed runs with a timeline: where this rank's trace events go at the end (the
+        /// coordinator writes the one trace file).
+        public var traceSink: (([TraceEvent]) throws -> Void)? = nil
 
         public init(runDirectory: String, resume: Bool = false) {
             self.runDirectory = runDirectory
@@ -55,6 +59,8 @@ public final class Trainer {
     let runDirectory: RunDirectory?
     let store: CheckpointStore?
     let dLogits: FloatBuffer
+    /// Spans for `--timeline` (disabled without it); shared with the communicator.
+    let tracer: Tracer
 
     /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
     public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),
@@ -63,6 +69,8 @@ public final class Trainer {
         self.config = config
         self.options = options
         self.communicator = communicator
+        tracer = Tracer(rank: communicator.rank, enabled: config.timeline != nil, maxSteps: config.timelineSteps)
+        communicator.tracer = tracer
         if config.threads > 0 {
             KernelThreads.count = config.threads
         } else {
@@ -105,7 +113,7 @@ public final class Trainer {
                               history: [])
 
         if options.writesRunDirectory {
-            runDirectory = try RunDirectory(path: options.runDirectory)
+            runDirectory = try RunDirectory(path: options.runDirectory, tensorboard: config.tensorboard)
             let progress = options.progress
             store = CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints,
                                     onWarning: { message in progress?.message("warning: \(message)") })
@@ -203,6 +211,8 @@ public final class Trainer {
     /// A checkpoint point. Alone: write the file. Distributed: every rank hands its part and
     /// its weights hash to the sink, and the coordinator writes the file.
     func saveCheckpoint() throws -> String? {
+        let spanStart = tracer.isEnabled ? tracer.now() : 0
+        defer { traceSpan("checkpoint", since: spanStart, always: true) }
         state.optimizerStep = optimizer.stepCount
         state.scheduler = scheduler
         let isWriter = communicator.rank == 0
@@ -219,7 +229,10 @@ public final class Trainer {
             return nil
         }
         guard let store else { return nil }
-        return try store.save(step: state.globalStep, tensors: tensors, state: try state.json())
+        let path = try store.save(step: state.globalStep, tensors: tensors, state: try state.json())
+        try record(["event": "checkpoint", "step": state.globalStep, "epoch": state.epoch,
+                    "path": "checkpoints/" + (path as NSString).lastPathComponent])
+        return path
     }
 
     /// One metrics.jsonl record: to the run directory, or (distributed, rank 0) to the coordinator.

@@ -69,6 +69,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var initFrom: String? = nil
     /// Print a progress line at most this often (seconds) when not on a terminal.
     public var progressSeconds: Double = 5
+    /// Also write the metrics as TensorBoard scalar event files into this directory.
+    public var tensorboard: String? = nil
+    /// Write a Chrome trace of the first `timeline_steps` steps of every rank to this file.
+    public var timeline: String? = nil
+    public var timelineSteps: Int = 200
 
     public init() {}
 
@@ -80,6 +85,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
         case freeze, initFrom = "init_from", progressSeconds = "progress_seconds"
+        case tensorboard, timeline, timelineSteps = "timeline_steps"
     }
 
     public static var allKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -123,6 +129,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         freeze = try get(.freeze, d.freeze)
         initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
         progressSeconds = try get(.progressSeconds, d.progressSeconds)
+        tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
+        timeline = try c.decodeIfPresent(String.self, forKey: .timeline)
+        timelineSteps = try get(.timelineSteps, d.timelineSteps)
     }
 
     /// Parses a config file's JSON: rejects unknown keys (also inside `augmentation`), wrong
@@ -205,6 +214,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if zstdLevel < -100 || zstdLevel > 22 { try fail("zstd_level", "must be in -100...22") }
         if bucketBytes < 4096 || bucketBytes > 1 << 30 { try fail("bucket_bytes", "must be in 4096...1073741824") }
         if !(progressSeconds > 0) { try fail("progress_seconds", "must be positive") }
+        if tensorboard?.isEmpty == true { try fail("tensorboard", "must be a directory path") }
+        if timeline?.isEmpty == true { try fail("timeline", "must be a file path") }
+        if timelineSteps < 1 || timelineSteps > 1_000_000 { try fail("timeline_steps", "must be in 1...1000000") }
     }
 }
 

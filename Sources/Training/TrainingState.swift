@@ -93,6 +93,17 @@ public struct TrainingSummary: Codable, Sendable {
     public var communicationWaitSeconds: Double = 0
     public var bytesSent: Int = 0
     public var bytesRaw: Int = 0
+    /// Communication-thread time spent encoding (overlaps compute).
+    public var encodeSeconds: Double = 0
+    /// What `ringtrain report` shows without reading anything else (docs/run-directory.md).
+    public var model: String? = nil
+    public var classNames: [String]? = nil
+    public var config: TrainingConfig? = nil
+    /// Row-major `[true class][predicted class]` counts on the test split.
+    public var testConfusion: [Int]? = nil
+    public var perClass: [ClassReport]? = nil
+    /// The checkpoint files kept at the end, relative to the run directory.
+    public var checkpoints: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case finalStep = "final_step", epochsCompleted = "epochs_completed", testLoss = "test_loss"
@@ -100,6 +111,25 @@ public struct TrainingSummary: Codable, Sendable {
         case wallSeconds = "wall_seconds", worldSize = "world_size", compressionRatio = "compression_ratio"
         case stoppedEarly = "stopped_early", bestValTop1 = "best_val_top1", lastCheckpoint = "last_checkpoint"
         case computeSeconds = "compute_seconds", communicationWaitSeconds = "communication_wait_seconds"
-        case bytesSent = "bytes_sent", bytesRaw = "bytes_raw"
+        case bytesSent = "bytes_sent", bytesRaw = "bytes_raw", encodeSeconds = "encode_seconds"
+        case model, classNames = "class_names", config, testConfusion = "test_confusion", perClass = "per_class"
+        case checkpoints
+    }
+}
+
+/// One row of the per-class table: precision, recall, F1 and support of a class.
+public struct ClassReport: Codable, Sendable, Equatable {
+    public var `class`: String
+    public var precision: Double
+    public var recall: Double
+    public var f1: Double
+    public var support: Int
+
+    public init(_ stats: ClassStats, name: String) {
+        self.class = name
+        precision = stats.precision
+        recall = stats.recall
+        f1 = stats.f1
+        support = stats.support
     }
 }

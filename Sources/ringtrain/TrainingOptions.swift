@@ -28,6 +28,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("freeze"), parsing: .upToNextOption, help: "Parameter name prefixes to keep fixed.") var freeze: [String] = []
     @Option(name: .customLong("validation-fraction"), help: "Held-out fraction of the training split.") var validationFraction: Double?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing in [0, 1).") var labelSmoothing: Double?
+    @Option(help: "Also write the metrics as TensorBoard event files into this directory.") var tensorboard: String?
+    @Option(help: "Write a Chrome trace (chrome://tracing, Perfetto) of every rank's first steps to this file.") var timeline: String?
+    @Option(name: .customLong("timeline-steps"), help: "Steps the timeline covers (default 200).") var timelineSteps: Int?
 
     /// The resolved config: defaults, then the file, then these flags; validated.
     func resolve() throws -> TrainingConfig {
@@ -61,6 +64,9 @@ struct TrainingOptions: ParsableArguments {
         if !freeze.isEmpty { c.freeze = freeze }
         if let v = validationFraction { c.validationFraction = v }
         if let v = labelSmoothing { c.labelSmoothing = v }
+        if let v = tensorboard { c.tensorboard = v }
+        if let v = timeline { c.timeline = v }
+        if let v = timelineSteps { c.timelineSteps = v }
         try c.validate(source: config)
         return c
     }

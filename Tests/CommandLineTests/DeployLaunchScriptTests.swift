@@ -5,8 +5,7 @@ import XCTest
 /// deploy/launch.sh with a hostfile, driven through scripts/local-agent.sh (the same shape
 /// as `ssh HOST COMMAND`, run on this machine, addresses on loopback).
 final class DeployLaunchScriptTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
+    static let repository = ScriptRunner.repository
     var cleanup: [String] = []
 
     override func tearDown() {
@@ -14,23 +13,7 @@ final class DeployLaunchScriptTests: XCTestCase {
     }
 
     func runScript(_ arguments: [String], timeout: TimeInterval = 120) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Self.repository + "/deploy/launch.sh"] + arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: Self.repository)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        var data = Data()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            p.terminate()
-            XCTFail("deploy/launch.sh did not finish in \(timeout) s")
-        }
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try ScriptRunner.run("deploy/launch.sh", arguments, timeout: timeout)
     }
 
     func testHostfileJobOnTwoHostsWithThreeWorkers() throws {
