@@ -59,8 +59,9 @@ let package = Package(
             "Training", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Tuning", dependencies: ["Training", "Tensors"]),
         .executableTarget(name: "ringtrain", dependencies: [
-            "Cluster", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
+            "Cluster", "Tuning", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
             "Transport", "Checkpoints", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collectives", "Codecs"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ],

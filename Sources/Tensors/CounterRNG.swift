@@ -20,6 +20,7 @@ public enum RandomPurpose: UInt32, Sendable {
     case split = 5
     case oversampling = 6
     case synthetic = 7
+    case hyperparameterSearch = 8
 }
 
 /// Philox4x32 with 10 rounds: a bijection of a 128-bit counter under a 64-bit key.

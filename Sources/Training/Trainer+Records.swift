@@ -1,5 +1,6 @@
 import Collectives
 import Foundation
+import Layers
 import Telemetry
 
 /// What the run records besides the weights: metrics.jsonl lines (docs/run-directory.md) and
@@ -80,5 +81,23 @@ extension Trainer {
             try ChromeTrace.write(events, to: path)
             options.progress?.message("timeline: \(path) (open in chrome://tracing or ui.perfetto.dev)")
         }
+    }
+}
+
+extension Trainer {
+    /// The model of `config`: a built-in or a layer list, with `dropout` applied to every
+    /// dropout layer (an error when the model has none: the setting would silently do nothing).
+    static func modelSpec(_ config: TrainingConfig) throws -> ModelSpec {
+        let spec: ModelSpec = try config.layers.map { .layers($0) } ?? ModelSpec.named(config.model)
+        guard let p = config.dropout else { return spec }
+        let layers = try spec.resolvedLayers()
+        guard layers.contains(where: { $0.type == "dropout" }) else {
+            throw ConfigurationError(key: "dropout", "the model has no dropout layer to set the rate of")
+        }
+        return .layers(layers.map { layer in
+            var l = layer
+            if l.type == "dropout" { l.p = Float(p) }
+            return l
+        })
     }
 }

@@ -35,7 +35,9 @@ extension Trainer {
         var window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: 0, waitSeconds: 0,
                                  stats: communicator.stats)
 
-        epochLoop: while state.epoch < config.epochs && !stoppedEarly {
+        // `stop_at_epoch` ends this run early without touching the schedule (a paused trial).
+        let lastEpoch = config.stopAtEpoch > 0 ? min(config.stopAtEpoch, config.epochs) : config.epochs
+        epochLoop: while state.epoch < lastEpoch && !stoppedEarly {
             let epoch = state.epoch
             let indices = sampler.indices(epoch: epoch, cursor: state.cursor, rank: rank, worldSize: world)
             let plan = Prefetcher.chunk(indices, batchSize: config.batchSize)

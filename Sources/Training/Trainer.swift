@@ -94,7 +94,7 @@ public final class Trainer {
         sampler = EpochSampler(datasetSize: trainImages.count, seed: config.seed, order: order)
         classWeights = config.classWeights == "balanced" ? ClassWeights.balanced(classCounts: trainImages.classCounts) : nil
 
-        let spec: ModelSpec = try config.layers.map { .layers($0) } ?? ModelSpec.named(config.model)
+        let spec = try Self.modelSpec(config)
         network = try Network(spec: spec, inputShape: (full.channels, full.height, full.width),
                               classes: full.classCount, seed: config.seed, maxBatch: config.batchSize)
         dLogits = FloatBuffer(count: config.batchSize * full.classCount)

@@ -15,6 +15,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Dataset directory (IDX or CIFAR-10 binary).
     public var data: String = "/usr/share/datasets/fashion-mnist"
     public var epochs: Int = 10
+    /// End the run after this many epochs as if it were the last (checkpoint, test
+    /// evaluation, summary) while the schedule still spans `epochs`; resuming with a larger
+    /// value (or 0 = off) continues the same run. `ringtrain tune` pauses trials this way.
+    public var stopAtEpoch: Int = 0
+    /// Overrides the rate of every dropout layer of the model (nil: the model's own rates).
+    public var dropout: Double? = nil
     /// Per-worker batch size.
     public var batchSize: Int = 128
     /// Peak learning rate (after warmup) for the schedule.
@@ -78,7 +84,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, layers, data, epochs, batchSize = "batch_size", lr, lrScaling = "lr_scaling", optimizer, momentum, nesterov
+        case model, layers, data, epochs, stopAtEpoch = "stop_at_epoch", dropout, batchSize = "batch_size", lr, lrScaling = "lr_scaling", optimizer, momentum, nesterov
         case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
@@ -100,6 +106,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         layers = try c.decodeIfPresent([LayerSpec].self, forKey: .layers)
         data = try get(.data, d.data)
         epochs = try get(.epochs, d.epochs)
+        stopAtEpoch = try get(.stopAtEpoch, d.stopAtEpoch)
+        dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
         batchSize = try get(.batchSize, d.batchSize)
         lr = try get(.lr, d.lr)
         lrScaling = try get(.lrScaling, d.lrScaling)
@@ -188,6 +196,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             try fail("model", "'\(model)' is not a built-in model (\(Self.builtinModels.joined(separator: ", "))); give a layer list in 'layers' for your own")
         }
         if epochs < 1 || epochs > 100_000 { try fail("epochs", "must be in 1...100000, got \(epochs)") }
+        if stopAtEpoch < 0 { try fail("stop_at_epoch", "must be >= 0 (0 = off), got \(stopAtEpoch)") }
+        if let p = dropout, !(p >= 0 && p < 1) { try fail("dropout", "must be in [0, 1), got \(p)") }
         if batchSize < 1 || batchSize > 65_536 { try fail("batch_size", "must be in 1...65536, got \(batchSize)") }
         if !(lr > 0 && lr < 100) { try fail("lr", "must be in (0, 100), got \(lr)") }
         if !["none", "linear"].contains(lrScaling) { try fail("lr_scaling", "must be none or linear, got '\(lrScaling)'") }

@@ -1,12 +1,143 @@
 import ArgumentParser
+import Foundation
+import Training
+import Tuning
+#if canImport(Glibc)
+import Glibc
+#endif
 
+/// The trial process running now: a Ctrl-C or kill of `tune` stops it too, so a re-run never
+/// finds a leftover trial still writing its run directory.
+nonisolated(unsafe) private var runningTrial: pid_t = 0
+
+private func stopTrialAndExit(_ signal: Int32) {
+    if runningTrial > 0 { kill(runningTrial, SIGTERM) }
+    _exit(128 + signal)
+}
+
+/// `ringtrain tune`: hyperparameter search; every trial is an ordinary run directory, trained
+/// by this same binary as `ringtrain train` (or `ringtrain launch --nproc N`).
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
-        abstract: "Hyperparameter search."
-    )
+        abstract: "Hyperparameter search: random, grid, or successive halving.",
+        discussion: """
+            Every trial is a run directory DIR/trial-NNN. Trials are ranked by validation top-1 \
+            (the config needs validation_fraction > 0). The table goes to stdout and DIR/trials.md, \
+            the best config to DIR/best-config.json. Run the same command again to continue an \
+            interrupted search. The space file is described in docs/tuning.md.
+            """)
+
+    @Option(help: "Base config file (JSON); the space's values are set on it.") var config: String?
+    @Option(help: "Search space file (JSON): config key -> choice / uniform / log_uniform / int_uniform.") var space: String
+    @Option(help: "Number of trials.") var trials: Int = 8
+    @Option(help: "random, grid or halving (successive halving).") var method: String = "random"
+    @Option(help: "Tune directory (default runs/tune-CONFIG-SPACE; the same directory continues the search).") var dir: String?
+    @Option(help: "Seed of the trial sampling.") var seed: UInt64 = 1
+    @Option(help: "Successive halving: keep the best 1/eta at each rung.") var eta: Int = 3
+    @Option(help: "Workers per trial: 1 trains in one process, N > 1 through `ringtrain launch --nproc N`.") var nproc: Int = 1
+    @Option(help: "Dataset directory (overrides the config).") var data: String?
+    @Option(help: "Epochs of a full trial (overrides the config).") var epochs: Int?
 
     func run() throws {
-        try notBuiltYet("tune", issue: 9)
+        let (tuner, directory) = try exitingOnBadInput { () -> (Tuner, String) in
+            guard let m = Tuner.Method(rawValue: method) else {
+                throw TuneError("--method must be one of \(Tuner.Method.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
+            }
+            guard nproc >= 1 && nproc <= 256 else { throw TuneError("--nproc must be in 1...256") }
+            var base = TrainingConfig()
+            if let path = config {
+                guard let bytes = FileManager.default.contents(atPath: path) else { throw ConfigurationError(key: "--config", "cannot read \(path)") }
+                base = try TrainingConfig.parse(json: bytes, source: path)
+            }
+            if let data { base.data = data }
+            if let epochs { base.epochs = epochs }
+            try base.validate(source: config)
+            guard let spaceBytes = FileManager.default.contents(atPath: space) else { throw TuneError("--space: cannot read \(space)") }
+            let parsed = try SearchSpace.parse(spaceBytes, source: space)
+            let name = { (p: String?) in ((p ?? "default") as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "") }
+            let directory = dir ?? "runs/tune-\(name(config))-\(name(space))"
+            let tuner = try Tuner(directory: directory, base: base, space: parsed, method: m, trials: trials, seed: seed, eta: eta)
+            _ = try tuner.prepareState()
+            return (tuner, directory)
+        }
+        let binary = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        signal(SIGINT, stopTrialAndExit)
+        signal(SIGTERM, stopTrialAndExit)
+        signal(SIGHUP, stopTrialAndExit)
+        let state: TuneState
+        do {
+            state = try tuner.run { stage in try runTrialStage(stage, binary: binary) }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let table = TrialTable.markdown(state)
+        try Data(table.utf8).write(to: URL(fileURLWithPath: directory + "/trials.md"), options: .atomic)
+        print(table, terminator: "")
+        if let (best, bestConfig) = try tuner.bestConfig(state) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(bestConfig).write(to: URL(fileURLWithPath: directory + "/best-config.json"), options: .atomic)
+            printError(String(format: "[tune] best: %@ with validation top-1 %.2f%% after %d epochs; config in %@/best-config.json",
+                              best.name, (best.latest ?? 0) * 100, best.epochs, directory))
+        } else {
+            printError("[tune] every trial failed; see the trials' logs in \(directory)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Trains one stage as a child process of this binary; its log lines are prefixed with
+    /// the trial's name. Returns the last validation top-1 of the trial's metrics.jsonl.
+    func runTrialStage(_ stage: Tuner.Stage, binary: String) throws -> Double {
+        var arguments = nproc > 1 ? ["launch", "--nproc", "\(nproc)"] : ["train"]
+        arguments += ["--config", stage.configPath, "--run-dir", stage.runDirectory]
+        if stage.resume { arguments.append("--resume") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        runningTrial = process.processIdentifier
+        defer { runningTrial = 0 }
+        var tail: [String] = []
+        var pending = Data()
+        let handle = pipe.fileHandleForReading
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                guard !line.isEmpty else { continue }
+                printError("[\(stage.trial.name)] \(line)")
+                tail.append(line)
+                if tail.count > 20 { tail.removeFirst() }
+            }
+        }
+        process.waitUntilExit()
+        if process.terminationReason == .uncaughtSignal {
+            // Interrupted (Ctrl-C, a kill): stop the search; the same command continues it.
+            throw TuneError("\(stage.trial.name) was stopped by signal \(process.terminationStatus); run the same command to continue")
+        }
+        guard process.terminationStatus == 0 else {
+            throw TrialFailed("ringtrain \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(tail.suffix(3).joined(separator: " / "))")
+        }
+        return try lastValidationTop1(runDirectory: stage.runDirectory)
+    }
+
+    func lastValidationTop1(runDirectory: String) throws -> Double {
+        let path = runDirectory + "/metrics.jsonl"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TuneError("\(path): missing") }
+        for line in text.split(separator: "\n").reversed() {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+               let top1 = object["val_top1"] as? Double {
+                return top1
+            }
+        }
+        throw TuneError("\(path): no validation result")
     }
 }
