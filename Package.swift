@@ -55,9 +55,11 @@ let package = Package(
             "Training", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Reading a run directory back: the HTML report (Foundation only).
+        .target(name: "Report"),
         .executableTarget(name: "ringtrain", dependencies: [
             "Cluster", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
-            "Transport", "Checkpoints",
+            "Transport", "Checkpoints", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
 
