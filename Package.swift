@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ],
     // Swift 5 language mode: the hot paths share raw buffers between worker threads under

@@ -6,7 +6,7 @@ public struct NiceScale: Equatable {
     public let upper: Double
     public let step: Double
 
-    /// Ticks covering `min...max` with about `count` intervals. With `extend`, the range is
+    /// Ticks covering `min...max` with at most about `count` intervals. With `extend`, the range is
     /// widened to whole ticks (y axes); otherwise it stays the data's and the ticks fall
     /// inside it (x axes: steps start where the data starts).
     public init(min: Double, max: Double, count: Int = 5, extend: Bool = true) {
@@ -17,7 +17,7 @@ public struct NiceScale: Equatable {
             lo -= pad
             hi += pad
         }
-        let step = NiceScale.niceNumber((hi - lo) / Double(Swift.max(count, 1)), round: true)
+        let step = NiceScale.niceNumber(atLeast: (hi - lo) / Double(Swift.max(count, 1)))
         self.step = step
         if extend {
             lower = (lo / step).rounded(.down) * step
@@ -39,17 +39,12 @@ public struct NiceScale: Equatable {
         return ticks
     }
 
-    /// 1, 2, 5 or 10 times a power of ten near `x` (rounded, or the next one up).
-    static func niceNumber(_ x: Double, round: Bool) -> Double {
+    /// The smallest of 1, 2, 5 times a power of ten that is at least `x`.
+    static func niceNumber(atLeast x: Double) -> Double {
         guard x > 0, x.isFinite else { return 1 }
         let exponent = floor(log10(x))
         let fraction = x / pow(10, exponent)
-        let nice: Double
-        if round {
-            nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10
-        } else {
-            nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
-        }
+        let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
         return nice * pow(10, exponent)
     }
 
