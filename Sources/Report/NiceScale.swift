@@ -12,10 +12,14 @@ public struct NiceScale: Equatable {
     public init(min: Double, max: Double, count: Int = 5, extend: Bool = true) {
         var lo = min, hi = max
         if !(hi > lo) {
-            // One value (or none): a small range around it so the line sits mid-chart.
-            let pad = lo == 0 ? 1 : abs(lo) * 0.1
-            lo -= pad
-            hi += pad
+            if lo == 0 {
+                hi = 1  // all zeros (no traffic, no wait): an axis from zero, the line at its foot
+            } else {
+                // One value: a small range around it so the line sits mid-chart.
+                let pad = abs(lo) * 0.1
+                lo -= pad
+                hi += pad
+            }
         }
         let step = NiceScale.niceNumber(atLeast: (hi - lo) / Double(Swift.max(count, 1)))
         self.step = step

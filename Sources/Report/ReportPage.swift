@@ -99,14 +99,17 @@ struct ReportPage {
 
     func systemSection() -> String {
         let marks = RunSeries.epochMarks(records)
-        func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = true) -> String {
+        func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = true, emptyReason: String? = nil) -> String {
             var c = SVGChart(title: title, xLabel: "step", yLabel: y, series: series)
             c.marks = marks
             c.yFromZero = fromZero
+            c.emptyReason = emptyReason
             return "<figure>\(c.render())</figure>"
         }
         let (times, derived) = RunSeries.stepTimes(records)
         let workerWait = RunSeries.workerWait(records)
+        let noTraffic = !records.train.isEmpty
+            && records.train.allSatisfy { ($0.windowBytesSent ?? $0.bytesSent ?? 0) == 0 }
         let timesNote = derived
             ? "<p class=\"note\">Some step times are derived from the cumulative compute and wait counters (lines written by an older version).</p>"
             : ""
@@ -117,7 +120,8 @@ struct ReportPage {
         \(chart("Time per step (rank 0)", "ms per step", times))
         \(workerWait.isEmpty ? "" : chart("Waiting for the all-reduce, per worker", "ms per step", workerWait))
         \(chart("All-reduce bytes per step (rank 0)", "MB per step", RunSeries.bytes(records)))
-        \(chart("Compression ratio", "raw / on the wire", RunSeries.compressionRatio(records), fromZero: false))
+        \(chart("Compression ratio", "raw / on the wire", RunSeries.compressionRatio(records), fromZero: false,
+                 emptyReason: noTraffic ? "no bytes sent: a single process has no all-reduce traffic" : nil))
         </div>\(timesNote)</section>
         """
     }

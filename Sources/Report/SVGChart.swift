@@ -39,6 +39,8 @@ public struct SVGChart {
     public var yFromZero = false
     /// What `marks` mean, as a legend entry ("epoch boundary").
     public var marksLegend = "epoch boundary"
+    /// Shown under "no data yet" when the chart is empty and the reason is known.
+    public var emptyReason: String?
 
     // Geometry, in SVG user units; the page scales the chart to its column.
     static let width = 620.0
@@ -68,7 +70,8 @@ public struct SVGChart {
             <svg class="chart" viewBox="0 0 \(coord(w)) 120" width="\(coord(w))" height="120" role="img" aria-label="\(HTML.escape(title)): no data yet">
             <text x="\(coord(w / 2))" y="22" class="title" text-anchor="middle">\(HTML.escape(title))</text>
             <rect x="\(coord(left))" y="36" width="\(coord(plotWidth))" height="70" class="empty"/>
-            <text x="\(coord(w / 2))" y="76" class="nodata" text-anchor="middle">no data yet</text>
+            <text x="\(coord(w / 2))" y="\(emptyReason == nil ? 76 : 68)" class="nodata" text-anchor="middle">no data yet</text>
+            \(emptyReason.map { "<text x=\"\(coord(w / 2))\" y=\"88\" class=\"tick\" text-anchor=\"middle\">\(HTML.escape($0))</text>" } ?? "")
             </svg>
             """
         }

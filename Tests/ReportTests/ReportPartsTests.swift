@@ -69,6 +69,8 @@ final class ReportPartsTests: XCTestCase {
         let flat = NiceScale(min: 1, max: 1)
         XCTAssertLessThan(flat.lower, 1)
         XCTAssertGreaterThan(flat.upper, 1)
+        let zeros = NiceScale(min: 0, max: 0)
+        XCTAssertEqual([zeros.lower, zeros.upper], [0, 1], "all zeros: an axis from zero, not around it")
         let lr = NiceScale(min: 0, max: 0.0004)
         XCTAssertEqual(lr.label(0.0002), "0.0002")
     }
