@@ -36,3 +36,5 @@ ensure_packages() {
 
 BUILD_PACKAGES=(libzstd-dev zlib1g-dev pkg-config)
 DATA_PACKAGES=(dataset-fashion-mnist)
+# The test of `ringtrain report` renders the page in a real browser (scripts/check-report.sh).
+BROWSER_PACKAGES=(chromium)
