@@ -220,6 +220,17 @@ final class ReportRendererTests: XCTestCase {
         }
     }
 
+    /// A finished run resumed for more epochs: the old summary.json is still there.
+    func testMetricsPastTheSummaryAreFlagged() throws {
+        let run = try makeRun()
+        var summary = RunFixture.finishedSummary()
+        summary["final_step"] = 100
+        try run.writeMetrics(RunFixture.finishedLines)
+        try run.writeSummary(summary)
+        let (html, _) = try ReportRenderer.render(runDirectory: run.path)
+        XCTAssertTrue(html.contains("summary.json is from step 100; metrics.jsonl goes on to step 200"))
+    }
+
     func testSummaryThatIsNotJSONIsAWarningNotAFailure() throws {
         let run = try makeRun()
         try run.writeMetrics(RunFixture.finishedLines)
