@@ -88,14 +88,17 @@ final class ReportCommandTests: XCTestCase {
         p.standardOutput = out
         p.standardError = out
         try p.run()
-        var data = Data()
+        let collected = Collected()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        DispatchQueue.global().async { collected.data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
         if done.wait(timeout: .now() + timeout) == .timedOut {
             p.terminate()
             XCTFail("scripts/check-report.sh did not finish in \(timeout) s")
         }
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: collected.data, as: UTF8.self))
     }
+
+    /// The script's output, filled by the reader thread; read after the semaphore.
+    final class Collected: @unchecked Sendable { var data = Data() }
 }
