@@ -60,8 +60,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Tuning", dependencies: ["Training", "Tensors"]),
+        // Reading a run directory back: the HTML report (Foundation only).
+        .target(name: "Report"),
         .executableTarget(name: "ringtrain", dependencies: [
-            "Cluster", "Tuning", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
+            "Cluster", "Tuning", "Report", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
             "Transport", "Checkpoints", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ],
     // Swift 5 language mode: the hot paths share raw buffers between worker threads under

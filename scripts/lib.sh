@@ -50,3 +50,6 @@ ensure_venv() {
     python3 -m venv "$dir"
     "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
 }
+
+# The test of `ringtrain report` renders the page in a real browser (scripts/check-report.sh).
+BROWSER_PACKAGES=(chromium)

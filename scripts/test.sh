@@ -8,7 +8,9 @@ source scripts/lib.sh
 step "checking the toolchain"
 swift --version
 
-ensure_packages "${BUILD_PACKAGES[@]}" "${DATA_PACKAGES[@]}" iproute2
+ensure_packages "${BUILD_PACKAGES[@]}" "${DATA_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" iproute2
+# TensorBoard's own event reader checks our event files (scripts/check-tensorboard.sh).
+ensure_venv .build-tools/venv-tensorboard tensorboard tensorboard
 
 # Tests run against the release build: the kernels and the real-data tests are 10-100x
 # slower in debug, and the command-line tests run the very binary users get.

@@ -1,0 +1,104 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `ringtrain report` on a real (tiny) run, then the page in a real browser:
+/// scripts/check-report.sh screenshots it with headless Chromium and checks it is not blank.
+final class ReportCommandTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    var cleanup: [String] = []
+
+    override func tearDown() {
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func makeTemporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "ringtrain-report-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup.append(dir)
+        return dir
+    }
+
+    /// `chromium` on PATH, as scripts/check-report.sh looks for it.
+    static var chromiumInstalled: Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/chromium") }
+    }
+
+    func testTinyRunReportRendersInABrowser() throws {
+        // Not skipped: a missing browser is a broken test setup, not a reason to pass.
+        guard Self.chromiumInstalled else {
+            XCTFail("chromium is not on PATH: this test renders the report in headless Chromium; scripts/test.sh installs it (apt-get install chromium)")
+            return
+        }
+        let data = try SyntheticDataset.writeIDX()
+        cleanup.append(data)
+        let dir = try makeTemporaryDirectory()
+        let config = dir + "/config.json", run = dir + "/run"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
+        let train = try BinaryRunner.run(["train", "--config", config, "--run-dir", run], timeout: 120)
+        XCTAssertEqual(train.status, 0, train.stderr)
+
+        let report = try BinaryRunner.run(["report", run])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertEqual(report.stdout.trimmingCharacters(in: .whitespacesAndNewlines), run + "/report.html")
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains(">Loss<") && html.contains(">Learning rate<"), "charts of the run")
+        XCTAssertFalse(html.contains("run in progress"), "the run finished: summary.json exists")
+        XCTAssertFalse(html.contains("http://") || html.contains("https://"))
+
+        let check = try runCheckScript([run + "/report.html", dir + "/report.png"])
+        XCTAssertEqual(check.status, 0, check.output)
+        XCTAssertTrue(check.output.contains("report.png OK"), check.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/report.png"))
+    }
+
+    func testOutOptionAndMissingInputs() throws {
+        let dir = try makeTemporaryDirectory()
+        let missing = try BinaryRunner.run(["report", dir + "/no-such-run"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains(dir + "/no-such-run"), missing.stderr)
+
+        let noMetrics = try BinaryRunner.run(["report", dir])
+        XCTAssertEqual(noMetrics.status, 2)
+        XCTAssertTrue(noMetrics.stderr.contains(dir + "/metrics.jsonl"), noMetrics.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/report.html"))
+
+        // A run in progress with a broken line: the page is written where --out says, the
+        // warning goes to stderr.
+        let lines = #"{"epoch":0,"loss":1.5,"lr":0.1,"step":50,"train_top1":0.4}"# + "\n" + "{not json\n"
+            + #"{"epoch":0,"loss":1.2,"lr":0.1,"step":100,"train_top1":0.5}"# + "\n"
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: dir + "/metrics.jsonl"))
+        let out = dir + "/elsewhere.html"
+        let r = try BinaryRunner.run(["report", dir, "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out)
+        XCTAssertTrue(r.stderr.contains("metrics.jsonl line 2"), r.stderr)
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(html.contains("run in progress (no summary.json yet): step 100, epoch 1"))
+    }
+
+    func runCheckScript(_ arguments: [String], timeout: TimeInterval = 180) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [Self.repository + "/scripts/check-report.sh"] + arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: Self.repository)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let collected = Collected()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { collected.data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            XCTFail("scripts/check-report.sh did not finish in \(timeout) s")
+        }
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: collected.data, as: UTF8.self))
+    }
+
+    /// The script's output, filled by the reader thread; read after the semaphore.
+    final class Collected: @unchecked Sendable { var data = Data() }
+}
