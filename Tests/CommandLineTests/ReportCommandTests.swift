@@ -5,8 +5,6 @@ import XCTest
 /// `ringtrain report` on a real (tiny) run, then the page in a real browser:
 /// scripts/check-report.sh screenshots it with headless Chromium and checks it is not blank.
 final class ReportCommandTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
     var cleanup: [String] = []
 
     override func tearDown() {
@@ -48,7 +46,7 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertFalse(html.contains("run in progress"), "the run finished: summary.json exists")
         XCTAssertFalse(html.contains("http://") || html.contains("https://"))
 
-        let check = try runCheckScript([run + "/report.html", dir + "/report.png"])
+        let check = try ScriptRunner.run("scripts/check-report.sh", [run + "/report.html", dir + "/report.png"], timeout: 180)
         XCTAssertEqual(check.status, 0, check.output)
         XCTAssertTrue(check.output.contains("report.png OK"), check.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/report.png"))
@@ -78,27 +76,4 @@ final class ReportCommandTests: XCTestCase {
         let html = try String(contentsOfFile: out, encoding: .utf8)
         XCTAssertTrue(html.contains("run in progress (no summary.json yet): step 100, epoch 1"))
     }
-
-    func runCheckScript(_ arguments: [String], timeout: TimeInterval = 180) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Self.repository + "/scripts/check-report.sh"] + arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: Self.repository)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let collected = Collected()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { collected.data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            p.terminate()
-            XCTFail("scripts/check-report.sh did not finish in \(timeout) s")
-        }
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: collected.data, as: UTF8.self))
-    }
-
-    /// The script's output, filled by the reader thread; read after the semaphore.
-    final class Collected: @unchecked Sendable { var data = Data() }
 }
