@@ -56,7 +56,7 @@ final class DataInfoCommandTests: XCTestCase {
     }
 
     func testUnbuiltSubcommandSaysSoAndExitsTwo() throws {
-        let r = try BinaryRunner.run(["tune"])
+        let r = try BinaryRunner.run(["bench", "train"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("not built yet"), r.stderr)
     }

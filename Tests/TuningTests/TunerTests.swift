@@ -152,3 +152,22 @@ final class TunerTests: XCTestCase {
         }
     }
 }
+
+/// The example search spaces parse, and every trial they draw is a valid config on top of the
+/// example config they are meant for.
+final class ExampleSpaceTests: XCTestCase {
+    func testExampleSpacesDrawValidConfigs() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let spaces = try FileManager.default.contentsOfDirectory(atPath: examples.path + "/spaces").filter { $0.hasSuffix(".json") }
+        XCTAssertFalse(spaces.isEmpty)
+        for name in spaces {
+            let space = try SearchSpace.parse(Data(contentsOf: examples.appendingPathComponent("spaces/" + name)), source: name)
+            // spaces/NAME.json goes with NAME.json.
+            let base = try TrainingConfig.parse(json: Data(contentsOf: examples.appendingPathComponent(name)), source: name)
+            for i in 0..<32 {
+                XCTAssertNoThrow(try SearchSpace.apply(space.sample(seed: 1, index: i), to: base, source: "\(name) trial \(i)"))
+            }
+        }
+    }
+}
