@@ -47,11 +47,22 @@ public final class RunDirectory {
             metricsHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: metricsPath))
             try metricsHandle?.seekToEnd()
         }
-        var line = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        // JSON has no NaN or infinity: such a figure (a diverging evaluation) is written as null.
+        var line = try JSONSerialization.data(withJSONObject: Self.finite(record), options: [.sortedKeys])
         line.append(0x0A)
         try metricsHandle?.write(contentsOf: line)
         if let tensorboard, let step = record["step"] as? Int {
             try tensorboard.add(scalars: TensorBoardScalars.from(record), step: step)
+        }
+    }
+
+    static func finite(_ value: Any) -> Any {
+        switch value {
+        case let d as Double: return d.isFinite ? d : NSNull()
+        case let f as Float: return f.isFinite ? Double(f) : NSNull()
+        case let o as [String: Any]: return o.mapValues(finite)
+        case let a as [Any]: return a.map(finite)
+        default: return value
         }
     }
 

@@ -67,6 +67,9 @@ extension Trainer {
                                                batch: n, classes: classes, classWeights: nil,
                                                labelSmoothing: Float(config.labelSmoothing))
                 }
+                guard loss.isFinite else {
+                    throw TrainingDiverged(step: state.globalStep + 1, loss: loss, lr: Double(lr))
+                }
                 runningCorrect += Self.countCorrect(logits: logits, labels: batch.labels, count: n, classes: classes)
                 spanStart = traceSpan("forward", since: spanStart)
                 if world > 1 {
@@ -205,6 +208,17 @@ extension Trainer {
     static func scale(_ arena: ParameterArena, by factor: Float) {
         let p = arena.pointer
         for i in 0..<arena.count { p[i] *= factor }
+    }
+}
+
+/// The loss stopped being a number: the run cannot recover, so it stops with a message that
+/// says what to change instead of writing NaN weights and metrics.
+public struct TrainingDiverged: Error, CustomStringConvertible {
+    public let step: Int
+    public let loss: Float
+    public let lr: Double
+    public var description: String {
+        "training diverged: the loss is \(loss) at step \(step) (learning rate \(String(format: "%.3g", lr))); lower lr, lengthen the warmup, or set clip_norm"
     }
 }
 

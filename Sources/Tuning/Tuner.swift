@@ -99,9 +99,9 @@ public final class Tuner {
         return state
     }
 
-    /// Runs (or continues) the search; returns the final state.
-    public func run(runStage: (Stage) throws -> Double) throws -> TuneState {
-        var state = try prepareState()
+    /// Runs (or continues) the search from `prepared` (or `prepareState()`); returns the final state.
+    public func run(from prepared: TuneState? = nil, runStage: (Stage) throws -> Double) throws -> TuneState {
+        var state = try prepared ?? prepareState()
         for (rung, epochs) in state.rungEpochs.enumerated() {
             let contenders = Self.contenders(state, rung: rung)
             if state.rungEpochs.count > 1 {

@@ -40,7 +40,7 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Epochs of a full trial (overrides the config).") var epochs: Int?
 
     func run() throws {
-        let (tuner, directory) = try exitingOnBadInput { () -> (Tuner, String) in
+        let (tuner, directory, prepared) = try exitingOnBadInput { () -> (Tuner, String, TuneState) in
             guard let m = Tuner.Method(rawValue: method) else {
                 throw TuneError("--method must be one of \(Tuner.Method.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
             }
@@ -58,8 +58,7 @@ struct TuneCommand: ParsableCommand {
             let name = { (p: String?) in ((p ?? "default") as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "") }
             let directory = dir ?? "runs/tune-\(name(config))-\(name(space))"
             let tuner = try Tuner(directory: directory, base: base, space: parsed, method: m, trials: trials, seed: seed, eta: eta)
-            _ = try tuner.prepareState()
-            return (tuner, directory)
+            return (tuner, directory, try tuner.prepareState())
         }
         let binary = Bundle.main.executablePath ?? CommandLine.arguments[0]
         signal(SIGINT, stopTrialAndExit)
@@ -67,7 +66,7 @@ struct TuneCommand: ParsableCommand {
         signal(SIGHUP, stopTrialAndExit)
         let state: TuneState
         do {
-            state = try tuner.run { stage in try runTrialStage(stage, binary: binary) }
+            state = try tuner.run(from: prepared) { stage in try runTrialStage(stage, binary: binary) }
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)

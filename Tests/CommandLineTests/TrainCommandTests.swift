@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 final class TrainCommandTests: XCTestCase {
@@ -59,5 +60,22 @@ final class TrainCommandTests: XCTestCase {
         let range = try BinaryRunner.run(["train", "--lr=-3", "--run-dir", temp + "/never"])
         XCTAssertEqual(range.status, 2)
         XCTAssertTrue(range.stderr.contains("'lr'"), range.stderr)
+    }
+
+    /// A learning rate that blows the loss up ends the run with a message that says so and
+    /// what to change (not a JSON error about writing NaN), and exit 1.
+    func testDivergingRunSaysSo() throws {
+        let data = try SyntheticDataset.writeIDX()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let config = temp + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 3, extra: #", "schedule": {"type": "constant"}"#).utf8)
+            .write(to: URL(fileURLWithPath: config))
+        let r = try BinaryRunner.run(["train", "--config", config, "--lr", "90", "--run-dir", temp + "/run"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("training diverged: the loss is"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("lower lr"), r.stderr)
+        // Every metrics line written before is still valid JSON.
+        let lines = (try? String(contentsOfFile: temp + "/run/metrics.jsonl", encoding: .utf8))?.split(separator: "\n") ?? []
+        for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), String(line)) }
     }
 }
