@@ -20,6 +20,9 @@ public final class Coordinator {
         public var rendezvousTimeout: Double = 120
         /// A worker silent for this long is declared lost (workers beat every 5 s).
         public var heartbeatTimeout: Double = 30
+        /// The coordinator beats to every worker this often, so workers notice a lost
+        /// coordinator (a dead host, a cut link: no FIN) within their own bound.
+        public var heartbeatInterval: Double = 5
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(worldSize: Int, config: TrainingConfig, runDirectory: String) {
@@ -105,50 +108,85 @@ public final class Coordinator {
     }
 
     /// Waits for `worldSize` authenticated registrations before the deadline; names who is missing.
+    /// Every connection is admitted on its own thread, so a peer that connects and stalls (a
+    /// slow-loris), sends garbage or has the wrong token costs only its own handshake deadline
+    /// and never delays the real workers.
     func rendezvous(expectedFingerprint: String?) throws -> [Member] {
+        let lock = NSLock()
         var members: [Member] = []
+        var closed = false
         let deadline = Date().addingTimeInterval(options.rendezvousTimeout)
-        while members.count < options.worldSize {
+        while true {
+            lock.lock()
+            let enough = members.count >= options.worldSize
+            lock.unlock()
+            if enough { break }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else {
+                lock.lock()
+                closed = true
                 let seen = members.map { "\($0.host) (pid \($0.pid))" }.joined(separator: ", ")
-                throw ClusterError("[coordinator] rendezvous timed out after \(Int(options.rendezvousTimeout)) s: \(members.count) of \(options.worldSize) workers registered" + (seen.isEmpty ? "" : ": \(seen)") + "; the others never connected to \(address)")
+                let count = members.count
+                lock.unlock()
+                throw ClusterError("[coordinator] rendezvous timed out after \(Int(options.rendezvousTimeout)) s: \(count) of \(options.worldSize) workers registered" + (seen.isEmpty ? "" : ": \(seen)") + "; the others never connected to \(address)")
             }
-            let connection: TCPConnection
-            do {
-                connection = try listener.accept(timeout: left)
-            } catch {
-                continue
-            }
-            do {
-                _ = try Handshake.server(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
-            } catch {
-                options.log("[coordinator] refused a connection from \(connection.peer): \(error)")
-                connection.close()
-                continue
-            }
-            let channel = ControlChannel(connection: connection)
-            do {
-                let r = try channel.receive(timeout: 30)
-                guard r.kind == .register, let host = r.host, let ring = r.ringAddress else {
-                    throw ClusterError("expected a registration, got \(r.kind)")
-                }
-                if let expected = expectedFingerprint, let theirs = r.fingerprint, theirs != expected {
+            guard let connection = try? listener.accept(timeout: min(left, 0.25)) else { continue }
+            let t = Thread { [self] in
+                guard let member = admit(connection, expectedFingerprint: expectedFingerprint) else { return }
+                lock.lock()
+                if closed || members.count >= options.worldSize {
+                    lock.unlock()
                     var abort = ControlMessage(.abort)
-                    abort.message = "your dataset (\(theirs)) differs from the coordinator's (\(expected))"
-                    try? channel.send(abort)
-                    options.log("[coordinator] refused worker on \(host): dataset fingerprint \(theirs) differs from \(expected)")
-                    channel.close()
-                    continue
+                    abort.message = "the job already has its \(options.worldSize) workers"
+                    try? member.channel.send(abort, timeout: 2)
+                    member.channel.close()
+                    options.log("[coordinator] refused worker on \(member.host): the job already has its \(options.worldSize) workers")
+                    return
                 }
-                members.append(Member(channel: channel, host: host, ringAddress: ring, pid: r.pid ?? 0))
-                options.log("[coordinator] worker \(members.count)/\(options.worldSize) registered: \(host) pid \(r.pid ?? 0), ring address \(ring)")
-            } catch {
-                options.log("[coordinator] dropped \(connection.peer) during registration: \(error)")
-                channel.close()
+                members.append(member)
+                options.log("[coordinator] worker \(members.count)/\(options.worldSize) registered: \(member.host) pid \(member.pid), ring address \(member.ringAddress)")
+                lock.unlock()
             }
+            t.name = "coordinator-admit"
+            t.start()
         }
-        return members
+        lock.lock()
+        closed = true
+        let result = members
+        lock.unlock()
+        return result
+    }
+
+    /// Handshake and registration of one connection; nil (logged with the peer's address) if
+    /// it fails either, or its dataset differs from the coordinator's.
+    func admit(_ connection: TCPConnection, expectedFingerprint: String?) -> Member? {
+        do {
+            _ = try Handshake.server(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
+        } catch {
+            options.log("[coordinator] refused a connection from \(connection.peer): \(error)")
+            connection.close()
+            return nil
+        }
+        let channel = ControlChannel(connection: connection)
+        do {
+            let r = try channel.receive(timeout: 30)
+            guard r.kind == .register, let host = r.host, let ring = r.ringAddress else {
+                throw ClusterError("expected a registration, got \(r.kind)")
+            }
+            if let expected = expectedFingerprint, let theirs = r.fingerprint, theirs != expected {
+                var abort = ControlMessage(.abort)
+                abort.message = "your dataset (\(theirs)) differs from the coordinator's (\(expected))"
+                try? channel.send(abort)
+                options.log("[coordinator] refused worker on \(host): dataset fingerprint \(theirs) differs from \(expected)")
+                channel.close()
+                return nil
+            }
+            return Member(channel: channel, host: host, ringAddress: ring, pid: r.pid ?? 0)
+        } catch {
+            options.log("[coordinator] dropped \(connection.peer) during registration: \(error)")
+            channel.close()
+            return nil
+        }
     }
 
     /// Ranks in order of host (first registration of each host first), then registration:
@@ -273,6 +311,18 @@ public final class Coordinator {
             t.name = "coordinator-rank-\(m.rank)"
             t.start()
         }
+
+        let stopBeating = FinishedFlag()
+        defer { stopBeating.set() }
+        let heartbeat = Thread { [options] in
+            while !stopBeating.isSet {
+                Thread.sleep(forTimeInterval: options.heartbeatInterval)
+                if stopBeating.isSet { break }
+                for m in members { try? m.channel.send(ControlMessage(.progress), timeout: 5) }
+            }
+        }
+        heartbeat.name = "coordinator-heartbeat"
+        heartbeat.start()
 
         condition.lock()
         while done < members.count && failure == nil { condition.wait() }

@@ -19,6 +19,8 @@ public final class Worker {
         public var heartbeatSeconds: Double = 5
         /// A ring peer silent this long is an error (the job then ends with exit 3).
         public var ioTimeout: Double = 30
+        /// The coordinator beats every 5 s; silent this long, it is lost (exit 3).
+        public var coordinatorTimeout: Double = 30
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(coordinator: String) { self.coordinator = coordinator }
@@ -89,7 +91,7 @@ public final class Worker {
         let watcher = Thread { [options] in
             while true {
                 do {
-                    let m = try control.receive(timeout: 365 * 24 * 3600)
+                    let m = try control.receive(timeout: options.coordinatorTimeout)
                     if m.kind == .abort {
                         options.log("\(tag) aborting: \(m.message ?? "the coordinator stopped the run")")
                         exit(3)

@@ -1,0 +1,148 @@
+import Foundation
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Strangers at the coordinator's door: a worker with the wrong token, garbage bytes, an
+/// oversized blob, and slow-loris connections that connect and stall. Each is refused and
+/// logged with its address, and none of them delays the real workers' rendezvous.
+final class SecurityTests: XCTestCase {
+    var cleanup: [String] = []
+    var processes: [Process] = []
+    var sockets: [Int32] = []
+
+    override func tearDown() {
+        for p in processes where p.isRunning { p.terminate() }
+        for fd in sockets { close(fd) }
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func testStrangersAreRefusedAndLoggedAndTheRunIsUnaffected() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-security-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
+        let port = try freePort()
+        let token = ["RINGTRAIN_TOKEN": "the-real-token-\(UUID().uuidString)"]
+
+        let coordinatorLog = Pipe()
+        let coordinator = try start(["coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
+                                     "--config", config, "--run-dir", dir + "/run", "--rendezvous-timeout", "60"],
+                                    environment: token, stderr: coordinatorLog)
+        var log = ""
+        let reader = DispatchQueue(label: "coordinator-log")
+        let logDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let all = coordinatorLog.fileHandleForReading.readDataToEndOfFile()
+            reader.sync { log = String(decoding: all, as: UTF8.self) }
+            logDone.signal()
+        }
+        try waitUntilListening(port)
+
+        // The strangers. Slow-loris first: if the coordinator admitted connections one at a
+        // time, each would hold the door for its 10 s handshake deadline.
+        let stalledAt = Date()
+        for _ in 0..<4 {
+            let fd = try connect(port)
+            _ = send(fd, [0x52], 1, 0)  // one byte of a hello, then nothing
+            sockets.append(fd)
+        }
+        let garbage = try connect(port)
+        var noise = [UInt8](repeating: 0, count: 256)
+        for i in noise.indices { noise[i] = UInt8(truncatingIfNeeded: i &* 7919) }
+        _ = send(garbage, noise, noise.count, Int32(MSG_NOSIGNAL))
+        sockets.append(garbage)
+        let oversized = try connect(port)
+        let blob = [UInt8](repeating: 0xFF, count: 4 << 20)
+        _ = send(oversized, blob, blob.count, Int32(MSG_NOSIGNAL))
+        sockets.append(oversized)
+        let impostor = try BinaryRunner.run(["worker", "--coordinator", "127.0.0.1:\(port)"],
+                                            environment: ["RINGTRAIN_TOKEN": "a-wrong-token"], timeout: 60)
+        XCTAssertNotEqual(impostor.status, 0, impostor.stderr)
+        XCTAssertTrue(impostor.stderr.contains("cannot join the coordinator"), impostor.stderr)
+
+        // The real workers.
+        let workers = try (0..<2).map { _ in
+            try start(["worker", "--coordinator", "127.0.0.1:\(port)"], environment: token, stderr: FileHandle.nullDevice)
+        }
+        for w in workers { w.waitUntilExit() }
+        coordinator.waitUntilExit()
+        let elapsed = Date().timeIntervalSince(stalledAt)
+        logDone.wait()
+        let text = reader.sync { log }
+        for w in workers { XCTAssertEqual(w.terminationStatus, 0, text) }
+        XCTAssertEqual(coordinator.terminationStatus, 0, text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/summary.json"), text)
+
+        // Refused and logged with the address: the wrong token, the garbage, the blob.
+        let refusals = text.split(separator: "\n").filter { $0.contains("refused a connection from 127.0.0.1:") }
+        XCTAssertGreaterThanOrEqual(refusals.count, 3, text)
+        // The slow-loris connections stalled only themselves: admitted one at a time, four
+        // of them would have held the door 4 x 10 s (the handshake deadline) before the
+        // workers got in; the whole job ran in less than one deadline, and no stalled
+        // handshake timed out before both workers had registered.
+        XCTAssertLessThan(elapsed, 9, text)
+        let registered = text.range(of: "worker 2/2 registered")
+        XCTAssertNotNil(registered, text)
+        if let registered, let stalled = text.range(of: "timed out") {
+            XCTAssertLessThan(registered.lowerBound, stalled.lowerBound, text)
+        }
+    }
+
+    func start(_ arguments: [String], environment: [String: String], stderr: Any) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = stderr
+        try p.run()
+        processes.append(p)
+        return p
+    }
+
+    func connect(_ port: UInt16) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw NSError(domain: "connect", code: Int(errno))
+        }
+        return fd
+    }
+
+    func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+
+    func waitUntilListening(_ port: UInt16) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let fd = try? connect(port) {
+                // This probe is a stranger too: it closes without a word (refused and logged).
+                close(fd)
+                return
+            }
+            usleep(50_000)
+        }
+        XCTFail("the coordinator never listened on \(port)")
+    }
+}
