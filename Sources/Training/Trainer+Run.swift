@@ -162,7 +162,13 @@ extension Trainer {
                     "test_top1": test.top1, "test_top5": test.top5, "test_confusion": test.metrics.confusion])
         try finishTimeline()
         if let runDirectory {
-            try runDirectory.writeSummary(summary)
+            do {
+                try runDirectory.writeSummary(summary)
+            } catch {
+                // Training is done and its checkpoints are written; a full disk at this point
+                // costs the file, not the result (the command prints the summary too).
+                options.progress?.message("warning: cannot write \(runDirectory.path)/summary.json (the summary is printed on stdout instead): \(error)")
+            }
             runDirectory.close()
         }
         options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",

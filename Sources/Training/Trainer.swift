@@ -61,6 +61,7 @@ public final class Trainer {
     let dLogits: FloatBuffer
     /// Spans for `--timeline` (disabled without it); shared with the communicator.
     let tracer: Tracer
+    var warnedAboutMetrics = false
 
     /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
     public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),
@@ -229,18 +230,35 @@ public final class Trainer {
             return nil
         }
         guard let store else { return nil }
-        let path = try store.save(step: state.globalStep, tensors: tensors, state: try state.json())
+        let path: String
+        do {
+            path = try store.save(step: state.globalStep, tensors: tensors, state: try state.json())
+        } catch {
+            // A full disk (or any write failure) costs this checkpoint, not the run: the store
+            // never leaves half a file, and the previous checkpoint stays the resume point.
+            options.progress?.message("warning: checkpoint at step \(state.globalStep) failed (the previous one stays valid; training goes on): \(error)")
+            return nil
+        }
         try record(["event": "checkpoint", "step": state.globalStep, "epoch": state.epoch,
                     "path": "checkpoints/" + (path as NSString).lastPathComponent])
         return path
     }
 
     /// One metrics.jsonl record: to the run directory, or (distributed, rank 0) to the coordinator.
+    /// A failed append (a full disk) is a warning, once: losing a metrics line must not cost
+    /// the training run.
     func record(_ fields: [String: Any]) throws {
         if let sink = options.metricsSink {
             sink(fields)
-        } else {
+            return
+        }
+        do {
             try runDirectory?.appendMetrics(fields)
+        } catch {
+            if !warnedAboutMetrics {
+                warnedAboutMetrics = true
+                options.progress?.message("warning: cannot append to \(runDirectory?.metricsPath ?? "metrics.jsonl") (training goes on; later lines may be missing): \(error)")
+            }
         }
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// A run directory on a small tmpfs that fills up: the checkpoint that does not fit fails
+/// with a warning naming it, training goes on to the end, and the last checkpoint that did
+/// fit stays valid and resumable.
+final class FullDiskTests: XCTestCase {
+    var cleanup: [String] = []
+    var mountPoint: String?
+
+    override func tearDown() {
+        if let mountPoint { _ = try? run("/bin/umount", [mountPoint]) }
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func testAFullDiskCostsTheCheckpointNotTheRun() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-fulldisk-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/small", withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 3).utf8).write(to: URL(fileURLWithPath: config))
+
+        // Size the filesystem from a run on the ordinary disk: room for two checkpoints and the
+        // small files, not for the nine this run writes.
+        let probe = try BinaryRunner.run(["train", "--config", config, "--run-dir", dir + "/probe", "--epochs", "1"])
+        XCTAssertEqual(probe.status, 0, probe.stderr)
+        let checkpoint = try FileManager.default.contentsOfDirectory(atPath: dir + "/probe/checkpoints")
+            .first { $0.hasSuffix(".safetensors") }!
+        let size = try FileManager.default.attributesOfItem(atPath: dir + "/probe/checkpoints/" + checkpoint)[.size] as! Int
+        let kib = (2 * size + size / 2 + 48 * 1024) / 1024
+
+        let mount = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "ringtrain-test", dir + "/small"])
+        try XCTSkipIf(mount.status != 0, "mounting a tmpfs needs root (scripts/test.sh runs as root): \(mount.output)")
+        mountPoint = dir + "/small"
+
+        let run = dir + "/small/run"
+        let r = try BinaryRunner.run(["train", "--config", config, "--run-dir", run])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: checkpoint at step"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("failed (the previous one stays valid; training goes on)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("test: loss"), "the run went to the end: \(r.stderr)")
+        // The summary is printed on stdout; summary.json is written if it still fits, and if
+        // not, a warning says so (the disk is full by then, by design of this test).
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        XCTAssertNotNil(summary?["test_top1"] as? Double, r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/summary.json")
+                      || r.stderr.contains("warning: cannot write \(run)/summary.json"), r.stderr)
+
+        // The resume point is intact: `latest` names a checkpoint that verifies, and resuming
+        // (elsewhere, with room) from it works.
+        let latest = try String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(try BinaryRunner.run(["checkpoint", "verify", run + "/checkpoints/" + latest]).status, 0, latest)
+        let saved = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasSuffix(".safetensors") }
+        XCTAssertLessThan(saved.count, 9, "some checkpoints did not fit: \(saved)")
+        XCTAssertGreaterThanOrEqual(saved.count, 1)
+        let copy = dir + "/resumed"
+        XCTAssertEqual(try self.run("/bin/cp", ["-r", run, copy]).status, 0)
+        let resumed = try BinaryRunner.run(["train", "--config", config, "--run-dir", copy, "--resume", "--epochs", "4"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
+    }
+
+    func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
