@@ -10,11 +10,11 @@ import Glibc
 /// logged with its address, and none of them delays the real workers' rendezvous.
 final class SecurityTests: XCTestCase {
     var cleanup: [String] = []
-    var processes: [Process] = []
+    let cluster = LocalProcesses()
     var sockets: [Int32] = []
 
     override func tearDown() {
-        for p in processes where p.isRunning { p.terminate() }
+        cluster.stopAll()
         for fd in sockets { close(fd) }
         for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
     }
@@ -26,11 +26,11 @@ final class SecurityTests: XCTestCase {
         cleanup += [data, dir]
         let config = dir + "/config.json"
         try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
-        let port = try freePort()
+        let port = try LocalProcesses.freePort()
         let token = ["RINGTRAIN_TOKEN": "the-real-token-\(UUID().uuidString)"]
 
         let coordinatorLog = Pipe()
-        let coordinator = try start(["coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
+        let coordinator = try cluster.start(["coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
                                      "--config", config, "--run-dir", dir + "/run", "--rendezvous-timeout", "60"],
                                     environment: token, stderr: coordinatorLog)
         var log = ""
@@ -41,22 +41,22 @@ final class SecurityTests: XCTestCase {
             reader.sync { log = String(decoding: all, as: UTF8.self) }
             logDone.signal()
         }
-        try waitUntilListening(port)
+        try LocalProcesses.waitUntilListening(port)
 
         // The strangers. Slow-loris first: if the coordinator admitted connections one at a
         // time, each would hold the door for its 10 s handshake deadline.
         let stalledAt = Date()
         for _ in 0..<4 {
-            let fd = try connect(port)
+            let fd = try LocalProcesses.connect(port)
             _ = send(fd, [0x52], 1, 0)  // one byte of a hello, then nothing
             sockets.append(fd)
         }
-        let garbage = try connect(port)
+        let garbage = try LocalProcesses.connect(port)
         var noise = [UInt8](repeating: 0, count: 256)
         for i in noise.indices { noise[i] = UInt8(truncatingIfNeeded: i &* 7919) }
         _ = send(garbage, noise, noise.count, Int32(MSG_NOSIGNAL))
         sockets.append(garbage)
-        let oversized = try connect(port)
+        let oversized = try LocalProcesses.connect(port)
         let blob = [UInt8](repeating: 0xFF, count: 4 << 20)
         _ = send(oversized, blob, blob.count, Int32(MSG_NOSIGNAL))
         sockets.append(oversized)
@@ -67,7 +67,7 @@ final class SecurityTests: XCTestCase {
 
         // The real workers.
         let workers = try (0..<2).map { _ in
-            try start(["worker", "--coordinator", "127.0.0.1:\(port)"], environment: token, stderr: FileHandle.nullDevice)
+            try cluster.start(["worker", "--coordinator", "127.0.0.1:\(port)"], environment: token, stderr: FileHandle.nullDevice)
         }
         for w in workers { w.waitUntilExit() }
         coordinator.waitUntilExit()
@@ -91,58 +91,5 @@ final class SecurityTests: XCTestCase {
         if let registered, let stalled = text.range(of: "timed out") {
             XCTAssertLessThan(registered.lowerBound, stalled.lowerBound, text)
         }
-    }
-
-    func start(_ arguments: [String], environment: [String: String], stderr: Any) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = stderr
-        try p.run()
-        processes.append(p)
-        return p
-    }
-
-    func connect(_ port: UInt16) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw NSError(domain: "connect", code: Int(errno))
-        }
-        return fd
-    }
-
-    func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return UInt16(bigEndian: addr.sin_port)
-    }
-
-    func waitUntilListening(_ port: UInt16) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let fd = try? connect(port) {
-                // This probe is a stranger too: it closes without a word (refused and logged).
-                close(fd)
-                return
-            }
-            usleep(50_000)
-        }
-        XCTFail("the coordinator never listened on \(port)")
     }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The binary's processes a test starts by hand (a coordinator, workers), plus raw sockets to
+/// poke at them; `stopAll` in tearDown so no process outlives its test.
+final class LocalProcesses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Process] = []
+
+    func stopAll() {
+        lock.lock(); defer { lock.unlock() }
+        for p in processes where p.isRunning { p.terminate() }
+    }
+
+    func start(_ arguments: [String], environment: [String: String], stderr: Any) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = stderr
+        try p.run()
+        lock.lock(); processes.append(p); lock.unlock()
+        return p
+    }
+
+    static func connect(_ port: UInt16) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw NSError(domain: "connect", code: Int(errno))
+        }
+        return fd
+    }
+
+    static func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+
+    static func waitUntilListening(_ port: UInt16) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let fd = try? LocalProcesses.connect(port) {
+                // This probe is a stranger too: it closes without a word (refused and logged).
+                close(fd)
+                return
+            }
+            usleep(50_000)
+        }
+        XCTFail("the coordinator never listened on \(port)")
+    }
+}
