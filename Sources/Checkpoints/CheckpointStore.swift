@@ -153,8 +153,9 @@ public final class CheckpointStore: @unchecked Sendable {
     /// The newest checkpoint that parses and whose checksums match, or nil if there is none.
     /// Every file skipped on the way (truncated, corrupt) is reported through `onWarning` with
     /// its path and the reason, as is a missing or garbage `latest`, or a `latest` naming a
-    /// file that does not exist.
-    public func latestValid() -> LoadedCheckpoint? {
+    /// file that does not exist. `accepting` may refuse a sound file for a reason of its own
+    /// (a checkpoint of another model): it is skipped the same way, with that reason.
+    public func latestValid(accepting: (SafeTensorsFile) -> String? = { _ in nil }) -> LoadedCheckpoint? {
         let all = checkpoints()
         if let name = latestFileName() {
             let p = (directory as NSString).appendingPathComponent(name)
@@ -165,6 +166,10 @@ public final class CheckpointStore: @unchecked Sendable {
         for candidate in all.reversed() {
             do {
                 let file = try SafeTensorsFile.read(path: candidate.path, integrity: .required)
+                if let reason = accepting(file) {
+                    onWarning("skipping checkpoint \(candidate.path): \(reason)")
+                    continue
+                }
                 return LoadedCheckpoint(step: candidate.step, path: candidate.path, file: file)
             } catch {
                 onWarning("skipping checkpoint \(error)")

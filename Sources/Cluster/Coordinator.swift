@@ -65,7 +65,8 @@ public final class Coordinator {
                                     onWarning: { [options] in options.log("[coordinator] warning: \($0)") })
         var initialState: [UInt8] = []
         if options.resume {
-            guard let loaded = store.latestValid() else {
+            let model = try? Trainer.modelSpec(options.config)
+            guard let loaded = store.latestValid(accepting: { file in model.flatMap { Trainer.rejection(of: file, model: $0) } }) else {
                 throw ClusterError("[coordinator] --resume: no valid checkpoint in \(store.directory); start without --resume", exitCode: 2)
             }
             guard let bytes = FileManager.default.contents(atPath: loaded.path) else {

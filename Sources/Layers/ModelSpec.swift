@@ -105,3 +105,14 @@ public enum ModelSpec: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension ModelSpec: CustomStringConvertible {
+    /// For logs and errors: the built-in name, or the layer types of a layer list.
+    public var description: String {
+        switch self {
+        case .builtin(let name): return name
+        case .layers(let list):
+            return "layers [" + list.map { l in l.out.map { "\(l.type) \($0)" } ?? l.type }.joined(separator: ", ") + "]"
+        }
+    }
+}

@@ -140,7 +140,7 @@ public final class Trainer {
             return
         }
         let lookup = store ?? CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints)
-        guard let loaded = lookup.latestValid() else {
+        guard let loaded = lookup.latestValid(accepting: { Self.rejection(of: $0, model: state.model) }) else {
             throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory); start without --resume")
         }
         try restore(from: loaded.file)

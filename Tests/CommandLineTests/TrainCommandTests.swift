@@ -78,4 +78,26 @@ final class TrainCommandTests: XCTestCase {
         let lines = (try? String(contentsOfFile: temp + "/run/metrics.jsonl", encoding: .utf8))?.split(separator: "\n") ?? []
         for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), String(line)) }
     }
+
+    /// A checkpoint of another model dropped into the run as the newest file is skipped on
+    /// resume with a warning naming it, in favour of the previous good checkpoint.
+    func testResumeSkipsACheckpointOfAnotherModel() throws {
+        let data = try SyntheticDataset.writeIDX()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let config = temp + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 1).utf8).write(to: URL(fileURLWithPath: config))
+        let run = temp + "/run"
+        XCTAssertEqual(try BinaryRunner.run(["train", "--config", config, "--run-dir", run]).status, 0)
+        let other = temp + "/other"
+        XCTAssertEqual(try BinaryRunner.run(["train", "--config", config, "--run-dir", other, "--model", "fashion-cnn",
+                                             "--epochs", "1"]).status, 0)
+        let foreign = try FileManager.default.contentsOfDirectory(atPath: other + "/checkpoints").first { $0.hasSuffix(".safetensors") }!
+        let planted = run + "/checkpoints/step-00099999.safetensors"
+        try FileManager.default.copyItem(atPath: other + "/checkpoints/" + foreign, toPath: planted)
+
+        let r = try BinaryRunner.run(["train", "--config", config, "--run-dir", run, "--resume", "--epochs", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipping checkpoint \(planted): it is a checkpoint of another model (fashion-cnn)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("resumed from \(run)/checkpoints/step-00000012.safetensors"), r.stderr)
+    }
 }
