@@ -59,6 +59,8 @@ public struct ControlMessage: Codable, Sendable {
     public var state: String?
     /// metrics: one metrics.jsonl record, as JSON text.
     public var record: String?
+    /// progress (worker heartbeats): what the training thread is doing in step `step + 1`.
+    public var phase: String?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -66,7 +68,7 @@ public struct ControlMessage: Codable, Sendable {
         case kind, host, ringAddress = "ring_address", pid, fingerprint, rank, worldSize = "world_size", addresses
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
-        case tensors, state, record
+        case tensors, state, record, phase
     }
 }
 

@@ -23,6 +23,9 @@ public final class Coordinator {
         /// The coordinator beats to every worker this often, so workers notice a lost
         /// coordinator (a dead host, a cut link: no FIN) within their own bound.
         public var heartbeatInterval: Double = 5
+        /// Report a stall (which rank is where) when no step completes for this long, or 20
+        /// median steps if that is longer; before the heartbeat timeout ends the run.
+        public var stallSeconds: Double = 10
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(worldSize: Int, config: TrainingConfig, runDirectory: String) {
@@ -219,6 +222,7 @@ public final class Coordinator {
         var pending: [Int: PendingCheckpoint] = [:]
         var lastCheckpoint: String?
         var traceEvents: [TraceEvent] = []
+        let inspector = StallInspector(minimumSeconds: options.stallSeconds)
         let progress = ProgressLine(interval: 5)
 
         /// Called with the lock held once every rank's part of `step` is in.
@@ -265,6 +269,9 @@ public final class Coordinator {
                     switch message.kind {
                     case .progress:
                         if let text = message.message { progress.showRaw(text) }
+                        if let step = message.step, let phase = message.phase {
+                            inspector.observe(rank: m.rank, step: step, phase: phase, at: Date())
+                        }
                     case .log:
                         if let text = message.message { progress.message(text) }
                     case .ringReady:
@@ -320,6 +327,10 @@ public final class Coordinator {
                 Thread.sleep(forTimeInterval: options.heartbeatInterval)
                 if stopBeating.isSet { break }
                 for m in members { try? m.channel.send(ControlMessage(.progress), timeout: 5) }
+                condition.lock()
+                let stall = inspector.check(worldSize: members.count, at: Date())
+                condition.unlock()
+                if let stall { progress.message("[coordinator] \(stall)") }
             }
         }
         heartbeat.name = "coordinator-heartbeat"

@@ -162,10 +162,14 @@ public final class Worker {
             try control.send(part, attachment: bytes)
         }
         // Heartbeats on their own clock, so a long evaluation never looks like a dead worker.
+        let probe = PhaseProbe()
+        trainerOptions.phaseProbe = probe
         let heartbeat = Thread { [options] in
             while !finished.isSet {
                 Thread.sleep(forTimeInterval: options.heartbeatSeconds)
-                try? control.send(ControlMessage(.progress))
+                var beat = ControlMessage(.progress)
+                (beat.step, beat.phase) = probe.read()
+                try? control.send(beat)
             }
         }
         heartbeat.start()

@@ -45,7 +45,9 @@ extension Trainer {
             defer { prefetcher.cancel() }
             var runningLoss = 0.0, runningCorrect = 0, runningSeen = 0
 
-            while let batch = prefetcher.next() {
+            while true {
+                options.phaseProbe?.set(step: state.globalStep, "waiting for data")
+                guard let batch = prefetcher.next() else { break }
                 let n = batch.count
                 options.onBatch?(epoch, state.globalStep, Array(batch.indices.prefix(n)))
                 let stepStart = Date()
@@ -54,6 +56,7 @@ extension Trainer {
                 let momentum = scheduler.momentum(atStep: state.globalStep)
                 network.gradients.zero()
                 var spanStart = tracer.isEnabled ? tracer.now() : 0
+                options.phaseProbe?.set(step: state.globalStep, "forward")
                 let logits = network.forward(batch.images.pointer, batch: n, training: true, step: state.globalStep)
                 let loss = batch.labels.withUnsafeBufferPointer { labels -> Float in
                     if let weights {
@@ -72,10 +75,12 @@ extension Trainer {
                 }
                 runningCorrect += Self.countCorrect(logits: logits, labels: batch.labels, count: n, classes: classes)
                 spanStart = traceSpan("forward", since: spanStart)
+                options.phaseProbe?.set(step: state.globalStep, "backward")
                 if world > 1 {
                     network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: { bucketer.ready($0) })
                     bucketer.finishStep()
                     spanStart = traceSpan("backward", since: spanStart)
+                    options.phaseProbe?.set(step: state.globalStep, "wait for all-reduce")
                     let waitStart = Date()
                     try communicator.finishAllReduces()
                     communicationWaitSeconds += Date().timeIntervalSince(waitStart)
@@ -85,6 +90,7 @@ extension Trainer {
                     network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: nil)
                     spanStart = traceSpan("backward", since: spanStart)
                 }
+                options.phaseProbe?.set(step: state.globalStep, "optimizer")
                 optimizer.step(parameters: network.parameters, gradients: network.gradients, lr: lr, momentum: momentum)
                 _ = traceSpan("optimizer", since: spanStart)
                 computeSeconds += Date().timeIntervalSince(stepStart)
@@ -181,6 +187,7 @@ extension Trainer {
     func evaluateAndSchedule(epoch: Int) throws -> Bool {
         guard let validationImages else { return false }
         let spanStart = tracer.isEnabled ? tracer.now() : 0
+        options.phaseProbe?.set(step: state.globalStep, "evaluate")
         let r = try evaluate(validationImages)
         _ = traceSpan("evaluate", since: spanStart, always: true)
         let evaluation = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)

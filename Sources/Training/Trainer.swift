@@ -36,6 +36,9 @@ public final class Trainer {
         /// Distributed runs with a timeline: where this rank's trace events go at the end (the
         /// coordinator writes the one trace file).
         public var traceSink: (([TraceEvent]) throws -> Void)? = nil
+        /// Distributed runs: where the training thread publishes its step and phase (the
+        /// worker's heartbeat carries them to the coordinator's stall inspector).
+        public var phaseProbe: PhaseProbe? = nil
 
         public init(runDirectory: String, resume: Bool = false) {
             self.runDirectory = runDirectory
@@ -214,6 +217,7 @@ public final class Trainer {
     func saveCheckpoint() throws -> String? {
         let spanStart = tracer.isEnabled ? tracer.now() : 0
         defer { traceSpan("checkpoint", since: spanStart, always: true) }
+        options.phaseProbe?.set(step: state.globalStep, "checkpoint")
         state.optimizerStep = optimizer.stepCount
         state.scheduler = scheduler
         let isWriter = communicator.rank == 0

@@ -18,6 +18,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers.") var rendezvousTimeout: Double = 300
     @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a worker is declared lost (the job ends with exit 3).")
     var heartbeatTimeout: Double = 30
+    @Option(name: .customLong("stall-seconds"), help: "Report which rank is where when no step completes for this long (or 20 median steps).")
+    var stallSeconds: Double = 10
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
@@ -45,6 +47,7 @@ struct CoordinatorCommand: ParsableCommand {
         o.resume = options.resume
         o.rendezvousTimeout = rendezvousTimeout
         o.heartbeatTimeout = heartbeatTimeout
+        o.stallSeconds = stallSeconds
         printError("[coordinator] listening on \(listener.address) for \(worldSize) workers")
         let summary = try exitingOnClusterError { try Coordinator(listener: listener, token: token, options: o).run() }
         print(try jsonString(summary))
