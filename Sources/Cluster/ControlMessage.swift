@@ -32,6 +32,12 @@ public struct ControlMessage: Codable, Sendable {
         case failed
         /// coordinator -> worker: stop now (a peer was lost, or the run is cancelled).
         case abort
+        /// coordinator -> worker (elastic runs): a peer was lost; stop the step in flight
+        /// (close the ring) and report `ring_broken`. A new `assign` (generation + 1) follows.
+        case interrupt
+        /// worker -> coordinator (elastic runs): this worker's ring failed; it is alive and
+        /// waits for a new `assign` (or an `abort`).
+        case ringBroken = "ring_broken"
     }
 
     public var kind: Kind
@@ -61,6 +67,10 @@ public struct ControlMessage: Codable, Sendable {
     public var record: String?
     /// progress (worker heartbeats): what the training thread is doing in step `step + 1`.
     public var phase: String?
+    /// assign: the elastic minimum (equal to `world_size`: not elastic), and which ring this
+    /// is (0 at the start, +1 at each re-formation).
+    public var minWorkers: Int?
+    public var generation: Int?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -68,7 +78,7 @@ public struct ControlMessage: Codable, Sendable {
         case kind, host, ringAddress = "ring_address", pid, fingerprint, rank, worldSize = "world_size", addresses
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
-        case tensors, state, record, phase
+        case tensors, state, record, phase, minWorkers = "min_workers", generation
     }
 }
 

@@ -26,6 +26,13 @@ public final class Coordinator {
         /// Report a stall (which rank is where) when no step completes for this long, or 20
         /// median steps if that is longer; before the heartbeat timeout ends the run.
         public var stallSeconds: Double = 10
+        /// Elastic continuation: when a worker is lost, re-form the ring from the survivors and
+        /// continue from the last checkpoint while at least this many remain (default: the
+        /// world size, i.e. any loss ends the run with exit 3, resumable).
+        public var minWorkers: Int?
+        /// Elastic runs: how long the survivors have to report their broken ring after an
+        /// interrupt; one that does not is dropped from the new ring.
+        public var reformSettleSeconds: Double = 10
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(worldSize: Int, config: TrainingConfig, runDirectory: String) {
@@ -97,6 +104,8 @@ public final class Coordinator {
             a.runDirectory = options.runDirectory
             a.resume = options.resume
             a.fingerprint = fingerprint
+            a.minWorkers = options.minWorkers ?? options.worldSize
+            a.generation = 0
             try m.channel.send(a, attachment: initialState)
         }
         options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
@@ -210,161 +219,6 @@ public final class Coordinator {
         var hashes: [Int: String] = [:]
         var tensors: [Int: [SafeTensor]] = [:]
         var state: String?
-    }
-
-    /// Reads every worker's messages on its own thread; writes metrics and checkpoints; returns
-    /// when all are done, throws (after telling the survivors to abort) when one fails or is lost.
-    func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore) throws -> TrainingSummary {
-        let condition = NSCondition()
-        var done = 0
-        var failure: ClusterError?
-        var summary: TrainingSummary?
-        var pending: [Int: PendingCheckpoint] = [:]
-        var lastCheckpoint: String?
-        var traceEvents: [TraceEvent] = []
-        let inspector = StallInspector(minimumSeconds: options.stallSeconds)
-        let progress = ProgressLine(interval: 5)
-
-        /// Called with the lock held once every rank's part of `step` is in.
-        func writeCheckpoint(step: Int, _ c: PendingCheckpoint) {
-            if Set(c.hashes.values).count != 1 {
-                let detail = c.hashes.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.prefix(16))" }.joined(separator: ", ")
-                failure = failure ?? ClusterError("[coordinator] ranks disagree on the weights at step \(step): \(detail)")
-                return
-            }
-            guard let state = c.state else {
-                failure = failure ?? ClusterError("[coordinator] rank 0 sent no training state for step \(step)")
-                return
-            }
-            let tensors = (0..<members.count).flatMap { c.tensors[$0] ?? [] }
-            do {
-                let path = try store.save(step: step, tensors: tensors, state: state)
-                lastCheckpoint = path
-                let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
-                try? runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
-                                                 "path": "checkpoints/" + (path as NSString).lastPathComponent])
-            } catch {
-                // The previous checkpoint stays valid; the run goes on and tries again next time.
-                options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
-            }
-        }
-
-        for m in members {
-            let t = Thread { [options] in
-                while true {
-                    let message: ControlMessage
-                    let attachment: [UInt8]
-                    do {
-                        (message, attachment) = try m.channel.receiveWithAttachment(timeout: options.heartbeatTimeout)
-                    } catch {
-                        condition.lock()
-                        if failure == nil && done < members.count {
-                            failure = ClusterError("[coordinator] lost worker rank \(m.rank) on \(m.host) (pid \(m.pid)), detected at \(Date()): \(error); the run is resumable from the last checkpoint with --resume", exitCode: 3)
-                        }
-                        condition.broadcast()
-                        condition.unlock()
-                        return
-                    }
-                    condition.lock()
-                    switch message.kind {
-                    case .progress:
-                        if let text = message.message { progress.showRaw(text) }
-                        if let step = message.step, let phase = message.phase {
-                            inspector.observe(rank: m.rank, step: step, phase: phase, at: Date())
-                        }
-                    case .log:
-                        if let text = message.message { progress.message(text) }
-                    case .ringReady:
-                        if m.rank == 0 { options.log("[coordinator] ring of \(members.count) formed and checked") }
-                    case .metrics:
-                        if let text = message.record,
-                           let record = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
-                            try? runDirectory.appendMetrics(record)
-                        }
-                    case .checkpointPart:
-                        if let step = message.step, let hash = message.hash {
-                            var c = pending[step] ?? PendingCheckpoint()
-                            c.hashes[m.rank] = hash
-                            c.tensors[m.rank] = Self.decodeTensors(message.tensors ?? [], attachment)
-                            if message.state != nil { c.state = message.state }
-                            if c.hashes.count == members.count {
-                                pending[step] = nil
-                                writeCheckpoint(step: step, c)
-                            } else {
-                                pending[step] = c
-                            }
-                        }
-                    case .trace:
-                        if let events = try? JSONDecoder().decode([TraceEvent].self, from: Data(attachment)) {
-                            traceEvents += events
-                        } else {
-                            options.log("[coordinator] rank \(m.rank) sent an unreadable timeline; it is left out")
-                        }
-                    case .done:
-                        done += 1
-                        if m.rank == 0 { summary = message.summary }
-                    case .failed:
-                        if failure == nil {
-                            failure = ClusterError("[coordinator] worker rank \(m.rank) on \(m.host) failed: \(message.message ?? "?")",
-                                                   exitCode: message.exitCode ?? 1)
-                        }
-                    default:
-                        break
-                    }
-                    condition.broadcast()
-                    condition.unlock()
-                    if message.kind == .done || message.kind == .failed { return }
-                }
-            }
-            t.name = "coordinator-rank-\(m.rank)"
-            t.start()
-        }
-
-        let stopBeating = FinishedFlag()
-        defer { stopBeating.set() }
-        let heartbeat = Thread { [options] in
-            while !stopBeating.isSet {
-                Thread.sleep(forTimeInterval: options.heartbeatInterval)
-                if stopBeating.isSet { break }
-                for m in members { try? m.channel.send(ControlMessage(.progress), timeout: 5) }
-                condition.lock()
-                let stall = inspector.check(worldSize: members.count, at: Date())
-                condition.unlock()
-                if let stall { progress.message("[coordinator] \(stall)") }
-            }
-        }
-        heartbeat.name = "coordinator-heartbeat"
-        heartbeat.start()
-
-        condition.lock()
-        while done < members.count && failure == nil { condition.wait() }
-        let result = failure
-        var final = summary
-        condition.unlock()
-        if let result {
-            progress.finish()
-            options.log(result.message)
-            for m in members {
-                var abort = ControlMessage(.abort)
-                abort.message = result.message
-                try? m.channel.send(abort, timeout: 2)
-            }
-            for m in members { m.channel.connection.shutdown() }
-            throw result
-        }
-        for m in members { m.channel.close() }
-        guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
-        final!.lastCheckpoint = lastCheckpoint ?? final!.lastCheckpoint
-        final!.checkpoints = store.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent }
-        if let path = options.config.timeline {
-            do {
-                try ChromeTrace.write(traceEvents, to: path)
-                options.log("[coordinator] timeline of \(members.count) ranks: \(path) (open in chrome://tracing or ui.perfetto.dev)")
-            } catch {
-                options.log("[coordinator] \(error)")
-            }
-        }
-        return final!
     }
 
     /// Little-endian floats of the attachment, cut into the named tensors.

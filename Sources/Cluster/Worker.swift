@@ -73,62 +73,134 @@ public final class Worker {
         if assign.kind == .abort {
             throw ClusterError("[worker] the coordinator refused this worker: \(assign.message ?? "?")", exitCode: 2)
         }
-        guard assign.kind == .assign, let rank = assign.rank, let world = assign.worldSize,
-              let addresses = assign.addresses, var config = assign.config, let runDirectory = assign.runDirectory else {
+        guard assign.kind == .assign, var config = assign.config, let runDirectory = assign.runDirectory else {
             throw ClusterError("[worker] expected an assignment from \(control.peer), got \(assign.kind)")
         }
-        let tag = "[rank \(rank)]"
+        let firstTag = "[rank \(assign.rank ?? -1)]"
         if let dir = options.data { config.data = dir }
         let dataset = try preloaded ?? loadData(config.data)
         if let expected = assign.fingerprint, dataset.train.fingerprint != expected {
-            throw ClusterError("\(tag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
+            throw ClusterError("\(firstTag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
         }
+        let elastic = (assign.minWorkers ?? assign.worldSize ?? 0) < (assign.worldSize ?? 0)
 
         // Watch the control connection: an abort, or the coordinator going away, ends this
         // process at once (exit 3), so no worker ever outlives its job. Once training is done,
-        // the coordinator closing the connection is the normal end (exit 0).
+        // the coordinator closing the connection is the normal end (exit 0). In elastic runs an
+        // interrupt closes the current ring (the step in flight fails at once) and the next
+        // assignment goes to the training thread through the mailbox.
         let finished = FinishedFlag()
+        let mailbox = AssignmentMailbox()
         let watcher = Thread { [options] in
             while true {
                 do {
-                    let m = try control.receive(timeout: options.coordinatorTimeout)
-                    if m.kind == .abort {
-                        options.log("\(tag) aborting: \(m.message ?? "the coordinator stopped the run")")
+                    let (m, attachment) = try control.receiveWithAttachment(timeout: options.coordinatorTimeout)
+                    switch m.kind {
+                    case .abort:
+                        options.log("[worker] aborting: \(m.message ?? "the coordinator stopped the run")")
                         exit(3)
+                    case .interrupt:
+                        mailbox.interruptRing()
+                    case .assign:
+                        mailbox.put(m, attachment)
+                    default:
+                        break
                     }
                 } catch {
                     if finished.isSet { exit(0) }
-                    options.log("\(tag) lost the coordinator: \(error)")
+                    options.log("[worker] lost the coordinator: \(error)")
                     exit(3)
                 }
             }
         }
+        watcher.start()
 
+        let probe = PhaseProbe()
+        // Heartbeats on their own clock, so a long evaluation never looks like a dead worker;
+        // they carry the training thread's step and phase for the stall inspector.
+        let heartbeat = Thread { [options] in
+            while !finished.isSet {
+                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
+                var beat = ControlMessage(.progress)
+                (beat.step, beat.phase) = probe.read()
+                try? control.send(beat)
+            }
+        }
+        heartbeat.start()
+
+        var current = (message: assign, state: initialState)
+        while true {
+            do {
+                let summary = try trainOneRing(current.message, initialState: current.state, config: config, dataset: dataset,
+                                               runDirectory: runDirectory, listener: listener, tcp: tcp, control: control,
+                                               mailbox: mailbox, probe: probe)
+                var done = ControlMessage(.done)
+                done.summary = summary
+                finished.set()
+                try control.send(done)
+                return
+            } catch let lost as RingLost where elastic {
+                // Alive, ring gone: say so, and wait for the coordinator's next ring.
+                var broken = ControlMessage(.ringBroken)
+                broken.message = "\(lost.underlying)"
+                try control.send(broken)
+                options.log("[worker] ring broken (\(lost.underlying)); waiting for the coordinator to re-form it")
+                guard let next = mailbox.take(timeout: options.coordinatorTimeout + 60) else {
+                    throw ClusterError("[worker] the coordinator did not re-form the ring in time", exitCode: 3)
+                }
+                current = next
+            } catch let lost as RingLost {
+                var failed = ControlMessage(.failed)
+                failed.message = "\(lost.underlying)"
+                failed.exitCode = 3
+                try? control.send(failed)
+                throw ClusterError("[worker] \(lost.underlying)", exitCode: 3)
+            } catch let error as ClusterError {
+                throw error
+            } catch {
+                var failed = ControlMessage(.failed)
+                failed.message = "\(error)"
+                failed.exitCode = 1
+                try? control.send(failed)
+                throw ClusterError("[worker] \(error)", exitCode: 1)
+            }
+        }
+    }
+
+    /// One ring: connect to the neighbours of this assignment, check the ring end to end, and
+    /// train (from the assignment's checkpoint, if any) to the end. A lost peer, a broken
+    /// link or an interrupt from the coordinator is thrown as `RingLost`.
+    func trainOneRing(_ assign: ControlMessage, initialState: [UInt8], config: TrainingConfig, dataset: Dataset,
+                      runDirectory: String, listener: TCPListener, tcp: TCPOptions, control: ControlChannel,
+                      mailbox: AssignmentMailbox, probe: PhaseProbe) throws -> TrainingSummary {
+        guard let rank = assign.rank, let world = assign.worldSize, let addresses = assign.addresses else {
+            throw ClusterError("[worker] an assignment from \(control.peer) lacks rank, world size or addresses")
+        }
+        let tag = "[rank \(rank)]"
         // `auto` is `none` until link speeds are measured (issue #7); the config was validated.
         let codec = CodecConfig(CodecKind(rawValue: config.codec) ?? .none, zstdLevel: Int32(config.zstdLevel))
         let communicator: RingCommunicator
         do {
             communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,
                                                     codec: codec, options: tcp)
+            mailbox.setRing(communicator)
             // End-to-end ring check before step 1: every rank's number travels around the ring.
             let ranks = try communicator.allGather([Double(rank)])
             guard ranks.map({ Int($0[0]) }) == Array(0..<world) else {
                 throw ClusterError("\(tag) ring check failed: got ranks \(ranks)")
             }
         } catch {
-            let message = "\(tag) cannot form the ring (this rank \(addresses[rank]), left \(addresses[(rank + world - 1) % world]), right \(addresses[(rank + 1) % world])): \(error)"
-            var failed = ControlMessage(.failed)
-            failed.message = message
-            failed.exitCode = 3
-            try? control.send(failed)
-            throw ClusterError(message, exitCode: 3)
+            throw RingLost(underlying: ClusterError("\(tag) cannot form the ring (this rank \(addresses[rank]), left \(addresses[(rank + world - 1) % world]), right \(addresses[(rank + 1) % world])): \(error)"))
         }
-        try control.send(ControlMessage(.ringReady))
-        watcher.start()
+        defer { communicator.close() }
+        var ready = ControlMessage(.ringReady)
+        ready.generation = assign.generation
+        try control.send(ready)
 
         var trainerOptions = Trainer.Options(runDirectory: runDirectory, resume: assign.resume ?? false)
         // The coordinator writes the run directory; workers never touch its disk.
         trainerOptions.writesRunDirectory = false
+        trainerOptions.phaseProbe = probe
         if !initialState.isEmpty {
             trainerOptions.initialCheckpoint = try SafeTensorsFile.parse(bytes: initialState, path: "\(control.peer):latest checkpoint",
                                                                          integrity: .required)
@@ -161,33 +233,11 @@ public final class Worker {
             for t in tensors { t.values.withUnsafeBytes { bytes.append(contentsOf: $0) } }
             try control.send(part, attachment: bytes)
         }
-        // Heartbeats on their own clock, so a long evaluation never looks like a dead worker.
-        let probe = PhaseProbe()
-        trainerOptions.phaseProbe = probe
-        let heartbeat = Thread { [options] in
-            while !finished.isSet {
-                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
-                var beat = ControlMessage(.progress)
-                (beat.step, beat.phase) = probe.read()
-                try? control.send(beat)
-            }
-        }
-        heartbeat.start()
         do {
             let trainer = try Trainer(config: config, options: trainerOptions, communicator: communicator, dataset: dataset)
-            let summary = try trainer.run()
-            var done = ControlMessage(.done)
-            done.summary = summary
-            finished.set()
-            try control.send(done)
-            communicator.close()
-        } catch {
-            let lost = error is TransportError || error is RingError
-            var failed = ControlMessage(.failed)
-            failed.message = "\(error)"
-            failed.exitCode = lost ? 3 : 1
-            try? control.send(failed)
-            throw ClusterError("\(tag) \(error)", exitCode: lost ? 3 : 1)
+            return try trainer.run()
+        } catch let error where error is TransportError || error is RingError {
+            throw RingLost(underlying: error)
         }
     }
 
@@ -206,4 +256,45 @@ final class FinishedFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+/// The ring of this generation is gone (a peer died, a link broke, the coordinator
+/// interrupted it); the process itself is fine.
+struct RingLost: Error {
+    let underlying: Error
+}
+
+/// Hands the coordinator's next assignment from the watcher thread to the training thread,
+/// and lets the watcher close the current ring so a blocked step fails at once.
+final class AssignmentMailbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var next: (message: ControlMessage, state: [UInt8])?
+    private var ring: RingCommunicator?
+
+    func setRing(_ communicator: RingCommunicator) {
+        condition.lock(); ring = communicator; condition.unlock()
+    }
+
+    func interruptRing() {
+        condition.lock()
+        let r = ring
+        condition.unlock()
+        r?.close()
+    }
+
+    func put(_ message: ControlMessage, _ state: [UInt8]) {
+        condition.lock()
+        next = (message, state)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take(timeout: Double) -> (message: ControlMessage, state: [UInt8])? {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while next == nil && Date() < deadline { _ = condition.wait(until: deadline) }
+        defer { next = nil }
+        return next
+    }
 }

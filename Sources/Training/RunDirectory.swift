@@ -68,6 +68,9 @@ public final class RunDirectory {
 
     /// Keeps only metrics lines with `step <= step` (a resumed run replays what came after).
     public func truncateMetrics(after step: Int) throws {
+        // The append handle points at the file being replaced: reopen it on the next append.
+        try? metricsHandle?.close()
+        metricsHandle = nil
         guard let data = FileManager.default.contents(atPath: metricsPath) else { return }
         let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

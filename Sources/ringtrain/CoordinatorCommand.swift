@@ -13,7 +13,7 @@ struct CoordinatorCommand: ParsableCommand {
 
     @Option(help: "Address to listen on, HOST:PORT.") var listen: String = "0.0.0.0:29500"
     @Option(name: .customLong("world-size"), help: "Number of workers (default: WORLD_SIZE or SLURM_NTASKS).") var worldSize: Int?
-    @Option(name: .customLong("min-workers"), help: "Elastic minimum (not built yet; must equal --world-size).") var minWorkers: Int?
+    @Option(name: .customLong("min-workers"), help: "Keep training while at least this many workers remain: a lost worker's ring is re-formed from the survivors (default: --world-size, any loss ends the run with exit 3).") var minWorkers: Int?
     @Option(name: .customLong("token-file"), help: "Cluster token file (else $RINGTRAIN_TOKEN).") var tokenFile: String?
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers.") var rendezvousTimeout: Double = 300
     @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a worker is declared lost (the job ends with exit 3).")
@@ -24,7 +24,9 @@ struct CoordinatorCommand: ParsableCommand {
 
     func validate() throws {
         if let w = worldSize, w < 1 { throw ValidationError("--world-size must be at least 1") }
-        if let m = minWorkers, m != worldSize { throw ValidationError("--min-workers below --world-size is not built yet (issue #8)") }
+        if let m = minWorkers, m < 1 || m > (worldSize ?? Int.max) {
+            throw ValidationError("--min-workers must be between 1 and --world-size")
+        }
     }
 
     func run() throws {
@@ -48,6 +50,7 @@ struct CoordinatorCommand: ParsableCommand {
         o.rendezvousTimeout = rendezvousTimeout
         o.heartbeatTimeout = heartbeatTimeout
         o.stallSeconds = stallSeconds
+        o.minWorkers = minWorkers
         printError("[coordinator] listening on \(listener.address) for \(worldSize) workers")
         let summary = try exitingOnClusterError { try Coordinator(listener: listener, token: token, options: o).run() }
         print(try jsonString(summary))

@@ -15,7 +15,7 @@ struct LaunchCommand: ParsableCommand {
         abstract: "Start a coordinator and N workers on this host.")
 
     @Option(help: "Number of worker processes.") var nproc: Int = 2
-    @Option(name: .customLong("min-workers"), help: "Keep training with at least this many workers (elastic runs: not built yet; must equal --nproc).")
+    @Option(name: .customLong("min-workers"), help: "Keep training while at least this many workers remain: a lost worker's ring is re-formed from the survivors (default: --nproc).")
     var minWorkers: Int?
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers to register.") var rendezvousTimeout: Double = 120
     @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a worker is declared lost (the job ends with exit 3).")
@@ -24,8 +24,8 @@ struct LaunchCommand: ParsableCommand {
 
     func validate() throws {
         guard nproc >= 1 && nproc <= 256 else { throw ValidationError("--nproc must be in 1...256") }
-        if let m = minWorkers, m != nproc {
-            throw ValidationError("--min-workers below --nproc (elastic continuation) is not built yet (issue #8); leave it out or set it to \(nproc)")
+        if let m = minWorkers, m < 1 || m > nproc {
+            throw ValidationError("--min-workers must be between 1 and --nproc (\(nproc))")
         }
     }
 
@@ -42,6 +42,7 @@ struct LaunchCommand: ParsableCommand {
         coordinatorOptions.resume = options.resume
         coordinatorOptions.rendezvousTimeout = rendezvousTimeout
         coordinatorOptions.heartbeatTimeout = heartbeatTimeout
+        coordinatorOptions.minWorkers = minWorkers
         let coordinator = Coordinator(listener: listener, token: Array(token.utf8), options: coordinatorOptions)
 
         let launcher = LocalLauncher()

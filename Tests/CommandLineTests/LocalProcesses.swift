@@ -15,12 +15,12 @@ final class LocalProcesses: @unchecked Sendable {
         for p in processes where p.isRunning { p.terminate() }
     }
 
-    func start(_ arguments: [String], environment: [String: String], stderr: Any) throws -> Process {
+    func start(_ arguments: [String], environment: [String: String], stderr: Any, stdout: Any = FileHandle.nullDevice) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
         p.arguments = arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        p.standardOutput = FileHandle.nullDevice
+        p.standardOutput = stdout
         p.standardError = stderr
         try p.run()
         lock.lock(); processes.append(p); lock.unlock()

@@ -1,0 +1,284 @@
+import Checkpoints
+import Foundation
+import Telemetry
+import Training
+
+extension Coordinator {
+    /// One worker as the supervisor sees it, across re-formations of the ring.
+    final class Seat {
+        let member: Member
+        var rank: Int
+        var alive = true
+        /// Reported `ring_broken` since the last (re-)formation.
+        var broken = false
+
+        init(_ member: Member) {
+            self.member = member
+            rank = member.rank
+        }
+
+        var name: String { "rank \(rank) on \(member.host) (pid \(member.pid))" }
+    }
+
+    /// Reads every worker's messages on its own thread; writes metrics and checkpoints; returns
+    /// when the ring is done. A lost worker ends the run with exit 3 (resumable), unless the
+    /// run is elastic (`minWorkers` below the world size): then the survivors are interrupted,
+    /// the ring is re-formed from them and training continues from the last checkpoint, for as
+    /// long as at least `minWorkers` remain. No process is restarted.
+    func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore) throws -> TrainingSummary {
+        let condition = NSCondition()
+        let seats = members.sorted { $0.rank < $1.rank }.map(Seat.init)
+        var ring = seats
+        var generation = 0
+        var done = 0
+        var failure: ClusterError?
+        var summary: TrainingSummary?
+        var pending: [Int: PendingCheckpoint] = [:]
+        var lastCheckpoint: String?
+        var traceEvents: [TraceEvent] = []
+        var inspector = StallInspector(minimumSeconds: options.stallSeconds)
+        var lost: [String] = []
+        /// A survivor's report that its ring failed (exit 3), held briefly so the error can
+        /// name the worker that was actually lost (its connection closes a moment later).
+        var ringFailure: ClusterError?
+        var newestStep = 0
+        let minWorkers = options.minWorkers ?? options.worldSize
+        let elastic = minWorkers < options.worldSize
+        let progress = ProgressLine(interval: 5)
+        let model = try? Trainer.modelSpec(options.config)
+
+        /// Called with the lock held once every rank's part of `step` is in.
+        func writeCheckpoint(step: Int, _ c: PendingCheckpoint) {
+            if Set(c.hashes.values).count != 1 {
+                let detail = c.hashes.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.prefix(16))" }.joined(separator: ", ")
+                failure = failure ?? ClusterError("[coordinator] ranks disagree on the weights at step \(step): \(detail)")
+                return
+            }
+            guard let state = c.state else {
+                failure = failure ?? ClusterError("[coordinator] rank 0 sent no training state for step \(step)")
+                return
+            }
+            let tensors = (0..<ring.count).flatMap { c.tensors[$0] ?? [] }
+            do {
+                let path = try store.save(step: step, tensors: tensors, state: state)
+                lastCheckpoint = path
+                let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
+                try? runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
+                                                 "path": "checkpoints/" + (path as NSString).lastPathComponent])
+            } catch {
+                // The previous checkpoint stays valid; the run goes on and tries again next time.
+                options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
+            }
+        }
+
+        /// With the lock held: `seat` is gone (closed connection, missed heartbeats).
+        func lose(_ seat: Seat, _ why: String) {
+            guard seat.alive else { return }
+            seat.alive = false
+            guard ring.contains(where: { $0 === seat }), failure == nil, done < ring.count else { return }
+            let text = "worker \(seat.name), detected at \(Date()): \(why)"
+            if elastic {
+                lost.append(text)
+            } else {
+                failure = ClusterError("[coordinator] lost \(text); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+            }
+        }
+
+        for seat in seats {
+            let t = Thread { [options] in
+                while true {
+                    let message: ControlMessage
+                    let attachment: [UInt8]
+                    do {
+                        (message, attachment) = try seat.member.channel.receiveWithAttachment(timeout: options.heartbeatTimeout)
+                    } catch {
+                        condition.lock()
+                        lose(seat, "\(error)")
+                        condition.broadcast()
+                        condition.unlock()
+                        return
+                    }
+                    condition.lock()
+                    switch message.kind {
+                    case .progress:
+                        if let text = message.message { progress.showRaw(text) }
+                        if let step = message.step, let phase = message.phase {
+                            inspector.observe(rank: seat.rank, step: step, phase: phase, at: Date())
+                            newestStep = max(newestStep, step)
+                        }
+                    case .log:
+                        if let text = message.message { progress.message(text) }
+                    case .ringReady:
+                        if seat.rank == 0 {
+                            options.log("[coordinator] ring of \(ring.count) formed and checked" + (generation > 0 ? " (re-formation \(generation))" : ""))
+                        }
+                    case .metrics:
+                        if let text = message.record,
+                           let record = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                            try? runDirectory.appendMetrics(record)
+                        }
+                    case .checkpointPart:
+                        if let step = message.step, let hash = message.hash {
+                            var c = pending[step] ?? PendingCheckpoint()
+                            c.hashes[seat.rank] = hash
+                            c.tensors[seat.rank] = Self.decodeTensors(message.tensors ?? [], attachment)
+                            if message.state != nil { c.state = message.state }
+                            if c.hashes.count == ring.count {
+                                pending[step] = nil
+                                writeCheckpoint(step: step, c)
+                            } else {
+                                pending[step] = c
+                            }
+                        }
+                    case .trace:
+                        if let events = try? JSONDecoder().decode([TraceEvent].self, from: Data(attachment)) {
+                            traceEvents += events
+                        } else {
+                            options.log("[coordinator] rank \(seat.rank) sent an unreadable timeline; it is left out")
+                        }
+                    case .ringBroken:
+                        seat.broken = true
+                        if lost.isEmpty && !elastic && failure == nil {
+                            failure = ClusterError("[coordinator] worker \(seat.name) lost its ring: \(message.message ?? "?")", exitCode: 3)
+                        }
+                    case .done:
+                        done += 1
+                        if seat.rank == 0 { summary = message.summary }
+                    case .failed where message.exitCode == 3:
+                        ringFailure = ringFailure ?? ClusterError("[coordinator] worker \(seat.name) lost its ring: \(message.message ?? "?"); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                    case .failed:
+                        if failure == nil {
+                            failure = ClusterError("[coordinator] worker \(seat.name) failed: \(message.message ?? "?")",
+                                                   exitCode: message.exitCode ?? 1)
+                        }
+                    default:
+                        break
+                    }
+                    condition.broadcast()
+                    condition.unlock()
+                    if message.kind == .done || message.kind == .failed { return }
+                }
+            }
+            t.name = "coordinator-worker-\(seat.rank)"
+            t.start()
+        }
+
+        let stopBeating = FinishedFlag()
+        defer { stopBeating.set() }
+        let heartbeat = Thread { [options] in
+            while !stopBeating.isSet {
+                Thread.sleep(forTimeInterval: options.heartbeatInterval)
+                if stopBeating.isSet { break }
+                condition.lock()
+                let targets = seats.filter(\.alive)
+                let stall = inspector.check(worldSize: ring.count, at: Date())
+                condition.unlock()
+                for s in targets { try? s.member.channel.send(ControlMessage(.progress), timeout: 5) }
+                if let stall { progress.message("[coordinator] \(stall)") }
+            }
+        }
+        heartbeat.name = "coordinator-heartbeat"
+        heartbeat.start()
+
+        condition.lock()
+        while failure == nil && done < ring.count {
+            if let ringFailure {
+                // Give the lost worker's own detection a moment to name it.
+                let namedBy = Date().addingTimeInterval(2)
+                while failure == nil && Date() < namedBy { _ = condition.wait(until: namedBy) }
+                failure = failure ?? ringFailure
+                break
+            }
+            guard elastic, !lost.isEmpty || ring.contains(where: \.broken) else {
+                condition.wait()
+                continue
+            }
+            // A worker is gone or a ring broke: stop the step in flight everywhere, wait for
+            // every live worker of the ring to report, and re-form the ring from those.
+            let interrupted = ring.filter(\.alive)
+            condition.unlock()
+            for s in interrupted { try? s.member.channel.send(ControlMessage(.interrupt), timeout: 2) }
+            condition.lock()
+            let settle = Date().addingTimeInterval(options.reformSettleSeconds)
+            while failure == nil && ring.contains(where: { $0.alive && !$0.broken }) && Date() < settle {
+                _ = condition.wait(until: settle)
+            }
+            if failure != nil { break }
+            for s in ring where s.alive && !s.broken {
+                lose(s, "did not answer the interrupt within \(Int(options.reformSettleSeconds)) s")
+                s.alive = false
+            }
+            let survivors = ring.filter(\.alive)
+            let gone = ring.filter { !$0.alive }
+            let why = lost.joined(separator: "; ")
+            if survivors.count < minWorkers {
+                failure = ClusterError("[coordinator] lost \(why); \(survivors.count) workers left, fewer than --min-workers \(minWorkers); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                break
+            }
+            generation += 1
+            ring = survivors
+            for (rank, s) in ring.enumerated() {
+                s.rank = rank
+                s.broken = false
+            }
+            done = 0
+            pending = [:]
+            summary = nil
+            lost = []
+            inspector = StallInspector(minimumSeconds: options.stallSeconds)
+            let seenStep = newestStep
+            let thisGeneration = generation
+            condition.unlock()
+
+            // Outside the lock: the new ring starts from the last checkpoint (or from the start).
+            let loaded = store.latestValid(accepting: { file in model.flatMap { Trainer.rejection(of: file, model: $0) } })
+            let state = loaded.flatMap { FileManager.default.contents(atPath: $0.path) }.map { [UInt8]($0) } ?? []
+            let step = loaded?.step ?? 0
+            try? runDirectory.truncateMetrics(after: step)
+            options.log("[coordinator] lost \(why); re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(loaded?.path ?? "the start") (step \(step)); about \(max(0, seenStep - step)) steps are redone")
+            for s in gone { s.member.channel.connection.shutdown() }
+            let addresses = survivors.map(\.member.ringAddress)
+            for s in survivors {
+                var a = ControlMessage(.assign)
+                a.rank = s.rank
+                a.worldSize = survivors.count
+                a.addresses = addresses
+                a.config = options.config
+                a.runDirectory = options.runDirectory
+                a.resume = loaded != nil
+                a.minWorkers = minWorkers
+                a.generation = thisGeneration
+                try? s.member.channel.send(a, attachment: state)
+            }
+            condition.lock()
+        }
+        let result = failure
+        var final = summary
+        let finalRing = ring
+        condition.unlock()
+        if let result {
+            progress.finish()
+            options.log(result.message)
+            for s in seats where s.alive {
+                var abort = ControlMessage(.abort)
+                abort.message = result.message
+                try? s.member.channel.send(abort, timeout: 2)
+            }
+            for s in seats { s.member.channel.connection.shutdown() }
+            throw result
+        }
+        for s in seats { s.member.channel.close() }
+        guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
+        final!.lastCheckpoint = lastCheckpoint ?? final!.lastCheckpoint
+        final!.checkpoints = store.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent }
+        if let path = options.config.timeline {
+            do {
+                try ChromeTrace.write(traceEvents, to: path)
+                options.log("[coordinator] timeline of \(finalRing.count) ranks: \(path) (open in chrome://tracing or ui.perfetto.dev)")
+            } catch {
+                options.log("[coordinator] \(error)")
+            }
+        }
+        return final!
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Elastic continuation: 3 workers, `--min-workers 2`, one killed with SIGKILL mid-run. The
+/// coordinator re-forms the ring from the 2 survivors (no process restarted) and training
+/// continues from the last checkpoint to the end; below the minimum the run stops with exit 3.
+final class ElasticTests: XCTestCase {
+    var cleanup: [String] = []
+    let cluster = LocalProcesses()
+
+    override func tearDown() {
+        cluster.stopAll()
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func setUp(epochs: Int) throws -> (config: String, dir: String) {
+        let data = try SyntheticDataset.writeIDX(train: 2400)
+        let dir = NSTemporaryDirectory() + "ringtrain-elastic-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: epochs, extra: #", "checkpoint_every": 20"#).utf8)
+            .write(to: URL(fileURLWithPath: config))
+        return (config, dir)
+    }
+
+    func testAKilledWorkerIsDroppedAndTheSurvivorsFinishTheRun() throws {
+        let (config, dir) = try setUp(epochs: 40)
+        let undisturbed = try BinaryRunner.run(["launch", "--nproc", "3", "--config", config, "--run-dir", dir + "/calm"], timeout: 300)
+        XCTAssertEqual(undisturbed.status, 0, undisturbed.stderr)
+        let calm = try JSONSerialization.jsonObject(with: Data(undisturbed.stdout.utf8)) as! [String: Any]
+
+        let run = dir + "/run"
+        let log = LogCollector()
+        let stdout = Pipe()
+        let launch = try cluster.start(["launch", "--nproc", "3", "--min-workers", "2", "--config", config, "--run-dir", run],
+                                       environment: [:], stderr: log.pipe, stdout: stdout)
+        XCTAssertTrue(waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
+        let pids = log.text.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line -> Int32? in
+            guard let r = line.range(of: "pid ") else { return nil }
+            return Int32(line[r.upperBound...].split(separator: ",")[0])
+        }
+        XCTAssertEqual(pids.count, 3, log.text)
+        guard pids.count == 3 else { return }
+        kill(pids[2], SIGKILL)
+        let killedAt = Date()
+        XCTAssertTrue(waitFor(30) { log.text.contains("ring of 2 formed and checked (re-formation 1)") }, log.text)
+        let continuedAfter = Date().timeIntervalSince(killedAt)
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        launch.waitUntilExit()
+        let text = log.text
+        XCTAssertEqual(launch.terminationStatus, 0, text)
+        XCTAssertLessThan(continuedAfter, 10, "training continues within 10 s")
+        XCTAssertTrue(text.contains("re-forming the ring with 2 workers"), text)
+        XCTAssertTrue(text.range(of: #"about \d+ steps are redone"#, options: .regularExpression) != nil, text)
+        // The survivors are the original processes: exactly 3 registrations, no new worker.
+        XCTAssertEqual(text.components(separatedBy: "registered:").count - 1, 3, text)
+        XCTAssertEqual(kill(pids[0], 0) == 0 || kill(pids[1], 0) == 0, false, "the survivors exited after the run")
+        let summary = try JSONSerialization.jsonObject(with: output) as! [String: Any]
+        XCTAssertEqual(summary["world_size"] as? Int, 2)
+        XCTAssertEqual(summary["epochs_completed"] as? Int, 40)
+        // Final accuracy as undisturbed, to one test sample (60 samples).
+        XCTAssertGreaterThanOrEqual(summary["test_top1"] as? Double ?? 0, (calm["test_top1"] as? Double ?? 1) - 1.0 / 60 - 1e-9, text)
+        // metrics.jsonl holds each step once: the redone steps replaced what was recorded past the checkpoint.
+        let steps = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["event"] as? String == "train" }.compactMap { $0["step"] as? Int }
+        XCTAssertEqual(steps, steps.sorted(), "train lines in step order, none twice")
+    }
+
+    func testBelowTheMinimumTheRunStopsWithExitThree() throws {
+        let (config, dir) = try setUp(epochs: 400)
+        let run = dir + "/run"
+        let log = LogCollector()
+        let launch = try cluster.start(["launch", "--nproc", "2", "--min-workers", "2", "--config", config, "--run-dir", run],
+                                       environment: [:], stderr: log.pipe, stdout: FileHandle.nullDevice)
+        XCTAssertTrue(waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
+        let pid = log.text.split(separator: "\n").first { $0.contains("registered:") }
+            .flatMap { line in line.range(of: "pid ").flatMap { Int32(line[$0.upperBound...].split(separator: ",")[0]) } }
+        XCTAssertNotNil(pid, log.text)
+        guard let pid else { return }
+        kill(pid, SIGKILL)
+        launch.waitUntilExit()
+        XCTAssertEqual(launch.terminationStatus, 3, log.text)
+        XCTAssertTrue(log.text.contains("lost worker"), log.text)
+    }
+
+    func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+}
