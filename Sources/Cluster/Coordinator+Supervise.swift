@@ -138,6 +138,7 @@ extension Coordinator {
                         }
                     case .ringBroken:
                         seat.broken = true
+                        newestStep = max(newestStep, message.step ?? 0)
                         if lost.isEmpty && !elastic && failure == nil {
                             failure = ClusterError("[coordinator] worker \(seat.name) lost its ring: \(message.message ?? "?")", exitCode: 3)
                         }

@@ -143,6 +143,7 @@ public final class Worker {
                 // Alive, ring gone: say so, and wait for the coordinator's next ring.
                 var broken = ControlMessage(.ringBroken)
                 broken.message = "\(lost.underlying)"
+                broken.step = probe.read().step
                 try control.send(broken)
                 options.log("[worker] ring broken (\(lost.underlying)); waiting for the coordinator to re-form it")
                 guard let next = mailbox.take(timeout: options.coordinatorTimeout + 60) else {

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Checkpoints
+import Cluster
+import Codecs
+import Datasets
+import Foundation
+import Training
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ringtrain fuzz TARGET`: feeds mutated inputs to one of the parsers that read untrusted
+/// bytes; exits 0 if nothing crashed or hung, 1 (with the input saved) otherwise.
+struct FuzzCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Fuzz a parser of untrusted input (safetensors, block, control, config, idx).",
+        discussion: "Mutation fuzzing from valid seeds; a crash or hang saves the input to --crash-file and exits 1. See docs/reliability.md.")
+
+    /// `selftest` is not a parser: it traps on its first mutated input, to show that the
+    /// harness catches a crash and saves the input (tested).
+    static let targets = ["safetensors", "block", "control", "config", "idx", "selftest"]
+
+    @Argument(help: "safetensors | block | control | config | idx") var target: String
+    @Option(help: "How long to fuzz.") var seconds: Double = 10
+    @Option(help: "Seed of the mutations (reproducible).") var seed: UInt64 = 1
+    @Option(name: .customLong("crash-file"), help: "Where a crashing or hanging input is written.") var crashFile: String = "fuzz-crash.bin"
+    @Option(name: .customLong("max-memory-mb"), help: "Address-space limit: an unbounded allocation becomes a crash.") var maxMemoryMB: Int = 4096
+
+    func validate() throws {
+        guard Self.targets.contains(target) else {
+            throw ValidationError("unknown target '\(target)' (one of \(Self.targets.joined(separator: ", ")))")
+        }
+    }
+
+    func run() throws {
+        var limit = rlimit(rlim_cur: rlim_t(maxMemoryMB) << 20, rlim_max: rlim_t(maxMemoryMB) << 20)
+        _ = setrlimit(Int32(RLIMIT_AS.rawValue), &limit)
+        let fuzzer = Fuzzer(name: target, seeds: try seeds(), seed: seed, body: body())
+        let n = fuzzer.run(seconds: seconds, crashFile: crashFile)
+        print("fuzz \(target): \(n) inputs in \(Int(seconds)) s, no crash, no hang (seed \(seed))")
+    }
+
+    func seeds() throws -> [[UInt8]] {
+        switch target {
+        case "safetensors":
+            let t = SafeTensor(name: "conv1.weight", shape: [2, 1, 3, 3], values: (0..<18).map { Float($0) / 7 })
+            let u = SafeTensor(name: "fc.bias", shape: [3], values: [1, -2, 0.5])
+            return [try SafeTensorsFile.encode(tensors: [t, u], metadata: ["ringtrain.state": #"{"x": 1}"#], path: "seed")]
+        case "block":
+            // A header followed by a zstd payload of 64 floats, and one of bf16.
+            var out: [[UInt8]] = []
+            for kind in [CodecKind.zstd, .bf16Zstd] {
+                let codec = CodecConfig(kind, zstdLevel: 1).makeCodec()
+                let source = (0..<64).map { Float(sin(Double($0))) }
+                var residual = [Float](repeating: 0, count: 64)
+                var payload = [UInt8](repeating: 0, count: codec.maxEncodedBytes(count: 64))
+                let (wire, n) = try source.withUnsafeBufferPointer { s in
+                    try residual.withUnsafeMutableBufferPointer { r in
+                        try payload.withUnsafeMutableBytes { try codec.encode(s, residual: kind == .bf16Zstd ? r : nil, into: $0) }
+                    }
+                }
+                let header = BlockHeader(codec: wire, phase: 0, step: 1, bucket: 2, chunk: 0, segment: 0,
+                                         rawLength: 256, encodedLength: UInt32(n), checksum: 0)
+                var bytes = [UInt8](repeating: 0, count: BlockHeader.size)
+                bytes.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+                out.append(bytes + payload.prefix(n))
+            }
+            return out
+        case "control":
+            var m = ControlMessage(.assign)
+            m.rank = 1
+            m.worldSize = 3
+            m.addresses = ["10.0.0.1:1", "10.0.0.2:2", "10.0.0.3:3"]
+            m.config = TrainingConfig()
+            var p = ControlMessage(.progress)
+            p.step = 12
+            p.phase = "backward"
+            return [Array(try JSONEncoder().encode(m)), Array(try JSONEncoder().encode(p))]
+        case "selftest":
+            return [Array("seed".utf8)]
+        case "config":
+            return [Array(#"{"model": "fashion-cnn", "epochs": 3, "schedule": {"type": "cosine", "warmup_steps": 10}, "augmentation": {"shift": 0.1}, "layers": [{"type": "conv", "out": 4, "kernel": 3}, {"type": "relu"}, {"type": "flatten"}, {"type": "linear"}]}"#.utf8)]
+        default:
+            // IDX: an image file header (0x0803, 2 images 2x2) and a label file (0x0801).
+            return [[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [UInt8](repeating: 7, count: 8),
+                    [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]]
+        }
+    }
+
+    func body() -> ([UInt8]) -> Void {
+        switch target {
+        case "safetensors":
+            return { bytes in _ = try? SafeTensorsFile.parse(bytes: bytes, path: "fuzz", integrity: .required) }
+        case "block":
+            let codecs = [CodecConfig(.zstd).makeCodec(), CodecConfig(.bf16Zstd).makeCodec()]
+            var destination = [Float](repeating: 0, count: 1 << 16)
+            return { bytes in
+                bytes.withUnsafeBytes { raw in
+                    guard let header = try? BlockHeader.parse(raw), raw.count >= BlockHeader.size else { return }
+                    let wire = header.codec
+                    // The receiver sizes the destination from its own plan, never from the
+                    // header; here: the header's claim, capped as the plan would cap it.
+                    let n = min(Int(header.rawLength) / 4, destination.count)
+                    let payload = UnsafeRawBufferPointer(rebasing: raw[BlockHeader.size...])
+                    destination.withUnsafeMutableBufferPointer { d in
+                        let dst = UnsafeMutableBufferPointer(rebasing: d[0..<n])
+                        for c in codecs { try? c.decode(payload, wire: wire, into: dst, mode: .accumulate) }
+                    }
+                }
+            }
+        case "control":
+            return { bytes in _ = try? JSONDecoder().decode(ControlMessage.self, from: Data(bytes)) }
+        case "config":
+            return { bytes in _ = try? TrainingConfig.parse(json: Data(bytes), source: "fuzz") }
+        case "selftest":
+            return { bytes in if bytes != Array("seed".utf8) { fatalError("fuzz selftest: a crash on purpose") } }
+        default:
+            return { bytes in _ = try? IDXReader.parse(bytes, path: "fuzz") }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the fault-tolerance and security scenario tests (release build) and prints the table
+# of docs/reliability.md from their results: one row per scenario, the test that checks it,
+# its outcome and its time. Build first (scripts/test.sh does), or this builds.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh >/dev/null
+
+swift build -c release --build-tests >/dev/null
+
+row() {
+    local scenario="$1" filter="$2"
+    local out
+    out="$(swift test -c release --disable-swift-testing --skip-build --filter "$filter" 2>&1 || true)"
+    local total
+    total="$(echo "$out" | grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" | tail -1)"
+    local n f t
+    n="$(echo "$total" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')"
+    f="$(echo "$total" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')"
+    t="$(echo "$total" | sed -E 's/.* in ([0-9.]+) \(.*/\1/')"
+    local result="passed"
+    if [ -z "$n" ] || [ "$n" = "0" ]; then result="NOT RUN"; elif [ "$f" != "0" ]; then result="FAILED ($f of $n)"; fi
+    printf '| %s | `%s` | %s | %.1f s |\n' "$scenario" "$filter" "$result" "${t:-0}"
+}
+
+echo "| scenario | test | result | time |"
+echo "|---|---|---|---:|"
+row "worker SIGKILLed, 3 workers, --min-workers 2: ring re-formed from the survivors, run finishes" "ElasticTests.testAKilledWorkerIsDroppedAndTheSurvivorsFinishTheRun"
+row "below --min-workers: exit 3, resumable" "ElasticTests.testBelowTheMinimumTheRunStopsWithExitThree"
+row "worker lost without elasticity: exit 3 at once, no straggler" "LaunchCommandTests.testLostWorkerEndsRunWithExitThreeAndNoStragglers"
+row "coordinator SIGKILLed: workers exit 3 at once, --resume continues" "CoordinatorLossTests"
+row "wrong token, garbage, oversized blob, slow-loris: refused, logged, job unaffected" "SecurityTests"
+row "stall inspector names the frozen rank (SIGSTOP) before any timeout" "StallTests"
+row "stall inspector logic" "StallInspectorTests"
+row "checkpoint truncated at every offset / a flipped byte anywhere: detected" "SafeTensorsTests"
+row "corrupt newest checkpoint, missing or garbage latest: previous good one used" "CheckpointStoreTests"
+row "checkpoint of another model: skipped with a warning" "TrainCommandTests.testResumeSkipsACheckpointOfAnotherModel"
+row "full disk (tmpfs): checkpoint fails with a clear error, training and the previous checkpoint survive" "FullDiskTests"
+row "handshake refusals, frame limits, deadlines on the data plane" "TransportTests"
