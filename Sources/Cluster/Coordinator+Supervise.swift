@@ -240,15 +240,7 @@ extension Coordinator {
             for s in gone { s.member.channel.connection.shutdown() }
             let addresses = survivors.map(\.member.ringAddress)
             for s in survivors {
-                var a = ControlMessage(.assign)
-                a.rank = s.rank
-                a.worldSize = survivors.count
-                a.addresses = addresses
-                a.config = options.config
-                a.runDirectory = options.runDirectory
-                a.resume = loaded != nil
-                a.minWorkers = minWorkers
-                a.generation = thisGeneration
+                let a = assignment(rank: s.rank, addresses: addresses, resume: loaded != nil, generation: thisGeneration)
                 try? s.member.channel.send(a, attachment: state)
             }
             condition.lock()

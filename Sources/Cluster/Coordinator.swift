@@ -96,16 +96,8 @@ public final class Coordinator {
         assignRanks(&members)
         let addresses = members.sorted { $0.rank < $1.rank }.map(\.ringAddress)
         for m in members {
-            var a = ControlMessage(.assign)
-            a.rank = m.rank
-            a.worldSize = options.worldSize
-            a.addresses = addresses
-            a.config = options.config
-            a.runDirectory = options.runDirectory
-            a.resume = options.resume
+            var a = assignment(rank: m.rank, addresses: addresses, resume: options.resume, generation: 0)
             a.fingerprint = fingerprint
-            a.minWorkers = options.minWorkers ?? options.worldSize
-            a.generation = 0
             try m.channel.send(a, attachment: initialState)
         }
         options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
@@ -118,6 +110,20 @@ public final class Coordinator {
         }
         runDirectory.close()
         return summary
+    }
+
+    /// The `assign` message for one rank of a ring of `addresses.count` workers.
+    func assignment(rank: Int, addresses: [String], resume: Bool, generation: Int) -> ControlMessage {
+        var a = ControlMessage(.assign)
+        a.rank = rank
+        a.worldSize = addresses.count
+        a.addresses = addresses
+        a.config = options.config
+        a.runDirectory = options.runDirectory
+        a.resume = resume
+        a.minWorkers = options.minWorkers ?? options.worldSize
+        a.generation = generation
+        return a
     }
 
     /// Waits for `worldSize` authenticated registrations before the deadline; names who is missing.

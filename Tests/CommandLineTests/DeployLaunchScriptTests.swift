@@ -59,8 +59,8 @@ final class DeployLaunchScriptTests: XCTestCase {
     func testNamespaceClusterOfTwoHosts() throws {
         let tag = "rt" + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
         let cluster = Self.repository + "/scripts/netns-cluster.sh"
-        let up = try runProcess("/bin/bash", [cluster, "up", tag, "2"])
-        defer { _ = try? runProcess("/bin/bash", [cluster, "down", tag]) }
+        let up = try LocalProcesses.run("/bin/bash", [cluster, "up", tag, "2"])
+        defer { _ = try? LocalProcesses.run("/bin/bash", [cluster, "down", tag]) }
         try XCTSkipIf(up.status != 0 && up.output.contains("Operation not permitted"), "network namespaces need root: \(up.output)")
         XCTAssertEqual(up.status, 0, up.output)
         let hostLines = up.output.split(separator: "\n").filter { $0.hasPrefix(tag + "-h") }
@@ -80,18 +80,5 @@ final class DeployLaunchScriptTests: XCTestCase {
         XCTAssertFalse(r.output.contains("127.0.0.1"), "no fall-back to loopback across hosts:\n\(r.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/summary.json"))) as! [String: Any]
         XCTAssertEqual(summary["world_size"] as? Int, 2)
-    }
-
-    func runProcess(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

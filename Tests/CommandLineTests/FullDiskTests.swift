@@ -10,7 +10,7 @@ final class FullDiskTests: XCTestCase {
     var mountPoint: String?
 
     override func tearDown() {
-        if let mountPoint { _ = try? run("/bin/umount", [mountPoint]) }
+        if let mountPoint { _ = try? LocalProcesses.run("/bin/umount", [mountPoint]) }
         for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
     }
 
@@ -31,7 +31,7 @@ final class FullDiskTests: XCTestCase {
         let size = try FileManager.default.attributesOfItem(atPath: dir + "/probe/checkpoints/" + checkpoint)[.size] as! Int
         let kib = (2 * size + size / 2 + 48 * 1024) / 1024
 
-        let mount = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "ringtrain-test", dir + "/small"])
+        let mount = try LocalProcesses.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "ringtrain-test", dir + "/small"])
         try XCTSkipIf(mount.status != 0, "mounting a tmpfs needs root (scripts/test.sh runs as root): \(mount.output)")
         mountPoint = dir + "/small"
 
@@ -56,22 +56,9 @@ final class FullDiskTests: XCTestCase {
         XCTAssertLessThan(saved.count, 9, "some checkpoints did not fit: \(saved)")
         XCTAssertGreaterThanOrEqual(saved.count, 1)
         let copy = dir + "/resumed"
-        XCTAssertEqual(try self.run("/bin/cp", ["-r", run, copy]).status, 0)
+        XCTAssertEqual(try LocalProcesses.run("/bin/cp", ["-r", run, copy]).status, 0)
         let resumed = try BinaryRunner.run(["train", "--config", config, "--run-dir", copy, "--resume", "--epochs", "4"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
-    }
-
-    func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -67,4 +67,18 @@ final class LocalProcesses: @unchecked Sendable {
         }
         XCTFail("the coordinator never listened on \(port)")
     }
+
+    /// Runs a system tool (mount, cp, ...) to the end; its status and combined output.
+    static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }
