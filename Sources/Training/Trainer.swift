@@ -142,9 +142,17 @@ public final class Trainer {
             options.progress?.message("resumed from \(file.path) at step \(state.globalStep) (epoch \(state.epoch + 1), cursor \(state.cursor))")
             return
         }
-        let lookup = store ?? CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints)
+        // The skipped files and why go to the log as warnings, and into the error if nothing
+        // is left: "no valid checkpoint" alone would hide that they are another model's.
+        let skipped = WarningList()
+        let progress = options.progress
+        let lookup = CheckpointStore(runDirectory: options.runDirectory, keep: config.keepCheckpoints, onWarning: { message in
+            skipped.append(message)
+            progress?.message("warning: \(message)")
+        })
         guard let loaded = lookup.latestValid(accepting: { Self.rejection(of: $0, model: state.model) }) else {
-            throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory); start without --resume")
+            let why = skipped.all.isEmpty ? "" : " (\(skipped.all.joined(separator: "; ")))"
+            throw ConfigurationError(key: "--resume", "no valid checkpoint in \(lookup.directory)\(why); start without --resume")
         }
         try restore(from: loaded.file)
         try? runDirectory?.truncateMetrics(after: state.globalStep)
@@ -265,4 +273,12 @@ public final class Trainer {
             }
         }
     }
+}
+
+/// Warnings collected from a callback that may run on any thread.
+final class WarningList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
