@@ -25,10 +25,14 @@ extension Coordinator {
     /// run is elastic (`minWorkers` below the world size): then the survivors are interrupted,
     /// the ring is re-formed from them and training continues from the last checkpoint, for as
     /// long as at least `minWorkers` remain. No process is restarted.
-    func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore) throws -> TrainingSummary {
+    func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore,
+                   fingerprint: String?) throws -> TrainingSummary {
         let condition = NSCondition()
-        let seats = members.sorted { $0.rank < $1.rank }.map(Seat.init)
+        var seats = members.sorted { $0.rank < $1.rank }.map(Seat.init)
         var ring = seats
+        /// Workers admitted during the run (elastic runs), waiting for the next commit point.
+        var joining: [Seat] = []
+        var growAtCommit = false
         var generation = 0
         var done = 0
         var failure: ClusterError?
@@ -62,6 +66,7 @@ extension Coordinator {
             do {
                 let path = try store.save(step: step, tensors: tensors, state: state)
                 lastCheckpoint = path
+                if !joining.isEmpty { growAtCommit = true }
                 let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
                 try? runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
                                                  "path": "checkpoints/" + (path as NSString).lastPathComponent])
@@ -75,6 +80,7 @@ extension Coordinator {
         func lose(_ seat: Seat, _ why: String) {
             guard seat.alive else { return }
             seat.alive = false
+            joining.removeAll { $0 === seat }
             guard ring.contains(where: { $0 === seat }), failure == nil, done < ring.count else { return }
             let text = "worker \(seat.name), detected at \(Date()): \(why)"
             if elastic {
@@ -84,7 +90,7 @@ extension Coordinator {
             }
         }
 
-        for seat in seats {
+        func startReader(_ seat: Seat) {
             let t = Thread { [options] in
                 while true {
                     let message: ControlMessage
@@ -102,7 +108,7 @@ extension Coordinator {
                     switch message.kind {
                     case .progress:
                         if let text = message.message { progress.showRaw(text) }
-                        if let step = message.step, let phase = message.phase {
+                        if let step = message.step, let phase = message.phase, ring.contains(where: { $0 === seat }) {
                             inspector.observe(rank: seat.rank, step: step, phase: phase, at: Date())
                             newestStep = max(newestStep, step)
                         }
@@ -160,9 +166,10 @@ extension Coordinator {
                     if message.kind == .done || message.kind == .failed { return }
                 }
             }
-            t.name = "coordinator-worker-\(seat.rank)"
+            t.name = "coordinator-worker"
             t.start()
         }
+        for seat in seats { startReader(seat) }
 
         let stopBeating = FinishedFlag()
         defer { stopBeating.set() }
@@ -181,6 +188,39 @@ extension Coordinator {
         heartbeat.name = "coordinator-heartbeat"
         heartbeat.start()
 
+        if elastic {
+            // Late admission: a worker that registers during the run (a restarted host, one
+            // that lost its link and came back) joins the ring at the next commit point.
+            let admission = Thread { [self] in
+                while !stopBeating.isSet {
+                    guard let connection = try? listener.accept(timeout: 0.5) else { continue }
+                    let t = Thread { [self] in
+                        guard let member = admit(connection, expectedFingerprint: fingerprint) else { return }
+                        condition.lock()
+                        if stopBeating.isSet || ring.filter(\.alive).count + joining.count >= options.worldSize {
+                            condition.unlock()
+                            var abort = ControlMessage(.abort)
+                            abort.message = "the job already has its \(options.worldSize) workers"
+                            try? member.channel.send(abort, timeout: 2)
+                            member.channel.close()
+                            return
+                        }
+                        let seat = Seat(member)
+                        seat.rank = -1
+                        seats.append(seat)
+                        joining.append(seat)
+                        startReader(seat)
+                        options.log("[coordinator] worker \(member.host) pid \(member.pid) (ring address \(member.ringAddress)) registered during the run; it joins at the next checkpoint")
+                        condition.broadcast()
+                        condition.unlock()
+                    }
+                    t.start()
+                }
+            }
+            admission.name = "coordinator-late-admission"
+            admission.start()
+        }
+
         condition.lock()
         while failure == nil && done < ring.count {
             if let ringFailure {
@@ -190,7 +230,7 @@ extension Coordinator {
                 failure = failure ?? ringFailure
                 break
             }
-            guard elastic, !lost.isEmpty || ring.contains(where: \.broken) else {
+            guard elastic, !lost.isEmpty || ring.contains(where: \.broken) || growAtCommit else {
                 condition.wait()
                 continue
             }
@@ -209,9 +249,12 @@ extension Coordinator {
                 lose(s, "did not answer the interrupt within \(Int(options.reformSettleSeconds)) s")
                 s.alive = false
             }
-            let survivors = ring.filter(\.alive)
+            let joiners = joining.filter(\.alive)
+            let survivors = ring.filter(\.alive) + joiners
             let gone = ring.filter { !$0.alive }
             let why = lost.joined(separator: "; ")
+            joining = []
+            growAtCommit = false
             if survivors.count < minWorkers {
                 failure = ClusterError("[coordinator] lost \(why); \(survivors.count) workers left, fewer than --min-workers \(minWorkers); the run is resumable from the last checkpoint with --resume", exitCode: 3)
                 break
@@ -236,7 +279,10 @@ extension Coordinator {
             let state = loaded.flatMap { FileManager.default.contents(atPath: $0.path) }.map { [UInt8]($0) } ?? []
             let step = loaded?.step ?? 0
             try? runDirectory.truncateMetrics(after: step)
-            options.log("[coordinator] lost \(why); re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(loaded?.path ?? "the start") (step \(step)); about \(max(0, seenStep - step)) steps are redone")
+            if !joiners.isEmpty {
+                options.log("[coordinator] admitting \(joiners.count) worker(s) at the commit point of step \(step): \(joiners.map { "\($0.member.host) pid \($0.member.pid)" }.joined(separator: ", "))")
+            }
+            options.log("[coordinator] " + (why.isEmpty ? "" : "lost \(why); ") + "re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(loaded?.path ?? "the start") (step \(step)); about \(max(0, seenStep - step)) steps are redone")
             for s in gone { s.member.channel.connection.shutdown() }
             let addresses = survivors.map(\.member.ringAddress)
             for s in survivors {

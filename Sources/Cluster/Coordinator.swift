@@ -102,7 +102,7 @@ public final class Coordinator {
         }
         options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
             .map { "rank \($0.rank) = \($0.host) \($0.ringAddress)" }.joined(separator: ", "))
-        let summary = try supervise(members, runDirectory: runDirectory, store: store)
+        let summary = try supervise(members, runDirectory: runDirectory, store: store, fingerprint: fingerprint)
         do {
             try runDirectory.writeSummary(summary)
         } catch {

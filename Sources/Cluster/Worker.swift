@@ -19,8 +19,10 @@ public final class Worker {
         public var heartbeatSeconds: Double = 5
         /// A ring peer silent this long is an error (the job then ends with exit 3).
         public var ioTimeout: Double = 30
-        /// The coordinator beats every 5 s; silent this long, it is lost (exit 3).
+        /// The coordinator beats every 5 s; silent this long, it is lost (exit 3; in elastic
+        /// runs the worker first tries to rejoin for `rejoinSeconds`).
         public var coordinatorTimeout: Double = 30
+        public var rejoinSeconds: Double = 180
         public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
         public init(coordinator: String) { self.coordinator = coordinator }
@@ -39,9 +41,12 @@ public final class Worker {
         var tcp = TCPOptions()
         tcp.connectTimeout = options.connectTimeout
         tcp.ioTimeout = options.ioTimeout
+        // A worker that re-executed itself to rejoin (below) has until RINGTRAIN_REJOIN_UNTIL.
+        let rejoinUntil = ProcessInfo.processInfo.environment[Self.rejoinVariable].flatMap(Double.init)
+        let connectDeadline = rejoinUntil.map { max(1, $0 - Date().timeIntervalSince1970) } ?? options.connectTimeout
         let connection: TCPConnection
         do {
-            connection = try tcpConnect(options.coordinator, options: tcp, deadline: options.connectTimeout)
+            connection = try tcpConnect(options.coordinator, options: tcp, deadline: connectDeadline)
             _ = try Handshake.client(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
         } catch {
             throw ClusterError("[worker] cannot join the coordinator at \(options.coordinator): \(error)", exitCode: 3)
@@ -68,6 +73,24 @@ public final class Worker {
             register.fingerprint = preloaded?.train.fingerprint
         }
         try control.send(register)
+        if rejoinUntil != nil { options.log("[worker] re-registered with the coordinator at \(options.coordinator)") }
+
+        // Heartbeats from registration on (a late joiner waits for the next commit point, maybe
+        // longer than the coordinator's heartbeat bound), carrying the training thread's step
+        // and phase for the stall inspector; on their own clock, so a long evaluation never
+        // looks like a dead worker.
+        let finished = FinishedFlag()
+        let probe = PhaseProbe()
+        probe.set(step: 0, "waiting for an assignment")
+        let heartbeat = Thread { [options] in
+            while !finished.isSet {
+                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
+                var beat = ControlMessage(.progress)
+                (beat.step, beat.phase) = probe.read()
+                try? control.send(beat)
+            }
+        }
+        heartbeat.start()
 
         let (assign, initialState) = try control.receiveWithAttachment(timeout: options.connectTimeout + 600)
         if assign.kind == .abort {
@@ -83,13 +106,13 @@ public final class Worker {
             throw ClusterError("\(firstTag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
         }
         let elastic = (assign.minWorkers ?? assign.worldSize ?? 0) < (assign.worldSize ?? 0)
+        unsetenv(Self.rejoinVariable)
 
         // Watch the control connection: an abort, or the coordinator going away, ends this
         // process at once (exit 3), so no worker ever outlives its job. Once training is done,
         // the coordinator closing the connection is the normal end (exit 0). In elastic runs an
         // interrupt closes the current ring (the step in flight fails at once) and the next
         // assignment goes to the training thread through the mailbox.
-        let finished = FinishedFlag()
         let mailbox = AssignmentMailbox()
         let watcher = Thread { [options] in
             while true {
@@ -109,24 +132,12 @@ public final class Worker {
                 } catch {
                     if finished.isSet { exit(0) }
                     options.log("[worker] lost the coordinator: \(error)")
+                    if elastic { Self.reexecToRejoin(within: options.rejoinSeconds, log: options.log) }
                     exit(3)
                 }
             }
         }
         watcher.start()
-
-        let probe = PhaseProbe()
-        // Heartbeats on their own clock, so a long evaluation never looks like a dead worker;
-        // they carry the training thread's step and phase for the stall inspector.
-        let heartbeat = Thread { [options] in
-            while !finished.isSet {
-                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
-                var beat = ControlMessage(.progress)
-                (beat.step, beat.phase) = probe.read()
-                try? control.send(beat)
-            }
-        }
-        heartbeat.start()
 
         var current = (message: assign, state: initialState)
         while true {
@@ -240,6 +251,24 @@ public final class Worker {
         } catch let error where error is TransportError || error is RingError {
             throw RingLost(underlying: error)
         }
+    }
+
+    static let rejoinVariable = "RINGTRAIN_REJOIN_UNTIL"
+
+    /// Elastic runs: a worker cut off from the coordinator (a link down, the coordinator's
+    /// host rebooting) starts over as a fresh worker of the same job: it re-executes itself
+    /// with the same arguments (same pid, so launch scripts still track it) and tries to
+    /// register again until `seconds` have passed; the coordinator admits it into the ring at
+    /// the next commit point. Its in-memory state is dropped: it resumes from the checkpoint
+    /// it is sent, like every member of a re-formed ring.
+    static func reexecToRejoin(within seconds: Double, log: (String) -> Void) {
+        let until = ProcessInfo.processInfo.environment[rejoinVariable].flatMap(Double.init)
+            ?? Date().timeIntervalSince1970 + seconds
+        guard until > Date().timeIntervalSince1970 else { return }
+        setenv(rejoinVariable, String(until), 1)
+        log("[worker] trying to rejoin for \(Int(until - Date().timeIntervalSince1970)) s")
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        log("[worker] cannot re-execute /proc/self/exe: \(String(cString: strerror(errno)))")
     }
 
     func loadData(_ dir: String) throws -> Dataset {

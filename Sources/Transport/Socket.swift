@@ -260,7 +260,7 @@ public func tcpConnect(_ address: String, options: TCPOptions, deadline seconds:
     var addr = try resolve(host, port)
     var lastError: TransportError? = nil
     while true {
-        let fd = try sysCall("socket", peer: address) { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        let fd = try sysCall("socket", peer: address) { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         let conn = TCPConnection(fd: fd, peer: address)
         try TCPConnection.configure(fd, options: options, peer: address)
         do {
@@ -309,7 +309,7 @@ public final class TCPListener: @unchecked Sendable {
     public init(host: String = "127.0.0.1", port: UInt16 = 0, options: TCPOptions = TCPOptions()) throws {
         let name = "\(host):\(port)"
         var addr = try resolve(host, port)
-        let fd = try sysCall("socket", peer: name) { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        let fd = try sysCall("socket", peer: name) { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         do {
@@ -346,6 +346,7 @@ public final class TCPListener: @unchecked Sendable {
                 withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(fd, $0, &len) } }
             }
             if c >= 0 {
+                _ = fcntl(c, F_SETFD, FD_CLOEXEC)
                 let conn = TCPConnection(fd: c, peer: describe(addr))
                 try TCPConnection.configure(c, options: options, peer: conn.peer)
                 try conn.makeBlocking()

@@ -7,9 +7,9 @@ import Glibc
 
 /// Three "hosts" in network namespaces, `--min-workers 2`; the third host's link goes down
 /// (`ip link set eth0 down` inside its namespace: no FIN, no RST, silence). The coordinator
-/// declares it lost within the heartbeat bound, the other two re-form the ring and go on; when
-/// the link comes back 60 s later the run is still training. (A returning host is not
-/// re-admitted yet: its worker gave up on the silent coordinator and exited 3.)
+/// declares it lost within the heartbeat bound and the other two re-form the ring and go on;
+/// the cut-off worker, silent coordinator, re-executes itself to rejoin; when the link comes
+/// back 60 s later it registers again and joins at the next checkpoint: the ring grows to 3.
 final class LinkCutTests: XCTestCase {
     var cleanup: [String] = []
     let cluster = LocalProcesses()
@@ -63,11 +63,21 @@ final class LinkCutTests: XCTestCase {
         XCTAssertNotNil(pid, log.text)
         if let pid { XCTAssertTrue(log.text.range(of: "lost worker rank \\d on \\S+ \\(pid \(pid)\\)", options: .regularExpression) != nil, log.text) }
 
-        // Training goes on without the host; the link comes back after 60 s; still training.
+        // Training goes on without the host; the link comes back after 60 s and the host rejoins.
         let stepAfterReform = latestStep(run)
+        XCTAssertTrue(waitFor(20) { self.latestStep(run) > stepAfterReform + 100 }, log.text)
         Thread.sleep(forTimeInterval: max(0, 60 - Date().timeIntervalSince(cutAt)))
         XCTAssertEqual(try LocalProcesses.run("/usr/sbin/ip", ["-n", "\(tag)-h3", "link", "set", "eth0", "up"]).status, 0)
-        XCTAssertTrue(waitFor(20) { self.latestStep(run) > stepAfterReform + 100 }, log.text)
+        let upAt = Date()
+        XCTAssertTrue(waitFor(60) { log.text.contains("ring of 3 formed and checked (re-formation 2)") }, log.text)
+        XCTAssertLessThan(Date().timeIntervalSince(upAt), 60)
+        XCTAssertTrue(log.text.contains("registered during the run"), log.text)
+        XCTAssertTrue(log.text.contains("admitting 1 worker(s) at the commit point"), log.text)
+        if let pid {
+            XCTAssertTrue(log.text.contains("pid \(pid) (ring address \(cutAddress):"), "the same process (re-executed) rejoined: \(log.text)")
+        }
+        let stepAfterRejoin = latestStep(run)
+        XCTAssertTrue(waitFor(20) { self.latestStep(run) > stepAfterRejoin + 100 }, log.text)
         XCTAssertTrue(launch.isRunning, log.text)
     }
 
