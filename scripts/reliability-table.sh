@@ -26,7 +26,7 @@ row() {
 echo "| scenario | test | result | time |"
 echo "|---|---|---|---:|"
 row "worker SIGKILLed, 3 workers, --min-workers 2: ring re-formed from the survivors, run finishes" "ElasticTests.testAKilledWorkerIsDroppedAndTheSurvivorsFinishTheRun"
-row "a host's link cut (namespaces): dropped within the heartbeat bound, the ring of 2 goes on, still training after the link returns at 60 s" "LinkCutTests"
+row "a host's link cut for 60 s (namespaces): dropped within the heartbeat bound, the ring of 2 goes on, the host rejoins after the link returns" "LinkCutTests"
 row "below --min-workers: exit 3, resumable" "ElasticTests.testBelowTheMinimumTheRunStopsWithExitThree"
 row "worker lost without elasticity: exit 3 at once, no straggler" "LaunchCommandTests.testLostWorkerEndsRunWithExitThreeAndNoStragglers"
 row "coordinator SIGKILLed: workers exit 3 at once, --resume continues" "CoordinatorLossTests"
