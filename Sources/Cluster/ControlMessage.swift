@@ -71,6 +71,8 @@ public struct ControlMessage: Codable, Sendable {
     /// is (0 at the start, +1 at each re-formation).
     public var minWorkers: Int?
     public var generation: Int?
+    /// checkpoint_part: an in-memory commit (`commit_every`), kept by the coordinator, not written.
+    public var commit: Bool?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -78,7 +80,7 @@ public struct ControlMessage: Codable, Sendable {
         case kind, host, ringAddress = "ring_address", pid, fingerprint, rank, worldSize = "world_size", addresses
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
-        case tensors, state, record, phase, minWorkers = "min_workers", generation
+        case tensors, state, record, phase, minWorkers = "min_workers", generation, commit
     }
 }
 

@@ -39,6 +39,8 @@ extension Coordinator {
         var summary: TrainingSummary?
         var pending: [Int: PendingCheckpoint] = [:]
         var lastCheckpoint: String?
+        /// The newest in-memory commit (`commit_every`): a whole checkpoint file, not on disk.
+        var lastCommit: (step: Int, bytes: [UInt8])?
         var traceEvents: [TraceEvent] = []
         var inspector = StallInspector(minimumSeconds: options.stallSeconds)
         var lost: [String] = []
@@ -63,6 +65,14 @@ extension Coordinator {
                 return
             }
             let tensors = (0..<ring.count).flatMap { c.tensors[$0] ?? [] }
+            if c.commit {
+                if let bytes = try? SafeTensorsFile.encode(tensors: tensors, metadata: [SafeTensorsFile.stateKey: state],
+                                                           path: "commit of step \(step)") {
+                    lastCommit = (step, bytes)
+                    if !joining.isEmpty { growAtCommit = true }
+                }
+                return
+            }
             do {
                 let path = try store.save(step: step, tensors: tensors, state: state)
                 lastCheckpoint = path
@@ -129,6 +139,7 @@ extension Coordinator {
                             c.hashes[seat.rank] = hash
                             c.tensors[seat.rank] = Self.decodeTensors(message.tensors ?? [], attachment)
                             if message.state != nil { c.state = message.state }
+                            if message.commit == true { c.commit = true }
                             if c.hashes.count == ring.count {
                                 pending[step] = nil
                                 writeCheckpoint(step: step, c)
@@ -272,21 +283,27 @@ extension Coordinator {
             inspector = StallInspector(minimumSeconds: options.stallSeconds)
             let seenStep = newestStep
             let thisGeneration = generation
+            let commit = lastCommit
             condition.unlock()
 
-            // Outside the lock: the new ring starts from the last checkpoint (or from the start).
+            // Outside the lock: the new ring starts from the newest of the last checkpoint and
+            // the last in-memory commit (or from the start).
             let loaded = store.latestValid(accepting: { file in model.flatMap { Trainer.rejection(of: file, model: $0) } })
-            let state = loaded.flatMap { FileManager.default.contents(atPath: $0.path) }.map { [UInt8]($0) } ?? []
-            let step = loaded?.step ?? 0
+            var state = loaded.flatMap { FileManager.default.contents(atPath: $0.path) }.map { [UInt8]($0) } ?? []
+            var step = loaded?.step ?? 0
+            var source = loaded?.path ?? "the start"
+            if let commit, commit.step > step {
+                (step, state, source) = (commit.step, commit.bytes, "the in-memory commit of step \(commit.step)")
+            }
             try? runDirectory.truncateMetrics(after: step)
             if !joiners.isEmpty {
                 options.log("[coordinator] admitting \(joiners.count) worker(s) at the commit point of step \(step): \(joiners.map { "\($0.member.host) pid \($0.member.pid)" }.joined(separator: ", "))")
             }
-            options.log("[coordinator] " + (why.isEmpty ? "" : "lost \(why); ") + "re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(loaded?.path ?? "the start") (step \(step)); about \(max(0, seenStep - step)) steps are redone")
+            options.log("[coordinator] " + (why.isEmpty ? "" : "lost \(why); ") + "re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(source) (step \(step)); about \(max(0, seenStep - step)) steps are redone")
             for s in gone { s.member.channel.connection.shutdown() }
             let addresses = survivors.map(\.member.ringAddress)
             for s in survivors {
-                let a = assignment(rank: s.rank, addresses: addresses, resume: loaded != nil, generation: thisGeneration)
+                let a = assignment(rank: s.rank, addresses: addresses, resume: !state.isEmpty, generation: thisGeneration)
                 try? s.member.channel.send(a, attachment: state)
             }
             condition.lock()

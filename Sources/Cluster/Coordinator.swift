@@ -225,6 +225,7 @@ public final class Coordinator {
         var hashes: [Int: String] = [:]
         var tensors: [Int: [SafeTensor]] = [:]
         var state: String?
+        var commit = false
     }
 
     /// Little-endian floats of the attachment, cut into the named tensors.

@@ -234,9 +234,10 @@ public final class Worker {
         trainerOptions.traceSink = { events in
             try control.send(ControlMessage(.trace), attachment: [UInt8](try JSONEncoder().encode(events)))
         }
-        trainerOptions.checkpointSink = { step, hash, tensors, state in
+        trainerOptions.checkpointSink = { step, hash, tensors, state, commitOnly in
             var part = ControlMessage(.checkpointPart)
             part.step = step
+            part.commit = commitOnly ? true : nil
             part.hash = hash
             part.state = state
             part.tensors = tensors.map { TensorEntry(name: $0.name, shape: $0.shape, count: $0.values.count) }

@@ -135,6 +135,8 @@ extension Trainer {
                 }
                 if config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery == 0 {
                     lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
+                } else if config.commitEvery > 0 && state.globalStep % config.commitEvery == 0 && options.checkpointSink != nil {
+                    _ = try saveCheckpoint(commitOnly: true)
                 }
                 if stoppedEarly { break epochLoop }
                 if let limit = options.stopAfterSteps, stepsThisProcess >= limit {

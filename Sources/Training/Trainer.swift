@@ -24,7 +24,9 @@ public final class Trainer {
         /// SHA-256 of the weights, this rank's tensors (rank 0: weights, buffers, optimizer
         /// state and its residuals; other ranks: their residuals) and, on rank 0, the training
         /// state JSON. The coordinator assembles and writes the one checkpoint file.
-        public var checkpointSink: ((Int, String, [SafeTensor], String?) throws -> Void)? = nil
+        /// The last argument is true for an in-memory commit (`commit_every`), which the
+        /// coordinator keeps for elastic re-formation but does not write.
+        public var checkpointSink: ((Int, String, [SafeTensor], String?, Bool) throws -> Void)? = nil
         /// Called before each step with (epoch, global step, the batch's sample indices): for
         /// tests that check which samples a run (or a resumed run) trains on.
         public var onBatch: ((Int, Int, [Int]) -> Void)? = nil
@@ -222,7 +224,7 @@ public final class Trainer {
 
     /// A checkpoint point. Alone: write the file. Distributed: every rank hands its part and
     /// its weights hash to the sink, and the coordinator writes the file.
-    func saveCheckpoint() throws -> String? {
+    func saveCheckpoint(commitOnly: Bool = false) throws -> String? {
         let spanStart = tracer.isEnabled ? tracer.now() : 0
         defer { traceSpan("checkpoint", since: spanStart, always: true) }
         options.phaseProbe?.set(step: state.globalStep, "checkpoint")
@@ -238,7 +240,7 @@ public final class Trainer {
         }
         tensors += communicator.residuals.safeTensors(rank: residualRank)
         if let sink = options.checkpointSink {
-            try sink(state.globalStep, network.parameters.contentSHA256(), tensors, isWriter ? try state.json() : nil)
+            try sink(state.globalStep, network.parameters.contentSHA256(), tensors, isWriter ? try state.json() : nil, commitOnly)
             return nil
         }
         guard let store else { return nil }

@@ -64,6 +64,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Write a checkpoint every this many steps (0 = at the end of each epoch only).
     public var checkpointEvery: Int = 0
     public var keepCheckpoints: Int = 3
+    /// Elastic distributed runs: every this many steps the coordinator also takes an in-memory
+    /// commit of the weights (not written to disk), so a lost worker costs at most this many
+    /// steps instead of `checkpoint_every` (0 = off: checkpoints are the commit points).
+    public var commitEvery: Int = 0
     /// Gradient codec: `none`, `zstd`, `bf16-zstd`, `auto`.
     public var codec: String = "none"
     public var zstdLevel: Int = 1
@@ -89,7 +93,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
         case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
-        case keepCheckpoints = "keep_checkpoints", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
+        case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
         case freeze, initFrom = "init_from", progressSeconds = "progress_seconds"
         case tensorboard, timeline, timelineSteps = "timeline_steps"
     }
@@ -131,6 +135,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         threads = try get(.threads, d.threads)
         checkpointEvery = try get(.checkpointEvery, d.checkpointEvery)
         keepCheckpoints = try get(.keepCheckpoints, d.keepCheckpoints)
+        commitEvery = try get(.commitEvery, d.commitEvery)
         codec = try get(.codec, d.codec)
         zstdLevel = try get(.zstdLevel, d.zstdLevel)
         bucketBytes = try get(.bucketBytes, d.bucketBytes)
@@ -220,6 +225,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if threads < 0 || threads > 1024 { try fail("threads", "must be in 0...1024") }
         if checkpointEvery < 0 { try fail("checkpoint_every", "must be >= 0") }
         if keepCheckpoints < 1 { try fail("keep_checkpoints", "must be >= 1") }
+        if commitEvery < 0 { try fail("commit_every", "must be >= 0 (0 = off)") }
         if !Self.codecs.contains(codec) { try fail("codec", "must be one of \(Self.codecs.joined(separator: ", ")), got '\(codec)'") }
         if zstdLevel < -100 || zstdLevel > 22 { try fail("zstd_level", "must be in -100...22") }
         if bucketBytes < 4096 || bucketBytes > 1 << 30 { try fail("bucket_bytes", "must be in 4096...1073741824") }

@@ -22,6 +22,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("zstd-level"), help: "zstd level (negative levels are faster).") var zstdLevel: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps (0: end of each epoch).") var checkpointEvery: Int?
     @Option(name: .customLong("keep-checkpoints"), help: "Keep the last K checkpoints.") var keepCheckpoints: Int?
+    @Option(name: .customLong("commit-every"), help: "Elastic runs: an in-memory commit every N steps (a lost worker costs at most N steps).") var commitEvery: Int?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Compute threads per process (0: all cores).") var threads: Int?
     @Option(name: .customLong("init-from"), help: "Start from another run's checkpoint (transfer learning).") var initFrom: String?
@@ -58,6 +59,7 @@ struct TrainingOptions: ParsableArguments {
         if let v = zstdLevel { c.zstdLevel = v }
         if let v = checkpointEvery { c.checkpointEvery = v }
         if let v = keepCheckpoints { c.keepCheckpoints = v }
+        if let v = commitEvery { c.commitEvery = v }
         if let v = seed { c.seed = v }
         if let v = threads { c.threads = v }
         if let v = initFrom { c.initFrom = v }

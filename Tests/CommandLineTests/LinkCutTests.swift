@@ -33,7 +33,7 @@ final class LinkCutTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "ringtrain-linkcut-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         cleanup += [data, dir]
-        try Data(SyntheticDataset.configJSON(data: data, epochs: 100_000, extra: #", "checkpoint_every": 50"#).utf8)
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 100_000, checkpointEvery: 50).utf8)
             .write(to: URL(fileURLWithPath: dir + "/config.json"))
         try Data((hostLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/hosts"))
         let run = dir + "/run"

@@ -49,12 +49,12 @@ public enum SyntheticDataset {
     }
 
     /// A config file (JSON) for a tiny model on that data, as the command line reads it.
-    public static func configJSON(data: String, epochs: Int = 2, extra: String = "") -> String {
+    public static func configJSON(data: String, epochs: Int = 2, checkpointEvery: Int = 4, extra: String = "") -> String {
         """
         {"layers": [{"type": "conv", "out": 4, "kernel": 3, "pad": 1}, {"type": "relu"}, {"type": "maxpool", "size": 2},
                     {"type": "flatten"}, {"type": "linear"}],
          "data": "\(data)", "epochs": \(epochs), "batch_size": 16, "lr": 0.05, "threads": 1,
-         "validation_fraction": 0.2, "checkpoint_every": 4, "keep_checkpoints": 10\(extra)}
+         "validation_fraction": 0.2, "checkpoint_every": \(checkpointEvery), "keep_checkpoints": 10\(extra)}
         """
     }
 }
