@@ -159,6 +159,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard let top = object as? [String: Any] else {
             throw ConfigurationError(key: "(file)", "must be a JSON object", source: source)
         }
+        if let repeated = DuplicateKeys.first(in: json) {
+            throw ConfigurationError(key: repeated, "appears twice; give it once", source: source)
+        }
         for key in top.keys.sorted() where !allKeys.contains(key) {
             throw ConfigurationError(key: key, "unknown key (known keys: \(allKeys.joined(separator: ", ")))", source: source)
         }

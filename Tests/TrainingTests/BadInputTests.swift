@@ -32,6 +32,15 @@ final class BadInputTests: XCTestCase {
         assertRejected("{not json", key: "(file)")
     }
 
+    /// A key given twice is an error naming it (JSON parsers silently keep one of the two).
+    func testRepeatedKeysAreRefused() throws {
+        assertRejected(#"{"lr": 0.1, "epochs": 2, "lr": 0.2}"#, key: "lr")
+        assertRejected(#"{"schedule": {"type": "cosine", "warmup_steps": 5, "warmup_steps": 6}}"#, key: "schedule.warmup_steps")
+        assertRejected(#"{"layers": [{"type": "conv", "out": 4}, {"type": "relu", "type": "elu"}]}"#, key: "layers.type")
+        // The same key in different objects, and a key-like string value, are fine.
+        XCTAssertNoThrow(try parse(#"{"augmentation": {"shift": 0.1}, "layers": [{"type": "conv", "out": 4, "kernel": 3}, {"type": "relu"}, {"type": "flatten"}, {"type": "linear"}], "data": "\"lr\": {\"lr\"", "schedule": {"type": "constant"}}"#))
+    }
+
     func testResumeWithoutCheckpointSaysSo() throws {
         let data = try TrainingFixtures.makeDataset()
         defer { try? FileManager.default.removeItem(atPath: data) }
