@@ -308,22 +308,25 @@ extension Coordinator {
             }
             condition.lock()
         }
+        // No more admissions: the late-admission thread checks this flag under the lock.
+        stopBeating.set()
         let result = failure
         var final = summary
         let finalRing = ring
+        let allSeats = seats
         condition.unlock()
         if let result {
             progress.finish()
             options.log(result.message)
-            for s in seats where s.alive {
+            for s in allSeats where s.alive {
                 var abort = ControlMessage(.abort)
                 abort.message = result.message
                 try? s.member.channel.send(abort, timeout: 2)
             }
-            for s in seats { s.member.channel.connection.shutdown() }
+            for s in allSeats { s.member.channel.connection.shutdown() }
             throw result
         }
-        for s in seats { s.member.channel.close() }
+        for s in allSeats { s.member.channel.close() }
         guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
         final!.lastCheckpoint = lastCheckpoint ?? final!.lastCheckpoint
         final!.checkpoints = store.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent }
