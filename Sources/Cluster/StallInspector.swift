@@ -8,7 +8,10 @@ public final class StallInspector {
     struct RankState {
         var step: Int
         var phase: String
+        /// When this rank first reported `step` (the start of its step-time sample).
         var heard: Date
+        /// Its latest heartbeat.
+        var lastHeard: Date? = nil
     }
 
     /// Never report a stall shorter than this (heartbeats come every few seconds).
@@ -27,13 +30,20 @@ public final class StallInspector {
     }
 
     public func observe(rank: Int, step: Int, phase: String, at now: Date) {
-        ranks[rank] = RankState(step: step, phase: phase, heard: now)
+        // Step time from each rank's own progress between two of its heartbeats: the cluster's
+        // step (a minimum over ranks heard at different moments) advances in uneven jumps.
+        if let previous = ranks[rank], step > previous.step {
+            samples.append(now.timeIntervalSince(previous.heard) / Double(step - previous.step))
+            if samples.count > 40 { samples.removeFirst() }
+        }
+        if let previous = ranks[rank], step == previous.step {
+            ranks[rank]?.phase = phase
+        } else {
+            ranks[rank] = RankState(step: step, phase: phase, heard: now)
+        }
+        ranks[rank]?.lastHeard = now
         let slowest = ranks.values.map(\.step).min() ?? step
         if slowest > clusterStep {
-            if let last = advancedAt, clusterStep >= 0 {
-                samples.append(now.timeIntervalSince(last) / Double(slowest - clusterStep))
-                if samples.count > 20 { samples.removeFirst() }
-            }
             clusterStep = slowest
             advancedAt = now
             reported = false
@@ -55,12 +65,13 @@ public final class StallInspector {
         guard stalled > threshold else { return nil }
         reported = true
         let median = medianStepSeconds.map { String(format: "%.3f s", $0) } ?? "unknown"
+        // What each rank last reported, and when: a rank silent since (a frozen process, a cut
+        // link) shows an old report; its step is where it was then, not where it is.
         let detail = ranks.keys.sorted().map { r -> String in
             let s = ranks[r]!
-            let ago = now.timeIntervalSince(s.heard)
-            let behind = s.step == clusterStep ? "" : " (ahead by \(s.step - clusterStep))"
-            return "rank \(r): step \(s.step + 1) '\(s.phase)'\(behind), last heard \(String(format: "%.0f", ago)) s ago"
+            let ago = now.timeIntervalSince(s.lastHeard ?? s.heard)
+            return "rank \(r): step \(s.step + 1) '\(s.phase)', reported \(String(format: "%.0f", ago)) s ago"
         }.joined(separator: "; ")
-        return String(format: "stall: step %d has not completed on every rank for %.0f s (median step %@): ", clusterStep + 1, stalled, median) + detail
+        return String(format: "stall: the slowest rank has reported no progress past step %d for %.0f s (median step %@): ", clusterStep + 1, stalled, median) + detail
     }
 }
