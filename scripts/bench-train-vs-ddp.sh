@@ -6,14 +6,11 @@
 #   NPROC (2)  THREADS (1)  BATCH (128)  EPOCHS (1)  ROUNDS (1)
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 VENV="${BENCH_VENV:-.build-bench/venv}"
 NPROC="${NPROC:-2}"; THREADS="${THREADS:-1}"; BATCH="${BATCH:-128}"; EPOCHS="${EPOCHS:-1}"; ROUNDS="${ROUNDS:-1}"
-if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
-    echo "== creating $VENV with torch and numpy (large download)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet torch numpy
-fi
+ensure_venv "$VENV" "torch, numpy" torch numpy
 echo "== building ringtrain (release)"
 swift build -c release --product ringtrain >/dev/null
 BIN=.build/release/ringtrain

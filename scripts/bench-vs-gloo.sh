@@ -17,11 +17,7 @@ ROUNDS=${ROUNDS:-3}
 ITERS=${ITERS:-20}
 OUT=${OUT:-.build-bench/allreduce-vs-gloo.jsonl}
 
-if [ ! -x "$BENCH_VENV/bin/python" ] || ! "$BENCH_VENV/bin/python" -c "import torch" 2>/dev/null; then
-    step "creating $BENCH_VENV with torch (CPU)"
-    python3 -m venv "$BENCH_VENV"
-    "$BENCH_VENV/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu
-fi
+ensure_venv "$BENCH_VENV" torch torch --index-url https://download.pytorch.org/whl/cpu
 
 step "building ringtrain (release)"
 swift build -c release --product ringtrain >/dev/null

@@ -8,6 +8,7 @@
 #   THREADS      thread counts (default "1 2")
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 VENV="${BENCH_VENV:-.build-bench/venv}"
 BATCH="${BATCH:-128}"
@@ -15,11 +16,7 @@ ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-1 2}"
 STEPS=15
 
-if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
-    echo "== creating $VENV with torch and numpy (large download)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet torch numpy
-fi
+ensure_venv "$VENV" "torch, numpy" torch numpy
 
 echo "== building ringtrain (release)"
 swift build -c release --product ringtrain >/dev/null

@@ -210,10 +210,7 @@ extension Coordinator {
                         condition.lock()
                         if stopBeating.isSet || ring.filter(\.alive).count + joining.count >= options.worldSize {
                             condition.unlock()
-                            var abort = ControlMessage(.abort)
-                            abort.message = "the job already has its \(options.worldSize) workers"
-                            try? member.channel.send(abort, timeout: 2)
-                            member.channel.close()
+                            refuse(member.channel, host: member.host, because: "the job already has its \(options.worldSize) workers")
                             return
                         }
                         let seat = Seat(member)

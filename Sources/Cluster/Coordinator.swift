@@ -155,11 +155,7 @@ public final class Coordinator {
                 lock.lock()
                 if closed || members.count >= options.worldSize {
                     lock.unlock()
-                    var abort = ControlMessage(.abort)
-                    abort.message = "the job already has its \(options.worldSize) workers"
-                    try? member.channel.send(abort, timeout: 2)
-                    member.channel.close()
-                    options.log("[coordinator] refused worker on \(member.host): the job already has its \(options.worldSize) workers")
+                    refuse(member.channel, host: member.host, because: "the job already has its \(options.worldSize) workers")
                     return
                 }
                 members.append(member)
@@ -174,6 +170,15 @@ public final class Coordinator {
         let result = members
         lock.unlock()
         return result
+    }
+
+    /// Tells a registered worker why it is not wanted (an `abort` it prints), logs it, hangs up.
+    func refuse(_ channel: ControlChannel, host: String, because reason: String) {
+        var abort = ControlMessage(.abort)
+        abort.message = reason
+        try? channel.send(abort, timeout: 2)
+        options.log("[coordinator] refused worker on \(host): \(reason)")
+        channel.close()
     }
 
     /// Handshake and registration of one connection; nil (logged with the peer's address) if
@@ -193,11 +198,7 @@ public final class Coordinator {
                 throw ClusterError("expected a registration, got \(r.kind)")
             }
             if let expected = expectedFingerprint, let theirs = r.fingerprint, theirs != expected {
-                var abort = ControlMessage(.abort)
-                abort.message = "your dataset (\(theirs)) differs from the coordinator's (\(expected))"
-                try? channel.send(abort)
-                options.log("[coordinator] refused worker on \(host): dataset fingerprint \(theirs) differs from \(expected)")
-                channel.close()
+                refuse(channel, host: host, because: "its dataset (fingerprint \(theirs)) differs from the coordinator's (\(expected))")
                 return nil
             }
             return Member(channel: channel, host: host, ringAddress: ring, pid: r.pid ?? 0)

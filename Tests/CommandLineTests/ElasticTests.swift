@@ -40,7 +40,7 @@ final class ElasticTests: XCTestCase {
         let stdout = Pipe()
         let launch = try cluster.start(["launch", "--nproc", "3", "--min-workers", "2", "--commit-every", "5", "--config", config,
                                         "--run-dir", run], environment: [:], stderr: log.pipe, stdout: stdout)
-        XCTAssertTrue(waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
         Thread.sleep(forTimeInterval: 0.3)
         let pids = log.text.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line -> Int32? in
             guard let r = line.range(of: "pid ") else { return nil }
@@ -50,7 +50,7 @@ final class ElasticTests: XCTestCase {
         guard pids.count == 3 else { return }
         kill(pids[2], SIGKILL)
         let killedAt = Date()
-        XCTAssertTrue(waitFor(30) { log.text.contains("ring of 2 formed and checked (re-formation 1)") }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(30) { log.text.contains("ring of 2 formed and checked (re-formation 1)") }, log.text)
         let continuedAfter = Date().timeIntervalSince(killedAt)
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         launch.waitUntilExit()
@@ -84,7 +84,7 @@ final class ElasticTests: XCTestCase {
         let log = LogCollector()
         let launch = try cluster.start(["launch", "--nproc", "2", "--min-workers", "2", "--config", config, "--run-dir", run],
                                        environment: [:], stderr: log.pipe, stdout: FileHandle.nullDevice)
-        XCTAssertTrue(waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
         let pid = log.text.split(separator: "\n").first { $0.contains("registered:") }
             .flatMap { line in line.range(of: "pid ").flatMap { Int32(line[$0.upperBound...].split(separator: ",")[0]) } }
         XCTAssertNotNil(pid, log.text)
@@ -93,14 +93,5 @@ final class ElasticTests: XCTestCase {
         launch.waitUntilExit()
         XCTAssertEqual(launch.terminationStatus, 3, log.text)
         XCTAssertTrue(log.text.contains("lost worker"), log.text)
-    }
-
-    func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
     }
 }

@@ -20,14 +20,9 @@ final class LinkCutTests: XCTestCase {
     }
 
     func testACutHostIsDroppedWithinTheBoundAndTheRunGoesOn() throws {
-        let tag = "rc" + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
-        let script = ScriptRunner.repository + "/scripts/netns-cluster.sh"
-        let up = try LocalProcesses.run("/bin/bash", [script, "up", tag, "3"])
-        defer { _ = try? LocalProcesses.run("/bin/bash", [script, "down", tag]) }
-        try XCTSkipIf(up.status != 0 && up.output.contains("Operation not permitted"), "network namespaces need root: \(up.output)")
-        XCTAssertEqual(up.status, 0, up.output)
-        let hostLines = up.output.split(separator: "\n").filter { $0.hasPrefix(tag + "-h") }
-        XCTAssertEqual(hostLines.count, 3, up.output)
+        let (tag, hostLines) = try LocalProcesses.namespaceCluster(hosts: 3, prefix: "rc")
+        defer { LocalProcesses.removeNamespaceCluster(tag) }
+        guard hostLines.count == 3 else { return }
 
         let data = try SyntheticDataset.writeIDX(train: 2400)
         let dir = NSTemporaryDirectory() + "ringtrain-linkcut-\(UUID().uuidString)"
@@ -49,11 +44,11 @@ final class LinkCutTests: XCTestCase {
         try launch.run()
         defer { if launch.isRunning { kill(launch.processIdentifier, SIGTERM); launch.waitUntilExit() } }
 
-        XCTAssertTrue(waitFor(90) { log.text.contains("ring of 3 formed and checked") && self.latestStep(run) > 0 }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(90) { log.text.contains("ring of 3 formed and checked") && LocalProcesses.latestCheckpointStep(run) > 0 }, log.text)
         let cut = try LocalProcesses.run("/usr/sbin/ip", ["-n", "\(tag)-h3", "link", "set", "eth0", "down"])
         XCTAssertEqual(cut.status, 0, cut.output)
         let cutAt = Date()
-        XCTAssertTrue(waitFor(60) { log.text.contains("ring of 2 formed and checked (re-formation 1)") }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(60) { log.text.contains("ring of 2 formed and checked (re-formation 1)") }, log.text)
         let reformedAfter = Date().timeIntervalSince(cutAt)
         XCTAssertLessThan(reformedAfter, 45, "within the 30 s heartbeat bound plus the re-formation")
         // The lost worker is the one that registered from the cut host's address.
@@ -64,34 +59,20 @@ final class LinkCutTests: XCTestCase {
         if let pid { XCTAssertTrue(log.text.range(of: "lost worker rank \\d on \\S+ \\(pid \(pid)\\)", options: .regularExpression) != nil, log.text) }
 
         // Training goes on without the host; the link comes back after 60 s and the host rejoins.
-        let stepAfterReform = latestStep(run)
-        XCTAssertTrue(waitFor(20) { self.latestStep(run) > stepAfterReform + 100 }, log.text)
+        let stepAfterReform = LocalProcesses.latestCheckpointStep(run)
+        XCTAssertTrue(LocalProcesses.waitFor(20) { LocalProcesses.latestCheckpointStep(run) > stepAfterReform + 100 }, log.text)
         Thread.sleep(forTimeInterval: max(0, 60 - Date().timeIntervalSince(cutAt)))
         XCTAssertEqual(try LocalProcesses.run("/usr/sbin/ip", ["-n", "\(tag)-h3", "link", "set", "eth0", "up"]).status, 0)
         let upAt = Date()
-        XCTAssertTrue(waitFor(60) { log.text.contains("ring of 3 formed and checked (re-formation 2)") }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(60) { log.text.contains("ring of 3 formed and checked (re-formation 2)") }, log.text)
         XCTAssertLessThan(Date().timeIntervalSince(upAt), 60)
         XCTAssertTrue(log.text.contains("registered during the run"), log.text)
         XCTAssertTrue(log.text.contains("admitting 1 worker(s) at the commit point"), log.text)
         if let pid {
             XCTAssertTrue(log.text.contains("pid \(pid) (ring address \(cutAddress):"), "the same process (re-executed) rejoined: \(log.text)")
         }
-        let stepAfterRejoin = latestStep(run)
-        XCTAssertTrue(waitFor(20) { self.latestStep(run) > stepAfterRejoin + 100 }, log.text)
+        let stepAfterRejoin = LocalProcesses.latestCheckpointStep(run)
+        XCTAssertTrue(LocalProcesses.waitFor(20) { LocalProcesses.latestCheckpointStep(run) > stepAfterRejoin + 100 }, log.text)
         XCTAssertTrue(launch.isRunning, log.text)
-    }
-
-    func latestStep(_ run: String) -> Int {
-        let text = (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) ?? ""
-        return Int(text.filter(\.isNumber)) ?? -1
-    }
-
-    func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(100_000)
-        }
-        return condition()
     }
 }

@@ -81,4 +81,63 @@ final class LocalProcesses: @unchecked Sendable {
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
+
+    /// The step of the checkpoint `RUN/checkpoints/latest` names; -1 before the first.
+    static func latestCheckpointStep(_ run: String) -> Int {
+        let text = (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) ?? ""
+        return Int(text.filter(\.isNumber)) ?? -1
+    }
+
+    /// `scripts/netns-cluster.sh up TAG N`: N "hosts" as network namespaces on a bridge (the
+    /// subnet unreachable from the root namespace); returns the tag and the hostfile lines
+    /// (`TAG-hI ADDRESS`). Skips the test without root. Remove with `removeNamespaceCluster`.
+    static func namespaceCluster(hosts: Int, prefix: String) throws -> (tag: String, hostLines: [String]) {
+        let tag = prefix + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
+        let up = try run("/bin/bash", [ScriptRunner.repository + "/scripts/netns-cluster.sh", "up", tag, "\(hosts)"])
+        if up.status != 0 {
+            removeNamespaceCluster(tag)
+            if up.output.contains("Operation not permitted") { throw XCTSkip("network namespaces need root: \(up.output)") }
+            XCTFail("netns-cluster.sh up failed: \(up.output)")
+        }
+        let lines = up.output.split(separator: "\n").filter { $0.hasPrefix(tag + "-h") }.map(String.init)
+        XCTAssertEqual(lines.count, hosts, up.output)
+        return (tag, lines)
+    }
+
+    static func removeNamespaceCluster(_ tag: String) {
+        _ = try? run("/bin/bash", [ScriptRunner.repository + "/scripts/netns-cluster.sh", "down", tag])
+    }
+
+    /// Polls `condition` (every 20 ms) until it holds or `seconds` pass; whether it held.
+    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+}
+
+/// A child's stderr, collected as it arrives (for tests that wait for a line).
+final class LogCollector: @unchecked Sendable {
+    let pipe = Pipe()
+    private let lock = NSLock()
+    private var data = Data()
+
+    init() {
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self, !chunk.isEmpty else { return }
+            self.lock.lock()
+            self.data.append(chunk)
+            self.lock.unlock()
+        }
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
 }

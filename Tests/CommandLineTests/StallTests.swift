@@ -39,13 +39,13 @@ final class StallTests: XCTestCase {
             try cluster.start(["worker", "--coordinator", "127.0.0.1:\(port)"], environment: token, stderr: FileHandle.nullDevice)
         }
         // Let it train (a few heartbeats: the inspector learns the step time), then freeze one worker.
-        XCTAssertTrue(waitFor(30) { self.checkpointCount(run) >= 2 }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(30) { self.checkpointCount(run) >= 2 }, log.text)
         Thread.sleep(forTimeInterval: 6)
         let frozen = workers[1].processIdentifier
         kill(frozen, SIGSTOP)
         let stoppedAt = Date()
         XCTAssertFalse(log.text.contains("stall:"), "no stall before the freeze: \(log.text)")
-        XCTAssertTrue(waitFor(25) { log.text.contains("stall:") }, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(25) { log.text.contains("stall:") }, log.text)
         let reportedAfter = Date().timeIntervalSince(stoppedAt)
         kill(frozen, SIGCONT)
         XCTAssertLessThan(reportedAfter, 25, "before the 30 s ring timeout")
@@ -55,49 +55,12 @@ final class StallTests: XCTestCase {
         XCTAssertTrue(line.range(of: #"reported ([4-9]|[1-9][0-9]) s ago"#, options: .regularExpression) != nil, line)
 
         // The run goes on: more checkpoints after the thaw.
-        let before = checkpointStep(run)
-        XCTAssertTrue(waitFor(30) { self.checkpointStep(run) > before }, log.text)
+        let before = LocalProcesses.latestCheckpointStep(run)
+        XCTAssertTrue(LocalProcesses.waitFor(30) { LocalProcesses.latestCheckpointStep(run) > before }, log.text)
         XCTAssertTrue(workers.allSatisfy(\.isRunning))
     }
 
     func checkpointCount(_ run: String) -> Int {
         ((try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? []).filter { $0.hasSuffix(".safetensors") }.count
-    }
-
-    func checkpointStep(_ run: String) -> Int {
-        ((try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) ?? "").filter(\.isNumber).isEmpty ? -1
-            : Int(((try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) ?? "").filter(\.isNumber))!
-    }
-
-    func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
-    }
-}
-
-/// A child's stderr, collected as it arrives (for tests that wait for a line).
-final class LogCollector: @unchecked Sendable {
-    let pipe = Pipe()
-    private let lock = NSLock()
-    private var data = Data()
-
-    init() {
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { return }
-            self.lock.lock()
-            self.data.append(chunk)
-            self.lock.unlock()
-        }
-    }
-
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,27 +1,9 @@
 import Codecs
 import Collectives
 import Foundation
+import TestSupport
 import Transport
 import XCTest
-
-/// Runs `body(rank)` on `n` threads; throws if they do not finish within `timeout`.
-func onThreads<T>(_ n: Int, timeout: Double = 60, _ body: @escaping (Int) throws -> T) throws -> [T] {
-    let lock = NSLock()
-    var results = [Result<T, Error>?](repeating: nil, count: n)
-    let group = DispatchGroup()
-    for r in 0..<n {
-        group.enter()
-        let t = Thread {
-            let res = Result { try body(r) }
-            lock.lock(); results[r] = res; lock.unlock()
-            group.leave()
-        }
-        t.stackSize = 1 << 20
-        t.start()
-    }
-    guard group.wait(timeout: .now() + timeout) == .success else { throw RingError("ranks did not finish within \(timeout) s") }
-    return try results.map { try $0!.get() }
-}
 
 func testData(rank: Int, count: Int) -> [Float] {
     var s = UInt64(rank + 1) &* 0x9E3779B97F4A7C15
