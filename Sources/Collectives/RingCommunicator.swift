@@ -75,6 +75,11 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
     public func finishAllReduces() throws {
         cond.lock(); defer { cond.unlock() }
         while (!queue.isEmpty || busy) && failure == nil && !closed { cond.wait() }
+        // After a failure or a close, still wait for the run in flight to end (the link is
+        // shut down, so it ends at once): the caller frees or reuses its buffers as soon as
+        // this returns, and a receiver still decoding into them would corrupt the heap (seen
+        // when an elastic ring was interrupted mid-bucket and the trainer was released).
+        while busy { cond.wait() }
         if let f = failure { queue.removeAll(); throw f }
         if closed { throw RingError("rank \(rank): communicator closed") }
     }
