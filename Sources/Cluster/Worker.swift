@@ -189,8 +189,10 @@ public final class Worker {
             throw ClusterError("[worker] an assignment from \(control.peer) lacks rank, world size or addresses")
         }
         let tag = "[rank \(rank)]"
-        // `auto` is `none` until link speeds are measured (issue #7); the config was validated.
-        let codec = CodecConfig(CodecKind(rawValue: config.codec) ?? .none, zstdLevel: Int32(config.zstdLevel))
+        // `auto`: a zstd ring whose compression the trainer switches on or off from measured
+        // step times (CodecAutoSelector); the config was validated.
+        let kind = config.codec == "auto" ? .zstd : CodecKind(rawValue: config.codec) ?? .none
+        let codec = CodecConfig(kind, zstdLevel: Int32(config.zstdLevel))
         let communicator: RingCommunicator
         do {
             communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,

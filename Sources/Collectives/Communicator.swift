@@ -27,6 +27,10 @@ public protocol Communicator: AnyObject {
     var stats: CommunicatorStats { get }
     /// Where the all-reduce records its spans (`--timeline`); disabled unless set.
     var tracer: Tracer { get set }
+    /// Whether all-reduces submitted from now on compress (default true). False sends raw
+    /// float32 on a lossless ring, bit-identical sums either way; `--codec auto` switches it.
+    /// Lossy codecs ignore it (their rounding is part of the numerics).
+    var compresses: Bool { get set }
 
     /// Sums `buffer` over all ranks in place (the caller divides by `worldSize`).
     /// Every rank ends with bit-identical contents.
@@ -83,6 +87,7 @@ public final class LocalCommunicator: Communicator {
     public var worldSize: Int { 1 }
     public var stats: CommunicatorStats { CommunicatorStats() }
     public var tracer: Tracer = .disabled
+    public var compresses = true
 
     public init(codec: CodecConfig = CodecConfig()) { self.codec = codec }
 

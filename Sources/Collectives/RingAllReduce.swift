@@ -146,7 +146,9 @@ public final class RingAllReduce {
 
     /// Sums `buffer` over all ranks, in place. Every rank ends with identical bytes.
     /// `bucket` identifies the buffer (block headers carry it; lossy codecs keep a residual per bucket).
-    public func run(_ buffer: UnsafeMutableBufferPointer<Float>, bucket: Int) throws {
+    /// `compress: false` sends raw float32 blocks on a lossless ring (`--codec auto` probing):
+    /// every lossless ring accepts them, and the sums are the same bits either way.
+    public func run(_ buffer: UnsafeMutableBufferPointer<Float>, bucket: Int, compress: Bool = true) throws {
         guard worldSize > 1, buffer.count > 0 else { return }
         let bucketStart = tracer.isEnabled ? tracer.now() : 0
         defer { if tracer.isEnabled { tracer.span("all-reduce bucket \(bucket)", lane: .ringSend, start: bucketStart, args: ["bucket": bucket, "elements": buffer.count]) } }
@@ -164,7 +166,8 @@ public final class RingAllReduce {
             state.finishReceiver()
         }
         do {
-            try sendLoop(sends, buffer: buffer, bucket: bucket, residual: residual, state: state)
+            try sendLoop(sends, buffer: buffer, bucket: bucket, residual: residual, state: state,
+                         raw: codec.kind == .none || (!compress && !codec.kind.isLossy))
         } catch {
             state.fail(error)
             link.shutdown()
@@ -174,7 +177,7 @@ public final class RingAllReduce {
     }
 
     private func sendLoop(_ sends: [RingPlan.Transfer], buffer: UnsafeMutableBufferPointer<Float>, bucket: Int,
-                          residual: UnsafeMutableBufferPointer<Float>?, state: RunState) throws {
+                          residual: UnsafeMutableBufferPointer<Float>?, state: RunState, raw: Bool) throws {
         let base = buffer.baseAddress!
         for t in sends {
             var kept: FrameBuffer? = nil
@@ -196,7 +199,7 @@ public final class RingAllReduce {
                                      bucket: UInt32(truncatingIfNeeded: bucket), chunk: UInt32(t.chunk),
                                      segment: UInt32(t.segment), rawLength: UInt32(t.range.count * 4),
                                      encodedLength: 0, checksum: 0)
-            if codec.kind == .none {
+            if raw {
                 // Zero copy: the payload is the buffer itself.
                 let body = UnsafeRawBufferPointer(src)
                 header.encodedLength = UInt32(body.count)

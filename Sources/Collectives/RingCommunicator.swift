@@ -24,7 +24,8 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
 
     private let ring: RingAllReduce
     private let cond = NSCondition()
-    private var queue: [(UnsafeMutableBufferPointer<Float>, Int)] = []
+    private var queue: [(buffer: UnsafeMutableBufferPointer<Float>, bucket: Int, compress: Bool)] = []
+    private var compressing = true
     private var busy = false
     private var failure: Error?
     private var closed = false
@@ -55,14 +56,21 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
 
     // MARK: all-reduce
 
+    public var compresses: Bool {
+        get { cond.lock(); defer { cond.unlock() }; return compressing }
+        set { cond.lock(); compressing = newValue; cond.unlock() }
+    }
+
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, bucket: Int) throws {
         try finishAllReduces()
-        try guarded { try ring.run(buffer, bucket: bucket) }
+        let compress = compresses
+        try guarded { try ring.run(buffer, bucket: bucket, compress: compress) }
     }
 
     public func beginAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, bucket: Int) {
         cond.lock(); defer { cond.unlock() }
-        queue.append((buffer, bucket))
+        // The setting at submission time travels with the bucket.
+        queue.append((buffer, bucket, compressing))
         if worker == nil {
             let t = Thread { [weak self] in self?.workerLoop() }
             t.stackSize = 1 << 20
@@ -89,13 +97,13 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
             cond.lock()
             while queue.isEmpty && !closed { cond.wait() }
             if closed { cond.unlock(); return }
-            let (buffer, bucket) = queue.removeFirst()
+            let (buffer, bucket, compress) = queue.removeFirst()
             let failed = failure != nil
             busy = true
             cond.unlock()
             var err: Error? = nil
             if !failed {
-                do { try ring.run(buffer, bucket: bucket) } catch { err = error }
+                do { try ring.run(buffer, bucket: bucket, compress: compress) } catch { err = error }
             }
             cond.lock()
             busy = false

@@ -61,6 +61,15 @@ extension Trainer {
                              stats: stats)
     }
 
+    /// A `codec` line and a log line for a `--codec auto` decision.
+    func recordCodecDecision(_ d: CodecDecision) throws {
+        options.progress?.message(String(format: "codec auto at step %d (%@): none %.1f ms/step, zstd %.1f ms/step (slowest rank, median of %d steps each) -> %@",
+                                         d.step, d.reason, d.noneStepSeconds * 1000, d.zstdStepSeconds * 1000, d.probeSteps / 2, d.chosen))
+        try record(["event": "codec", "step": d.step, "epoch": state.epoch, "chosen": d.chosen, "reason": d.reason,
+                    "none_step_seconds": d.noneStepSeconds, "zstd_step_seconds": d.zstdStepSeconds,
+                    "probe_steps": d.probeSteps])
+    }
+
     /// Records a training-thread span from `start` to now; returns now (the next span's start).
     @discardableResult
     func traceSpan(_ name: String, since start: Double, always: Bool = false) -> Double {

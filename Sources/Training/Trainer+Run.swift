@@ -34,6 +34,8 @@ extension Trainer {
         // The previous `train` record's counters: its line reports the window since then.
         var window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: 0, waitSeconds: 0,
                                  stats: communicator.stats)
+        // `--codec auto`: the ring is a zstd ring whose compression the selector switches.
+        let codecSelector = config.codec == "auto" && world > 1 ? CodecAutoSelector() : nil
 
         // `stop_at_epoch` ends this run early without touching the schedule (a paused trial).
         let lastEpoch = config.stopAtEpoch > 0 ? min(config.stopAtEpoch, config.epochs) : config.epochs
@@ -51,6 +53,8 @@ extension Trainer {
                 let n = batch.count
                 options.onBatch?(epoch, state.globalStep, Array(batch.indices.prefix(n)))
                 let stepStart = Date()
+                let compressedStep = codecSelector?.compressesNextStep() ?? true
+                if codecSelector != nil { communicator.compresses = compressedStep }
                 tracer.setStep(state.globalStep)
                 let lr = scheduler.lr(atStep: state.globalStep)
                 let momentum = scheduler.momentum(atStep: state.globalStep)
@@ -93,9 +97,15 @@ extension Trainer {
                 options.phaseProbe?.set(step: state.globalStep, "optimizer")
                 optimizer.step(parameters: network.parameters, gradients: network.gradients, lr: lr, momentum: momentum)
                 _ = traceSpan("optimizer", since: spanStart)
-                computeSeconds += Date().timeIntervalSince(stepStart)
+                let stepSeconds = Date().timeIntervalSince(stepStart)
+                computeSeconds += stepSeconds
 
                 state.globalStep += 1
+                if let selector = codecSelector,
+                   let decision = try selector.recordStep(state.globalStep, seconds: stepSeconds, compressed: compressedStep,
+                                                          communicator: communicator) {
+                    try recordCodecDecision(decision)
+                }
                 state.cursor = sampler.advance(cursor: state.cursor, batchSize: n, worldSize: world)
                 stepsThisProcess += 1
                 imagesThisProcess += n * world
@@ -165,7 +175,8 @@ extension Trainer {
                                       model: modelName, classNames: names, config: config,
                                       testConfusion: test.metrics.confusion,
                                       perClass: test.metrics.perClass().map { ClassReport($0, name: names[$0.index]) },
-                                      checkpoints: store.map { s in s.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent } })
+                                      checkpoints: store.map { s in s.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent } },
+                                      codecAuto: codecSelector?.decisions)
         try record(["event": "test", "step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
                     "test_top1": test.top1, "test_top5": test.top5, "test_confusion": test.metrics.confusion])
         try finishTimeline()

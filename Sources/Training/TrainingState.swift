@@ -104,6 +104,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var perClass: [ClassReport]? = nil
     /// The checkpoint files kept at the end, relative to the run directory.
     public var checkpoints: [String]? = nil
+    /// `--codec auto`: every decision, with the step times it compared.
+    public var codecAuto: [CodecDecision]? = nil
 
     enum CodingKeys: String, CodingKey {
         case finalStep = "final_step", epochsCompleted = "epochs_completed", testLoss = "test_loss"
@@ -113,7 +115,7 @@ public struct TrainingSummary: Codable, Sendable {
         case computeSeconds = "compute_seconds", communicationWaitSeconds = "communication_wait_seconds"
         case bytesSent = "bytes_sent", bytesRaw = "bytes_raw", encodeSeconds = "encode_seconds"
         case model, classNames = "class_names", config, testConfusion = "test_confusion", perClass = "per_class"
-        case checkpoints
+        case checkpoints, codecAuto = "codec_auto"
     }
 }
 

@@ -8,6 +8,12 @@ public enum SyntheticDataset {
 
     /// Writes train-/t10k- image and label files to a new temporary directory; returns it.
     public static func writeIDX(train: Int = 240, test: Int = 60, seed: UInt64 = 3) throws -> String {
+        try writeIDX(train: train, test: test, seed: seed, side: side, noisy: true)
+    }
+
+    /// The same classes on `side` x `side` images; `noisy: false` leaves every pixel outside
+    /// the square 0 (sparse inputs, so a linear layer on them has mostly zero gradients).
+    public static func writeIDX(train: Int, test: Int, seed: UInt64, side: Int, noisy: Bool) throws -> String {
         let dir = NSTemporaryDirectory() + "ringtrain-data-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var state = seed
@@ -20,7 +26,7 @@ public enum SyntheticDataset {
                 for y in 0..<side {
                     for x in 0..<side {
                         let inSquare = (x / 4 == label % 2) && (y / 4 == label / 2)
-                        pixels.append(inSquare ? 180 + noise() : noise() * 2)
+                        pixels.append(inSquare ? 180 + noise() : noisy ? noise() * 2 : 0)
                     }
                 }
             }

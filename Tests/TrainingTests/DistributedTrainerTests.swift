@@ -23,9 +23,10 @@ final class DistributedTrainerTests: XCTestCase {
     /// Runs `world` trainers concurrently; returns each rank's final parameters (nil on error).
     func runRing(world: Int, config: TrainingConfig, runDirectory: String, resume: Bool = false,
                  stopAfter: Int? = nil, codec: CodecConfig = CodecConfig(.none),
+                 wrapLink: ((InMemoryLink) -> RingLink)? = nil,
                  onBatch: ((Int, Int, Int, [Int]) -> Void)? = nil) throws -> [[UInt32]?] {
         let dataset = try Dataset.load(directory: data)
-        let links = InMemoryRing.makeLinks(worldSize: world)
+        let links: [RingLink] = InMemoryRing.makeLinks(worldSize: world).map { wrapLink?($0) ?? $0 }
         var results = [[UInt32]?](repeating: nil, count: world)
         var errors = [Error?](repeating: nil, count: world)
         let lock = NSLock()
