@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a RingTrain job on several hosts through a remote-shell agent.
 #
-#   deploy/launch.sh --hostfile FILE [--agent CMD] [--coordinator-port P] [--bin PATH] -- [ringtrain options]
+#   deploy/launch.sh --hostfile FILE [--agent CMD] [--coordinator-port P] [--bin PATH]
+#                    [--interface NAME | --subnet CIDR] -- [ringtrain options]
 #
 # Hostfile: one host per line, `host [slots=N] [address]` (the Horovod/MPI convention; `#`
 # starts a comment). The coordinator runs on the first host, listening on its address
@@ -11,19 +12,24 @@
 # process's standard input, never onto a command line visible in `ps`. Every line of output
 # is prefixed with its host and role. On Ctrl-C, on SIGTERM, or when the coordinator ends,
 # every remote process group is stopped: each remote wrapper kills its process group as soon
-# as its standard input closes, which also happens when the agent itself dies.
-# Exit code: the coordinator's (0 done, 1 failed, 2 bad input, 3 a peer was lost; resumable).
+# as its standard input closes, which also happens when the agent itself dies. A worker
+# that fails (before it even reaches the coordinator, e.g. a bad --interface) stops the job
+# too, unless the run is elastic (--min-workers), where the coordinator decides.
+# --interface/--subnet go to every worker: the address its ring neighbours connect to.
+# Exit code: the coordinator's (0 done, 1 failed, 2 bad input, 3 a peer was lost; resumable),
+# or the failed worker's.
 set -Eeuo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-HOSTFILE=""; AGENT="ssh -o BatchMode=yes"; PORT=29500; BIN="ringtrain"
+HOSTFILE=""; AGENT="ssh -o BatchMode=yes"; PORT=29500; BIN="ringtrain"; WORKER_ARGS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --hostfile) HOSTFILE="$2"; shift 2 ;;
         --agent) AGENT="$2"; shift 2 ;;
         --coordinator-port) PORT="$2"; shift 2 ;;
         --bin) BIN="$2"; shift 2 ;;
+        --interface|--subnet) WORKER_ARGS+=("$1" "$2"); shift 2 ;;
         --) shift; break ;;
         -h|--help) usage ;;
         *) echo "launch.sh: unknown option $1 (ringtrain options go after --)" >&2; exit 2 ;;
@@ -57,7 +63,7 @@ for s in "${SLOTS[@]}"; do WORLD=$((WORLD + s)); done
 COORD="${ADDRS[0]}:$PORT"
 TOKEN="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 WORK="$(mktemp -d)"
-PIDS=(); FDS=()
+PIDS=(); FDS=(); declare -A NAMES=()
 
 # The remote side: read the token, start ringtrain in its own process group, and kill that
 # group as soon as standard input closes (launcher finished, interrupted, or agent gone).
@@ -102,13 +108,29 @@ start "${HOSTS[0]}" "${HOSTS[0]} coordinator" coordinator --listen "$COORD" --wo
 COORD_PID="${PIDS[0]}"
 for i in "${!HOSTS[@]}"; do
     for s in $(seq "${SLOTS[$i]}"); do
-        start "${HOSTS[$i]}" "${HOSTS[$i]} worker $s" worker --coordinator "$COORD"
+        start "${HOSTS[$i]}" "${HOSTS[$i]} worker $s" worker --coordinator "$COORD" "${WORKER_ARGS[@]}"
+        NAMES[${PIDS[-1]}]="${HOSTS[$i]} worker $s"
     done
 done
+ELASTIC=0
+for a in "$@"; do [ "$a" = "--min-workers" ] && ELASTIC=1; done
 
+# Until the coordinator ends: a worker that fails ends the job at once (the coordinator would
+# otherwise wait for it until its rendezvous timeout), except in elastic runs.
 set +e
-wait "$COORD_PID"
-RC=$?
+LIVE=("${PIDS[@]}")
+while true; do
+    DONE=""
+    wait -n -p DONE "${LIVE[@]}"
+    RC=$?
+    [ -z "$DONE" ] || [ "$DONE" = "$COORD_PID" ] && break
+    if [ "$RC" -ne 0 ] && [ "$ELASTIC" -eq 0 ]; then
+        echo "[launch] ${NAMES[$DONE]:-a worker} exited with $RC: stopping every process" >&2
+        stop_all
+        exit "$RC"
+    fi
+    for k in "${!LIVE[@]}"; do [ "${LIVE[$k]}" = "$DONE" ] && unset 'LIVE[k]'; done
+done
 set -e
 stop_all
 echo "[launch] coordinator exited with $RC" >&2

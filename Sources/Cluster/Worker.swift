@@ -16,6 +16,8 @@ public final class Worker {
         /// Address to advertise to ring neighbours; nil: the address of the route to the coordinator.
         public var advertise: String?
         public var connectTimeout: Double = 120
+        /// How long to keep trying to reach the right ring neighbour (already listening).
+        public var ringConnectSeconds: Double = 15
         public var heartbeatSeconds: Double = 5
         /// A ring peer silent this long is an error (the job then ends with exit 3).
         public var ioTimeout: Double = 30
@@ -49,7 +51,7 @@ public final class Worker {
             connection = try tcpConnect(options.coordinator, options: tcp, deadline: connectDeadline)
             _ = try Handshake.client(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
         } catch {
-            throw ClusterError("[worker] cannot join the coordinator at \(options.coordinator): \(error)", exitCode: 3)
+            throw ClusterError("[worker] cannot join the coordinator (hop \(ProcessInfo.processInfo.hostName) -> coordinator at \(options.coordinator)): \(error)", exitCode: 3)
         }
         let control = ControlChannel(connection: connection)
         let host = ProcessInfo.processInfo.hostName
@@ -195,8 +197,10 @@ public final class Worker {
         let codec = CodecConfig(kind, zstdLevel: Int32(config.zstdLevel))
         let communicator: RingCommunicator
         do {
+            // Every member registered its listener before the assignment went out, so a right
+            // neighbour that cannot be reached within `ringConnectSeconds` is unreachable, not late.
             communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,
-                                                    codec: codec, options: tcp)
+                                                    codec: codec, options: tcp, rightDeadline: options.ringConnectSeconds)
             mailbox.setRing(communicator)
             // End-to-end ring check before step 1: every rank's number travels around the ring.
             let ranks = try communicator.allGather([Double(rank)])
@@ -204,7 +208,7 @@ public final class Worker {
                 throw ClusterError("\(tag) ring check failed: got ranks \(ranks)")
             }
         } catch {
-            throw RingLost(underlying: ClusterError("\(tag) cannot form the ring (this rank \(addresses[rank]), left \(addresses[(rank + world - 1) % world]), right \(addresses[(rank + 1) % world])): \(error)"))
+            throw RingLost(underlying: ClusterError("\(tag) cannot form the ring before step 1 on host \(ProcessInfo.processInfo.hostName): \(error)"))
         }
         defer { communicator.close() }
         var ready = ControlMessage(.ringReady)

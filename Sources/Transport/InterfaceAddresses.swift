@@ -32,8 +32,9 @@ public enum InterfaceAddresses {
     public static func address(ofInterface name: String) throws -> String {
         let all = all()
         guard let e = all.first(where: { $0.interface == name }) else {
-            throw TransportError(.protocolError("no IPv4 address on interface \(name); interfaces: "
-                + all.map { "\($0.interface) \($0.address)" }.joined(separator: ", ")), peer: "local")
+            let exists = if_nametoindex(name) != 0
+            throw AddressChoiceError((exists ? "interface \(name) has no IPv4 address" : "there is no interface \(name)")
+                + "; interfaces with one: " + all.map { "\($0.interface) \($0.address)" }.joined(separator: ", "))
         }
         return e.address
     }
@@ -42,13 +43,13 @@ public enum InterfaceAddresses {
     public static func address(inSubnet cidr: String) throws -> String {
         let parts = cidr.split(separator: "/")
         guard parts.count == 2, let bits = Int(parts[1]), (0...32).contains(bits), let net = ipv4(String(parts[0])) else {
-            throw TransportError(.protocolError("subnet '\(cidr)' is not IPv4 CIDR like 10.0.0.0/24"), peer: "local")
+            throw AddressChoiceError("subnet '\(cidr)' is not IPv4 CIDR like 10.0.0.0/24")
         }
         let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - UInt32(bits))
         let all = all()
         guard let e = all.first(where: { (ipv4($0.address) ?? 0) & mask == net & mask }) else {
-            throw TransportError(.protocolError("no address of this host is in \(cidr); addresses: "
-                + all.map { "\($0.interface) \($0.address)" }.joined(separator: ", ")), peer: "local")
+            throw AddressChoiceError("no address of this host is in \(cidr); addresses: "
+                + all.map { "\($0.interface) \($0.address)" }.joined(separator: ", "))
         }
         return e.address
     }
@@ -58,4 +59,10 @@ public enum InterfaceAddresses {
         guard octets.count == 4, octets.allSatisfy({ $0 < 256 }) else { return nil }
         return octets.reduce(0) { $0 << 8 | $1 }
     }
+}
+
+/// `--interface` / `--subnet` cannot give an address; the message lists what there is.
+public struct AddressChoiceError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

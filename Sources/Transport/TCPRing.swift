@@ -55,8 +55,11 @@ public enum TCPRing {
     /// listens on `listener` (or binds `addresses[rank]`), connects to `addresses[rank + 1]`
     /// and accepts rank - 1. Connections that fail the handshake (wrong token, garbage, a
     /// wrong rank) are logged and dropped, and accepting goes on until `connectTimeout`.
+    /// `rightDeadline` bounds the connection to the right neighbour (default `connectTimeout`):
+    /// a caller that knows the neighbour already listens gives up on an unreachable one sooner.
+    /// Errors name the hop: this rank and address, the neighbour's rank and address.
     public static func connect(rank: Int, addresses: [String], token: [UInt8], listener: TCPListener? = nil,
-                               options: TCPOptions = TCPOptions()) throws -> TCPRingLink {
+                               options: TCPOptions = TCPOptions(), rightDeadline: Double? = nil) throws -> TCPRingLink {
         let n = addresses.count
         guard rank >= 0 && rank < n else { throw RingError("rank \(rank) outside world of size \(n)") }
         guard !token.isEmpty else { throw RingError("rank \(rank): empty cluster token") }
@@ -97,7 +100,7 @@ public enum TCPRing {
                         continue   // logged by Handshake.server; keep waiting for the real neighbour
                     }
                 } catch {
-                    result = .failure(RingError("rank \(rank): left neighbour rank \(leftRank) never connected to \(own.address): \(error)"))
+                    result = .failure(RingError("ring hop rank \(leftRank) (\(addresses[leftRank])) -> rank \(rank) (\(own.address)): the left neighbour never connected: \(error)"))
                     break
                 }
             }
@@ -112,7 +115,7 @@ public enum TCPRing {
         var rightConn: TCPConnection? = nil
         var connectError: Error? = nil
         do {
-            let c = try tcpConnect(addresses[rightRank], options: options)
+            let c = try tcpConnect(addresses[rightRank], options: options, deadline: rightDeadline)
             c.localRank = rank
             c.peerRank = rightRank
             let got = try Handshake.client(c, rank: rank, worldSize: n, token: token, timeout: options.handshakeTimeout)
@@ -122,7 +125,7 @@ public enum TCPRing {
             }
             rightConn = c
         } catch {
-            connectError = error
+            connectError = RingError("ring hop rank \(rank) (\(own.address)) -> rank \(rightRank) (\(addresses[rightRank])): \(error)")
             // Stop waiting for the left neighbour early when we own the listener.
             if listener == nil { own.close() }
         }
@@ -140,8 +143,10 @@ public enum TCPRing {
     /// A communicator over a freshly formed TCP ring (see `connect`).
     public static func communicator(rank: Int, addresses: [String], token: [UInt8], listener: TCPListener? = nil,
                                     codec: CodecConfig = CodecConfig(), options: TCPOptions = TCPOptions(),
+                                    rightDeadline: Double? = nil,
                                     segmentElements: Int = defaultSegmentElements) throws -> RingCommunicator {
-        let link = try connect(rank: rank, addresses: addresses, token: token, listener: listener, options: options)
+        let link = try connect(rank: rank, addresses: addresses, token: token, listener: listener, options: options,
+                               rightDeadline: rightDeadline)
         return RingCommunicator(link: link, codec: codec, segmentElements: segmentElements)
     }
 }

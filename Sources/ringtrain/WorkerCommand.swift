@@ -27,7 +27,8 @@ struct WorkerCommand: ParsableCommand {
             if let name = interface { advertised = try InterfaceAddresses.address(ofInterface: name) }
             if let cidr = subnet { advertised = try InterfaceAddresses.address(inSubnet: cidr) }
         } catch {
-            printError("error: \(error)")
+            // Before any connection: this host cannot offer its ring neighbours an address.
+            printError("error: worker on host \(ProcessInfo.processInfo.hostName) cannot choose the address its ring neighbours connect to: \(error)")
             throw ExitCode(2)
         }
         let token = try exitingOnClusterError { try ClusterToken.load(file: tokenFile) }
