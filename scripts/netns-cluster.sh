@@ -8,7 +8,8 @@
 #
 # The root namespace gets an `unreachable` route for 10.77.X.0/24, so no packet for these
 # hosts can ever leave the machine, and nothing here addresses them from the root namespace.
-# `up` prints the hostfile lines (`TAG-hI slots=1 10.77.X.I`).
+# `up` prints the hostfile lines (`TAG-hI slots=1 10.77.X.I`); it exits 3 when another tag's
+# cluster holds the same subnet.
 set -Eeuo pipefail
 
 cmd="${1:?up|down}"; tag="${2:?TAG}"
@@ -27,6 +28,12 @@ case "$cmd" in
     down) down ;;
     up)
         n="${3:?N}"; rate="${4:-}"
+        # Another tag may map to the same subnet: never take over (or, in `down`, delete) the
+        # route of a cluster that is not ours. Exit 3: pick another tag.
+        if [ -n "$(ip route show "$subnet.0/24" 2>/dev/null)" ] && ! ip netns list | grep -q "^$tag-sw\b"; then
+            echo "netns-cluster: subnet $subnet.0/24 (from tag $tag) belongs to another cluster; pick another tag" >&2
+            exit 3
+        fi
         down
         trap 'down' ERR
         ip route add unreachable "$subnet.0/24"

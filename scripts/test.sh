@@ -9,6 +9,9 @@ step "checking the toolchain"
 swift --version
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${DATA_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" iproute2
+# A real Slurm (slurmctld, slurmd, munge) for scripts/check-slurm.sh, installed without
+# letting apt start system services.
+scripts/slurm-cluster.sh install
 # TensorBoard's own event reader checks our event files (scripts/check-tensorboard.sh).
 ensure_venv .build-tools/venv-tensorboard tensorboard tensorboard
 

@@ -196,6 +196,8 @@ public final class Worker {
         let kind = config.codec == "auto" ? .zstd : CodecKind(rawValue: config.codec) ?? .none
         let codec = CodecConfig(kind, zstdLevel: Int32(config.zstdLevel))
         let communicator: RingCommunicator
+        let right = (rank + 1) % world, left = (rank + world - 1) % world
+        probe.set(step: probe.read().step, "forming the ring: connecting to rank \(right) (\(addresses[right])), waiting for rank \(left) (\(addresses[left]))")
         do {
             // Every member registered its listener before the assignment went out, so a right
             // neighbour that cannot be reached within `ringConnectSeconds` is unreachable, not late.

@@ -92,8 +92,12 @@ final class LocalProcesses: @unchecked Sendable {
     /// subnet unreachable from the root namespace); returns the tag and the hostfile lines
     /// (`TAG-hI ADDRESS`). Skips the test without root. Remove with `removeNamespaceCluster`.
     static func namespaceCluster(hosts: Int, prefix: String) throws -> (tag: String, hostLines: [String]) {
-        let tag = prefix + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
-        let up = try run("/bin/bash", [ScriptRunner.repository + "/scripts/netns-cluster.sh", "up", tag, "\(hosts)"])
+        var tag = "", up = (status: Int32(3), output: "")
+        // Exit 3: the tag's subnet belongs to another cluster (tags map onto 200 subnets); try another.
+        for _ in 0..<5 where up.status == 3 {
+            tag = prefix + String((0..<5).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
+            up = try run("/bin/bash", [ScriptRunner.repository + "/scripts/netns-cluster.sh", "up", tag, "\(hosts)"])
+        }
         if up.status != 0 {
             removeNamespaceCluster(tag)
             if up.output.contains("Operation not permitted") { throw XCTSkip("network namespaces need root: \(up.output)") }
