@@ -296,7 +296,8 @@ extension Coordinator {
             if !joiners.isEmpty {
                 options.log("[coordinator] admitting \(joiners.count) worker(s) at the commit point of step \(step): \(joiners.map { "\($0.member.host) pid \($0.member.pid)" }.joined(separator: ", "))")
             }
-            options.log("[coordinator] " + (why.isEmpty ? "" : "lost \(why); ") + "re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(source) (step \(step)); about \(max(0, seenStep - step)) steps are redone")
+            options.log("[coordinator] " + (why.isEmpty ? "" : "lost \(why); ") + "re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(source) (step \(step)); about \(max(0, seenStep - step)) steps are redone"
+                        + Self.batchNote(options.config, workers: survivors.count, plannedWorkers: options.worldSize))
             for s in gone { s.member.channel.connection.shutdown() }
             let addresses = survivors.map(\.member.ringAddress)
             for s in survivors {

@@ -118,12 +118,32 @@ public final class Coordinator {
         a.rank = rank
         a.worldSize = addresses.count
         a.addresses = addresses
-        a.config = options.config
+        a.config = Self.ringConfig(options.config, workers: addresses.count, plannedWorkers: options.worldSize)
         a.runDirectory = options.runDirectory
         a.resume = resume
         a.minWorkers = options.minWorkers ?? options.worldSize
         a.generation = generation
         return a
+    }
+
+    /// The config of a ring of `workers` in a run planned for `plannedWorkers`: with
+    /// `elastic_batch: global` each worker's batch is scaled so the global batch stays
+    /// (rounded to the nearest whole sample; the sampler hands each step the same contiguous
+    /// block of its order whatever the world size), and a linearly scaled learning rate
+    /// keeps the planned world's value.
+    static func ringConfig(_ config: TrainingConfig, workers: Int, plannedWorkers: Int) -> TrainingConfig {
+        guard workers != plannedWorkers, workers > 0, config.elasticBatch == "global" else { return config }
+        var c = config
+        let global = config.batchSize * plannedWorkers
+        c.batchSize = max(1, (global + workers / 2) / workers)
+        if config.lrScaling == "linear" { c.lr = config.lr * Double(plannedWorkers) / Double(workers) }
+        return c
+    }
+
+    /// "; batch 24 per worker (global 48 kept)" for the re-formation log line.
+    static func batchNote(_ config: TrainingConfig, workers: Int, plannedWorkers: Int) -> String {
+        let c = ringConfig(config, workers: workers, plannedWorkers: plannedWorkers)
+        return c.batchSize == config.batchSize ? "" : "; batch \(c.batchSize) per worker (global \(c.batchSize * workers), planned \(config.batchSize * plannedWorkers))"
     }
 
     /// Waits for `worldSize` authenticated registrations before the deadline; names who is missing.

@@ -143,8 +143,11 @@ public final class Worker {
 
         var current = (message: assign, state: initialState)
         while true {
+            // Each ring's own config: a re-formed elastic ring may scale the per-worker batch.
+            var ringConfig = current.message.config ?? config
+            ringConfig.data = config.data
             do {
-                let summary = try trainOneRing(current.message, initialState: current.state, config: config, dataset: dataset,
+                let summary = try trainOneRing(current.message, initialState: current.state, config: ringConfig, dataset: dataset,
                                                runDirectory: runDirectory, listener: listener, tcp: tcp, control: control,
                                                mailbox: mailbox, probe: probe)
                 var done = ControlMessage(.done)

@@ -68,6 +68,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// commit of the weights (not written to disk), so a lost worker costs at most this many
     /// steps instead of `checkpoint_every` (0 = off: checkpoints are the commit points).
     public var commitEvery: Int = 0
+    /// Elastic distributed runs, when the ring shrinks or grows: `global` keeps the global
+    /// batch (each worker's batch becomes batch_size x world size / workers now, rounded), so
+    /// every step sees the same samples as in an undisturbed run; `per_worker` keeps
+    /// `batch_size` per worker (fewer samples per step, more steps per epoch).
+    public var elasticBatch: String = "global"
     /// Gradient codec: `none`, `zstd`, `bf16-zstd`, `auto`.
     public var codec: String = "none"
     public var zstdLevel: Int = 1
@@ -93,7 +98,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
         case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
-        case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
+        case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", elasticBatch = "elastic_batch", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
         case freeze, initFrom = "init_from", progressSeconds = "progress_seconds"
         case tensorboard, timeline, timelineSteps = "timeline_steps"
     }
@@ -136,6 +141,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         checkpointEvery = try get(.checkpointEvery, d.checkpointEvery)
         keepCheckpoints = try get(.keepCheckpoints, d.keepCheckpoints)
         commitEvery = try get(.commitEvery, d.commitEvery)
+        elasticBatch = try get(.elasticBatch, d.elasticBatch)
         codec = try get(.codec, d.codec)
         zstdLevel = try get(.zstdLevel, d.zstdLevel)
         bucketBytes = try get(.bucketBytes, d.bucketBytes)
@@ -229,6 +235,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if checkpointEvery < 0 { try fail("checkpoint_every", "must be >= 0") }
         if keepCheckpoints < 1 { try fail("keep_checkpoints", "must be >= 1") }
         if commitEvery < 0 { try fail("commit_every", "must be >= 0 (0 = off)") }
+        if !["global", "per_worker"].contains(elasticBatch) { try fail("elastic_batch", "must be global or per_worker, got '\(elasticBatch)'") }
         if !Self.codecs.contains(codec) { try fail("codec", "must be one of \(Self.codecs.joined(separator: ", ")), got '\(codec)'") }
         if zstdLevel < -100 || zstdLevel > 22 { try fail("zstd_level", "must be in -100...22") }
         if bucketBytes < 4096 || bucketBytes > 1 << 30 { try fail("bucket_bytes", "must be in 4096...1073741824") }

@@ -69,6 +69,9 @@ final class ElasticTests: XCTestCase {
         let summary = try JSONSerialization.jsonObject(with: output) as! [String: Any]
         XCTAssertEqual(summary["world_size"] as? Int, 2)
         XCTAssertEqual(summary["epochs_completed"] as? Int, 40)
+        // The global batch was kept (24 per survivor instead of 16): as many steps as undisturbed.
+        XCTAssertTrue(text.contains("batch 24 per worker (global 48, planned 48)"), text)
+        XCTAssertEqual(summary["final_step"] as? Int, calm["final_step"] as? Int)
         // Final accuracy as undisturbed, to one test sample (60 samples).
         XCTAssertGreaterThanOrEqual(summary["test_top1"] as? Double ?? 0, (calm["test_top1"] as? Double ?? 1) - 1.0 / 60 - 1e-9, text)
         // metrics.jsonl holds each step once: the redone steps replaced what was recorded past the checkpoint.
