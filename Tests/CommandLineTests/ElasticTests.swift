@@ -72,8 +72,9 @@ final class ElasticTests: XCTestCase {
         // The global batch was kept (24 per survivor instead of 16): as many steps as undisturbed.
         XCTAssertTrue(text.contains("batch 24 per worker (global 48, planned 48)"), text)
         XCTAssertEqual(summary["final_step"] as? Int, calm["final_step"] as? Int)
-        // Final accuracy as undisturbed, to one test sample (60 samples).
-        XCTAssertGreaterThanOrEqual(summary["test_top1"] as? Double ?? 0, (calm["test_top1"] as? Double ?? 1) - 1.0 / 60 - 1e-9, text)
+        // Final accuracy within 0.3% of undisturbed (60 test samples: the same count): the
+        // survivors trained the same samples per step (the global batch was kept).
+        XCTAssertEqual(summary["test_top1"] as? Double ?? 0, calm["test_top1"] as? Double ?? 1, accuracy: 0.003, text)
         // metrics.jsonl holds each step once: the redone steps replaced what was recorded past the checkpoint.
         let steps = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
