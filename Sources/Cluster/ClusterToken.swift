@@ -1,14 +1,26 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The cluster token: a shared secret every connection proves with HMAC-SHA256. From
-/// `--token-file`, else `RINGTRAIN_TOKEN`; `launch` makes a fresh one per run and hands it
+/// `--token-file` (mode 0600 or stricter, else refused), else `RINGTRAIN_TOKEN`; `launch` makes a fresh one per run and hands it
 /// to its children in the environment (never on a command line visible in `ps`).
 public enum ClusterToken {
     public static let environmentVariable = "RINGTRAIN_TOKEN"
 
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [UInt8] {
         if let file {
+            // Like ssh with a private key: a secret others can read is no longer one.
+            var info = stat()
+            guard stat(file, &info) == 0 else {
+                throw ClusterError("cannot read the token file \(file): \(String(cString: strerror(errno)))", exitCode: 2)
+            }
+            let mode = info.st_mode & 0o777
+            guard mode & 0o077 == 0 else {
+                throw ClusterError("the token file \(file) is readable or writable by others (mode \(String(mode, radix: 8))); run chmod 600 \(file)", exitCode: 2)
+            }
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ClusterError("cannot read the token file \(file)", exitCode: 2)
             }

@@ -2,9 +2,11 @@ import ArgumentParser
 import Checkpoints
 import Cluster
 import Codecs
+import Collectives
 import Datasets
 import Foundation
 import Training
+import Transport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,14 +16,14 @@ import Glibc
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
-        abstract: "Fuzz a parser of untrusted input (safetensors, block, control, config, idx).",
+        abstract: "Fuzz a parser of untrusted input (frame, handshake, safetensors, block, control, config, idx).",
         discussion: "Mutation fuzzing from valid seeds; a crash or hang saves the input to --crash-file and exits 1. See docs/reliability.md.")
 
     /// `selftest` is not a parser: it traps on its first mutated input, to show that the
     /// harness catches a crash and saves the input (tested).
-    static let targets = ["safetensors", "block", "control", "config", "idx", "selftest"]
+    static let targets = ["frame", "handshake", "safetensors", "block", "control", "config", "idx", "selftest"]
 
-    @Argument(help: "safetensors | block | control | config | idx") var target: String
+    @Argument(help: "frame | handshake | safetensors | block | control | config | idx") var target: String
     @Option(help: "How long to fuzz.") var seconds: Double = 10
     @Option(help: "Seed of the mutations (reproducible).") var seed: UInt64 = 1
     @Option(name: .customLong("crash-file"), help: "Where a crashing or hanging input is written.") var crashFile: String = "fuzz-crash.bin"
@@ -41,8 +43,26 @@ struct FuzzCommand: ParsableCommand {
         print("fuzz \(target): \(n) inputs in \(Int(seconds)) s, no crash, no hang (seed \(seed))")
     }
 
+    /// The token the handshake target's honest side holds.
+    static let fuzzToken = Array("fuzz-token".utf8)
+
     func seeds() throws -> [[UInt8]] {
         switch target {
+        case "frame":
+            // Two frames: a short one, and a block-sized one (a header and 64 floats).
+            func frame(_ body: [UInt8]) -> [UInt8] {
+                let n = UInt32(body.count)
+                return [UInt8(n & 255), UInt8(n >> 8 & 255), UInt8(n >> 16 & 255), UInt8(n >> 24)] + body
+            }
+            return [frame(Array("hello".utf8)) + frame([UInt8](repeating: 0x3F, count: 296))]
+        case "handshake":
+            // What a client sends (hello, proof) and what a server sends (challenge, acceptance),
+            // each well-formed but for the MACs, which only the token can make.
+            func head(role: UInt8, rank: UInt8) -> [UInt8] {
+                Array("RTRN".utf8) + [1, 0, role, 0, rank, 0, 0, 0, 2, 0, 0, 0] + [UInt8](repeating: 0xA5, count: 32)
+            }
+            return [head(role: 1, rank: 1) + [UInt8](repeating: 0x11, count: 32),
+                    head(role: 2, rank: 1) + [UInt8](repeating: 0x22, count: 32) + Array("RTOK".utf8)]
         case "safetensors":
             let t = SafeTensor(name: "conv1.weight", shape: [2, 1, 3, 3], values: (0..<18).map { Float($0) / 7 })
             let u = SafeTensor(name: "fc.bias", shape: [3], values: [1, -2, 0.5])
@@ -90,6 +110,52 @@ struct FuzzCommand: ParsableCommand {
 
     func body() -> ([UInt8]) -> Void {
         switch target {
+        case "frame":
+            // The bytes arrive on a connection, as from a peer; frames are read until the
+            // stream ends or a frame is refused, alternating the plain and the placement path.
+            let buffer = FrameBuffer()
+            var destination = [UInt8](repeating: 0, count: 1 << 16)
+            return { bytes in
+                guard let (peer, me) = try? TCPConnection.pair() else { return }
+                defer { peer.close(); me.close() }
+                let input = bytes.prefix(1 << 16)   // fits the socket buffer: written before reading
+                guard (try? input.withUnsafeBytes { try peer.sendRaw($0, timeout: 1) }) != nil else { return }
+                peer.finishSending()
+                var placed = false
+                while true {
+                    do {
+                        if placed {
+                            _ = try destination.withUnsafeMutableBytes { d in
+                                try me.receiveFrame(into: buffer, headBytes: 40, timeout: 1, maxFrameBytes: 1 << 20) { _, tail in
+                                    tail <= d.count ? UnsafeMutableRawBufferPointer(rebasing: d[0..<tail]) : nil
+                                }
+                            }
+                        } else {
+                            try me.receiveFrame(into: buffer, timeout: 1, maxFrameBytes: 1 << 20)
+                        }
+                        placed.toggle()
+                    } catch { return }
+                }
+            }
+        case "handshake":
+            // The bytes are what a stranger sends to an honest server, and (separately) what a
+            // stranger answers an honest client; each side runs the real handshake on them.
+            // (Refusals are logged in normal use; a million log lines would measure the terminal.)
+            TransportLog.setHandler { _ in }
+            return { bytes in
+                let input = bytes.prefix(1 << 16)
+                for asServer in [true, false] {
+                    guard let (stranger, honest) = try? TCPConnection.pair() else { return }
+                    defer { stranger.close(); honest.close() }
+                    guard (try? input.withUnsafeBytes { try stranger.sendRaw($0, timeout: 1) }) != nil else { return }
+                    stranger.finishSending()
+                    if asServer {
+                        _ = try? Handshake.server(honest, rank: 0, worldSize: 2, token: Self.fuzzToken, timeout: 1)
+                    } else {
+                        _ = try? Handshake.client(honest, rank: 1, worldSize: 2, token: Self.fuzzToken, timeout: 1)
+                    }
+                }
+            }
         case "safetensors":
             return { bytes in _ = try? SafeTensorsFile.parse(bytes: bytes, path: "fuzz", integrity: .required) }
         case "block":
