@@ -30,7 +30,12 @@ let package = Package(
 
         // Numerics.
         .target(name: "Tensors", swiftSettings: simdSettings),
-        .target(name: "Kernels", dependencies: ["Tensors"], swiftSettings: simdSettings),
+        // The AVX-512 GEMM micro-kernel, compiled for x86-64-v4 whatever RINGTRAIN_MARCH says;
+        // Kernels calls it only on CPUs that have AVX-512 (KernelISA).
+        .target(name: "KernelsAVX512",
+                swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"],
+                                             .when(platforms: [.linux]))]),
+        .target(name: "Kernels", dependencies: ["Tensors", "KernelsAVX512"], swiftSettings: simdSettings),
         .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),
         .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times PyTorch and RingTrain on the same model (fashion-cnn), batch and thread count,
 # forward+backward, alternating runs; prints both with their ratio. Then OpenBLAS sgemm
-# (numpy's bundled OpenBLAS) on the product shapes of `ringtrain bench kernels`.
+# (numpy's bundled OpenBLAS) on the product shapes of `ringtrain bench kernels`. Where the
+# CPU has AVX-512, RingTrain is timed with both GEMM kernels (AVX2 and AVX-512).
 # A benchmark, not a test. Environment:
 #   BENCH_VENV   venv with torch+numpy (default .build-bench/venv; created if torch is missing)
 #   BATCH        batch size (default 128)    ROUNDS  alternating rounds (default 3)
@@ -27,17 +28,32 @@ echo "== fashion-cnn forward+backward, batch $BATCH, median of $STEPS steps per 
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf "%-8s %14s %14s %8s\n" threads "pytorch img/s" "ringtrain img/s" ratio
+# RingTrain twice per round where the CPU has AVX-512: the AVX2 GEMM kernel (RINGTRAIN_KERNELS=avx2)
+# and the default, which is then the AVX-512 one.
+KERNELS=(avx2); grep -qw avx512f /proc/cpuinfo && KERNELS+=(default)
+printf "%-8s %14s" threads "pytorch img/s"
+for k in "${KERNELS[@]}"; do printf " %16s %7s" "ringtrain-$k" ratio; done
+printf "\n"
 for t in $THREADS; do
-    pt=(); rt=()
+    pt=(); declare -A rt=()
     for _ in $(seq "$ROUNDS"); do
         pt+=("$(OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t "$VENV/bin/python" scripts/bench/pytorch_fashion_cnn.py train "$t" "$BATCH" "$STEPS")")
-        rt+=("$("$BIN" bench kernels --json --train-only --threads "$t" --batch "$BATCH" --repeats "$STEPS" \
-               | sed -n 's/.*"train_images_per_sec": \([0-9.]*\).*/\1/p')")
+        for k in "${KERNELS[@]}"; do
+            v="$(RINGTRAIN_KERNELS="$k" "$BIN" bench kernels --json --train-only --threads "$t" --batch "$BATCH" --repeats "$STEPS" \
+                 | sed -n 's/.*"train_images_per_sec": \([0-9.]*\).*/\1/p')"
+            rt[$k]="${rt[$k]:-} $v"
+        done
     done
-    p=$(printf "%s\n" "${pt[@]}" | median); r=$(printf "%s\n" "${rt[@]}" | median)
-    printf "%-8s %14.0f %14.0f %8.2f   (runs: pytorch %s; ringtrain %s)\n" "$t" "$p" "$r" \
-        "$(echo "$r / $p" | bc -l)" "${pt[*]}" "${rt[*]}"
+    p=$(printf "%s\n" "${pt[@]}" | median)
+    printf "%-8s %14.0f" "$t" "$p"
+    for k in "${KERNELS[@]}"; do
+        r=$(printf "%s\n" ${rt[$k]} | median)
+        printf " %16.0f %7.2f" "$r" "$(echo "$r / $p" | bc -l)"
+    done
+    printf "   (runs: pytorch %s;" "${pt[*]}"
+    for k in "${KERNELS[@]}"; do printf " %s:%s;" "$k" "${rt[$k]}"; done
+    printf ")\n"
+    unset rt
 done
 
 echo "== OpenBLAS sgemm through numpy, 1 thread (same shapes as ringtrain bench kernels)"

@@ -11,6 +11,8 @@
 // Packing normalises every transpose variant, so one micro-kernel serves A*B, A^T*B, A*B^T.
 // Threads split C into disjoint tiles, so the result does not depend on the thread count.
 
+import KernelsAVX512
+
 @usableFromInline let gemmMR = 6
 @usableFromInline let gemmNR = 16
 @usableFromInline let gemmKC = 384
@@ -80,13 +82,26 @@ func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<
                     packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
                           row0: i0 &+ ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, mc - ip &* gemmMR))
                 }
+                let wide = KernelISA.useAVX512
                 for jp in p0..<p1 {
                     let j = jc &+ jp &* gemmNR
                     let cols = min(gemmNR, n - j)
-                    for ip in 0..<rowPanels {
+                    var ip = 0
+                    if wide {
+                        // Two A panels per call: the AVX-512 kernel's 12x16 tile (same bits).
+                        while ip &+ 1 < rowPanels {
+                            let i = i0 &+ ip &* gemmMR
+                            gemmMicroKernel12x16AVX512(kc, ap + ip &* kc &* gemmMR, ap + (ip &+ 1) &* kc &* gemmMR,
+                                                       bp + jp &* kc &* gemmNR, bStride: gemmNR, c + (i &* ldc &+ j),
+                                                       ldc: ldc, rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
+                            ip &+= 2
+                        }
+                    }
+                    while ip < rowPanels {
                         let i = i0 &+ ip &* gemmMR
                         microKernel6x16(kc, ap + ip &* kc &* gemmMR, bp + jp &* kc &* gemmNR,
                                         c + (i &* ldc &+ j), ldc, min(gemmMR, m - i), cols, load, tile)
+                        ip &+= 1
                     }
                 }
                 }

@@ -4,6 +4,8 @@
 // Layout: op(A)[M, K] cut into the same equal KC slices as `gemm`; inside slice s (depth kc_s,
 // starting at pc_s), the ceil(M / 6) row panels follow each other, each [kc_s][6].
 
+import KernelsAVX512
+
 /// op(A) packed for `gemmPrepackedA`; owns its memory.
 public final class PackedMatrixA {
     public let m: Int, k: Int
@@ -48,6 +50,7 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
     withScratch(ncMax * a.sliceDepth + 16 + 96) { bp in
     let tile = alignUp(bp + ncMax * a.sliceDepth)
     let rowPanels = a.paddedRows / gemmMR
+    let wide = KernelISA.useAVX512
     var jc = 0
     while jc < n {
         let nc = min(gemmNC, n - jc)
@@ -72,10 +75,21 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
                     bPanel = UnsafePointer(dst)
                 }
                 let bStride = inPlace ? ldb : gemmNR
-                for ip in 0..<rowPanels {
+                var ip = 0
+                if wide {
+                    while ip &+ 1 < rowPanels {
+                        let i = ip &* gemmMR
+                        gemmMicroKernel12x16AVX512(kc, slice + ip &* kc &* gemmMR, slice + (ip &+ 1) &* kc &* gemmMR, bPanel,
+                                                   bStride: bStride, c + (i &* ldc &+ j), ldc: ldc,
+                                                   rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
+                        ip &+= 2
+                    }
+                }
+                while ip < rowPanels {
                     let i = ip &* gemmMR
                     microKernel6x16(kc, slice + ip &* kc &* gemmMR, bPanel, c + (i &* ldc &+ j), ldc,
                                     min(gemmMR, m - i), cols, load, tile, bStride: bStride)
+                    ip &+= 1
                 }
             }
             pc += kc
