@@ -26,7 +26,7 @@ source scripts/lib.sh
 
 cmd="${1:?up|down|install}"
 # `install`: only the packages (scripts/test.sh installs everything before building).
-if [ "$cmd" = "install" ]; then set -- install slinstall; fi
+if [ "$cmd" = "install" ]; then set -- install slinst; fi
 tag="${2:?TAG}"
 [[ "$tag" =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "slurm-cluster: TAG must be 1-8 lowercase letters/digits" >&2; exit 2; }
 # The subnet netns-cluster.sh derives from the tag (same formula), to check it is free.
