@@ -122,8 +122,18 @@ struct ReportPage {
         \(chart("All-reduce bytes per step (rank 0)", "MB per step", RunSeries.bytes(records)))
         \(chart("Compression ratio", "raw / on the wire", RunSeries.compressionRatio(records), fromZero: false,
                  emptyReason: noTraffic ? "no bytes sent: a single process has no all-reduce traffic" : nil))
-        </div>\(timesNote)</section>
+        </div>\(timesNote)\(codecNote())</section>
         """
+    }
+
+    /// `--codec auto`'s decisions, one sentence each.
+    func codecNote() -> String {
+        guard !records.codecDecisions.isEmpty else { return "" }
+        func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0 * 1000) } ?? "–" }
+        let items = records.codecDecisions.map { d in
+            "<li>step \(d.step) (\(HTML.escape(d.reason))): none \(ms(d.noneStepSeconds)), zstd \(ms(d.zstdStepSeconds)) per step → <b>\(HTML.escape(d.chosen))</b></li>"
+        }
+        return "<p class=\"note\">--codec auto (slowest rank's median step time with each):</p><ul class=\"note\">\(items.joined())</ul>"
     }
 
     // MARK: confusion matrix and per-class table

@@ -79,6 +79,15 @@ public struct CheckpointRecord: Equatable {
     public var path: String
 }
 
+/// A `codec` line: one `--codec auto` decision.
+public struct CodecRecord: Equatable {
+    public var step: Int
+    public var chosen: String
+    public var reason: String
+    public var noneStepSeconds: Double?
+    public var zstdStepSeconds: Double?
+}
+
 /// The lines of `metrics.jsonl`, typed and in file order per kind.
 public struct RunRecords {
     public var starts: [StartRecord] = []
@@ -86,6 +95,7 @@ public struct RunRecords {
     public var validation: [ValidationRecord] = []
     public var test: [TestRecord] = []
     public var checkpoints: [CheckpointRecord] = []
+    public var codecDecisions: [CodecRecord] = []
     /// (step, epoch) of every train and validation line in file order: what epoch
     /// boundaries and the "in progress" banner are read from.
     public var progress: [(step: Int, epoch: Int)] = []
@@ -156,6 +166,11 @@ public struct RunRecords {
             case "checkpoint":
                 records.checkpoints.append(CheckpointRecord(step: step, epoch: epoch,
                                                             path: JSONValues.string(object["path"]) ?? "?"))
+            case "codec":
+                records.codecDecisions.append(CodecRecord(step: step, chosen: JSONValues.string(object["chosen"]) ?? "?",
+                                                          reason: JSONValues.string(object["reason"]) ?? "?",
+                                                          noneStepSeconds: JSONValues.double(object["none_step_seconds"]),
+                                                          zstdStepSeconds: JSONValues.double(object["zstd_step_seconds"])))
             case let other:
                 if unknownEvents[other] == nil { unknownEvents[other] = number }
             }

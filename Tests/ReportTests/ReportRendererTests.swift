@@ -61,6 +61,20 @@ final class ReportRendererTests: XCTestCase {
     }
 
     /// Without `per_class` in the summary the table is computed from the matrix shown.
+    /// `--codec auto` decisions (`codec` lines) are read, not warned about, and listed under
+    /// the communication charts.
+    func testCodecAutoDecisionsAreListed() throws {
+        let run = try makeRun()
+        let codec = RunFixture.line(["event": "codec", "step": 15, "epoch": 0, "chosen": "zstd", "reason": "start",
+                                     "none_step_seconds": 0.331, "zstd_step_seconds": 0.286, "probe_steps": 12])
+        try run.writeMetrics(RunFixture.finishedLines + [codec])
+        try run.writeSummary(RunFixture.finishedSummary())
+        let (html, warnings) = try ReportRenderer.render(runDirectory: run.path)
+        XCTAssertEqual(warnings, [])
+        XCTAssertTrue(html.contains("--codec auto"), html)
+        XCTAssertTrue(html.contains("step 15 (start): none 331.0 ms, zstd 286.0 ms per step → <b>zstd</b>"), html)
+    }
+
     func testPerClassTableComputedFromTheConfusionMatrix() throws {
         let run = try makeRun()
         try run.writeMetrics(RunFixture.finishedLines)
