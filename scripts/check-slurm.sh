@@ -37,8 +37,7 @@ TAG=""
 for _ in $(seq 20); do
     t="sl$(head -c 64 /dev/urandom | tr -dc 'a-z' | head -c 5)"
     [ "${#t}" -eq 7 ] || continue
-    octet=$(( $(printf '%s' "$t" | cksum | cut -d' ' -f1) % 200 + 20 ))
-    if [ -z "$(ip route show "10.77.$octet.0/24")" ] && ! ip netns list | grep -q "^$t-" && [ ! -e "/tmp/ringtrain-slurm-$t" ]; then
+    if [ -z "$(ip route show "$(scripts/netns-cluster.sh subnet "$t").0/24")" ] && ! ip netns list | grep -q "^$t-" && [ ! -e "/tmp/ringtrain-slurm-$t" ]; then
         TAG="$t"; break
     fi
 done

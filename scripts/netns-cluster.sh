@@ -5,6 +5,7 @@
 #   scripts/netns-cluster.sh up TAG N [RATE]   hosts TAG-h1..TAG-hN at 10.77.X.1..N (X from TAG),
 #                                             optional egress cap per host (tc tbf, e.g. 100mbit)
 #   scripts/netns-cluster.sh down TAG          removes everything `up` made (idempotent)
+#   scripts/netns-cluster.sh subnet TAG        prints the subnet prefix of TAG (10.77.X)
 #
 # The root namespace gets an `unreachable` route for 10.77.X.0/24, so no packet for these
 # hosts can ever leave the machine, and nothing here addresses them from the root namespace.
@@ -12,7 +13,7 @@
 # cluster holds the same subnet.
 set -Eeuo pipefail
 
-cmd="${1:?up|down}"; tag="${2:?TAG}"
+cmd="${1:?up|down|subnet}"; tag="${2:?TAG}"
 [[ "$tag" =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "netns-cluster: TAG must be 1-8 lowercase letters/digits" >&2; exit 2; }
 subnet_octet=$(( $(printf '%s' "$tag" | cksum | cut -d' ' -f1) % 200 + 20 ))
 subnet="10.77.$subnet_octet"
@@ -25,6 +26,7 @@ down() {
 }
 
 case "$cmd" in
+    subnet) echo "$subnet" ;;
     down) down ;;
     up)
         n="${3:?N}"; rate="${4:-}"
@@ -58,5 +60,5 @@ case "$cmd" in
             echo "$ns slots=1 $subnet.$i"
         done
         ;;
-    *) echo "netns-cluster: up|down" >&2; exit 2 ;;
+    *) echo "netns-cluster: up|down|subnet" >&2; exit 2 ;;
 esac

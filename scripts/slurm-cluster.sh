@@ -29,8 +29,8 @@ cmd="${1:?up|down|install}"
 if [ "$cmd" = "install" ]; then set -- install slinst; fi
 tag="${2:?TAG}"
 [[ "$tag" =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "slurm-cluster: TAG must be 1-8 lowercase letters/digits" >&2; exit 2; }
-# The subnet netns-cluster.sh derives from the tag (same formula), to check it is free.
-subnet="10.77.$(( $(printf '%s' "$tag" | cksum | cut -d' ' -f1) % 200 + 20 ))"
+# The subnet netns-cluster.sh derives from the tag, to check it is free.
+subnet="$(scripts/netns-cluster.sh subnet "$tag")"
 DIR="/tmp/ringtrain-slurm-$tag"
 PACKAGES=(slurmctld slurmd slurm-client munge)
 

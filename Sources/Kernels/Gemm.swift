@@ -85,24 +85,9 @@ func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<
                 let wide = KernelISA.useAVX512
                 for jp in p0..<p1 {
                     let j = jc &+ jp &* gemmNR
-                    let cols = min(gemmNR, n - j)
-                    var ip = 0
-                    if wide {
-                        // Two A panels per call: the AVX-512 kernel's 12x16 tile (same bits).
-                        while ip &+ 1 < rowPanels {
-                            let i = i0 &+ ip &* gemmMR
-                            gemmMicroKernel12x16AVX512(kc, ap + ip &* kc &* gemmMR, ap + (ip &+ 1) &* kc &* gemmMR,
-                                                       bp + jp &* kc &* gemmNR, bStride: gemmNR, c + (i &* ldc &+ j),
-                                                       ldc: ldc, rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
-                            ip &+= 2
-                        }
-                    }
-                    while ip < rowPanels {
-                        let i = i0 &+ ip &* gemmMR
-                        microKernel6x16(kc, ap + ip &* kc &* gemmMR, bp + jp &* kc &* gemmNR,
-                                        c + (i &* ldc &+ j), ldc, min(gemmMR, m - i), cols, load, tile)
-                        ip &+= 1
-                    }
+                    microKernelColumn(kc, ap, rowPanels: rowPanels, bp + jp &* kc &* gemmNR,
+                                      c + j, ldc: ldc, i0: i0, m: m, cols: min(gemmNR, n - j), load: load,
+                                      tile: tile, wide: wide)
                 }
                 }
             }
@@ -173,11 +158,36 @@ func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: I
     }
 }
 
+/// C rows i0 ..< i0 + 6 * rowPanels (at most m) of one 16-column panel: `ap` holds the
+/// `rowPanels` packed A panels ([kc][6] each, one after the other), `bp` the B panel, `c` points
+/// at row 0 of the panel's first column. With `wide` (an AVX-512 CPU) two A panels go to each
+/// call of the 12x16 kernel and a last odd one to the 6x16 kernel; both give the same bits.
+@inline(__always)
+func microKernelColumn(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ bp: UnsafePointer<Float>,
+                       _ c: UnsafeMutablePointer<Float>, ldc: Int, i0: Int, m: Int, cols: Int, load: Bool,
+                       tile: UnsafeMutablePointer<Float>, wide: Bool) {
+    let panel = kc &* gemmMR
+    var ip = 0
+    if wide {
+        while ip &+ 1 < rowPanels {
+            let i = i0 &+ ip &* gemmMR
+            gemmMicroKernel12x16AVX512(kc, ap + ip &* panel, ap + (ip &+ 1) &* panel, bp,
+                                       c + i &* ldc, ldc: ldc, rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
+            ip &+= 2
+        }
+    }
+    while ip < rowPanels {
+        let i = i0 &+ ip &* gemmMR
+        microKernel6x16(kc, ap + ip &* panel, bp, c + i &* ldc, ldc, min(gemmMR, m - i), cols, load, tile)
+        ip &+= 1
+    }
+}
+
 /// The 6x16 register-blocked micro-kernel: C[rows, cols] (+)= Ap[kc][6]^T * Bp[kc][16].
 @inline(__always)
 func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
-                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>, bStride: Int = gemmNR) {
+                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
@@ -193,7 +203,7 @@ func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<
         x = SIMD8<Float>(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
         x = SIMD8<Float>(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
         a += gemmMR
-        b += bStride &* 4
+        b += gemmNR &* 4
     }
     if rows == gemmMR && cols == gemmNR {
         storeRow(c, c00, c01, load)

@@ -4,8 +4,6 @@
 // Layout: op(A)[M, K] cut into the same equal KC slices as `gemm`; inside slice s (depth kc_s,
 // starting at pc_s), the ceil(M / 6) row panels follow each other, each [kc_s][6].
 
-import KernelsAVX512
-
 /// op(A) packed for `gemmPrepackedA`; owns its memory.
 public final class PackedMatrixA {
     public let m: Int, k: Int
@@ -68,24 +66,8 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
                 // rows costing more than the copy.
                 let dst = bp + jp &* kc &* gemmNR
                 packB(dst, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
-                let bPanel = UnsafePointer(dst)
-                let bStride = gemmNR
-                var ip = 0
-                if wide {
-                    while ip &+ 1 < rowPanels {
-                        let i = ip &* gemmMR
-                        gemmMicroKernel12x16AVX512(kc, slice + ip &* kc &* gemmMR, slice + (ip &+ 1) &* kc &* gemmMR, bPanel,
-                                                   bStride: bStride, c + (i &* ldc &+ j), ldc: ldc,
-                                                   rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
-                        ip &+= 2
-                    }
-                }
-                while ip < rowPanels {
-                    let i = ip &* gemmMR
-                    microKernel6x16(kc, slice + ip &* kc &* gemmMR, bPanel, c + (i &* ldc &+ j), ldc,
-                                    min(gemmMR, m - i), cols, load, tile, bStride: bStride)
-                    ip &+= 1
-                }
+                microKernelColumn(kc, slice, rowPanels: rowPanels, dst, c + j, ldc: ldc, i0: 0, m: m,
+                                  cols: cols, load: load, tile: tile, wide: wide)
             }
             pc += kc
         }

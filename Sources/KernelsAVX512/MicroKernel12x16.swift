@@ -9,19 +9,17 @@
 // bit for bit those of the AVX2 kernel, on any machine (tested).
 
 /// C[i, j] (+)= sum over k of A0A1[k][i] * B[k][j] for the 12 x 16 tile at `c`: rows 0..<6 from
-/// the A panel `a0` ([kc][6]), rows 6..<12 from `a1`; B is [kc][16] with rows `bStride`
-/// floats apart. Only `rows` x `cols` of the tile are written (the rest of `c` is untouched);
+/// the A panel `a0` ([kc][6]), rows 6..<12 from `a1`; B is the packed panel [kc][16]. Only `rows` x `cols` of the tile are written (the rest of `c` is untouched);
 /// `load` adds to C instead of overwriting it.
 @inline(never)
 public func gemmMicroKernel12x16AVX512(_ kc: Int, _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
-                                       _ bp: UnsafePointer<Float>, bStride: Int,
+                                       _ bp: UnsafePointer<Float>,
                                        _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, load: Bool) {
     var c0 = SIMD16<Float>(), c1 = SIMD16<Float>(), c2 = SIMD16<Float>(), c3 = SIMD16<Float>()
     var c4 = SIMD16<Float>(), c5 = SIMD16<Float>(), c6 = SIMD16<Float>(), c7 = SIMD16<Float>()
     var c8 = SIMD16<Float>(), c9 = SIMD16<Float>(), c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
     var a = a0, e = a1
     var b = UnsafeRawPointer(bp)
-    let step = bStride &* 4
     for _ in 0..<kc {
         let bv = b.loadUnaligned(as: SIMD16<Float>.self)
         c0.addProduct(SIMD16(repeating: a[0]), bv)
@@ -38,7 +36,7 @@ public func gemmMicroKernel12x16AVX512(_ kc: Int, _ a0: UnsafePointer<Float>, _ 
         c11.addProduct(SIMD16(repeating: e[5]), bv)
         a += 6
         e += 6
-        b += step
+        b += 64
     }
     if rows == 12 && cols == 16 {
         store(c, c0, load); store(c + ldc, c1, load); store(c + 2 &* ldc, c2, load)
@@ -47,12 +45,16 @@ public func gemmMicroKernel12x16AVX512(_ kc: Int, _ a0: UnsafePointer<Float>, _ 
         store(c + 9 &* ldc, c9, load); store(c + 10 &* ldc, c10, load); store(c + 11 &* ldc, c11, load)
         return
     }
-    // An edge tile: write the valid rows and columns only.
-    let all = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11]
-    for r in 0..<rows {
-        let dst = c + r &* ldc
-        let v = all[r]
-        if load { for j in 0..<cols { dst[j] = v[j] + dst[j] } } else { for j in 0..<cols { dst[j] = v[j] } }
+    // An edge tile: spill the accumulators to the stack (no heap array on this path) and write
+    // the valid rows and columns only.
+    withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 12) { t in
+        t[0] = c0; t[1] = c1; t[2] = c2; t[3] = c3; t[4] = c4; t[5] = c5
+        t[6] = c6; t[7] = c7; t[8] = c8; t[9] = c9; t[10] = c10; t[11] = c11
+        for r in 0..<rows {
+            let dst = c + r &* ldc
+            let v = t[r]
+            if load { for j in 0..<cols { dst[j] = v[j] + dst[j] } } else { for j in 0..<cols { dst[j] = v[j] } }
+        }
     }
 }
 
