@@ -5,10 +5,11 @@
 public enum CodecKind: String, CaseIterable, Sendable {
     /// Identity: raw little-endian float32. The reference every other codec is tested against.
     case none = "none"
-    /// Lossless: float32 bytes shuffled into 4 planes, then zstd.
+    /// Lossless: a bitmap of the non-zero float32 and their exponent bytes through zstd, their
+    /// mantissa bytes stored (SparsePlanes.swift).
     case zstd = "zstd"
-    /// Lossy: round-to-nearest-even bfloat16, shuffled into 2 planes, then zstd; rounding
-    /// error fed back into the next step (see `ResidualStore`).
+    /// Lossy: round-to-nearest-even bfloat16, then the same split as `zstd`; rounding error fed
+    /// back into the next step (see `ResidualStore`).
     case bf16Zstd = "bf16-zstd"
 
     public var isLossy: Bool { self == .bf16Zstd }
@@ -18,11 +19,12 @@ public enum CodecKind: String, CaseIterable, Sendable {
 /// A codec may fall back to a stored form when compression does not pay.
 public enum WireCodec: UInt8, Sendable {
     case rawF32 = 0        // 4*n bytes, float32 little-endian
-    case zstdF32 = 1       // zstd frame of the 4 byte planes of n float32
-    case zstdBF16 = 2      // zstd frame of the 2 byte planes of n bfloat16
+    // 1 and 2 (one zstd frame over all byte planes) were retired with protocol version 2.
     case rawBF16 = 3       // 2*n bytes, bfloat16 little-endian
+    case sparseF32 = 4     // sparse planes of n float32 (SparsePlanes.swift)
+    case sparseBF16 = 5    // sparse planes of n bfloat16
 
-    public var isLossy: Bool { self == .zstdBF16 || self == .rawBF16 }
+    public var isLossy: Bool { self == .sparseBF16 || self == .rawBF16 }
 }
 
 /// Codec selection: which codec and, for the zstd ones, which level.
@@ -56,8 +58,8 @@ public struct CodecConfig: Sendable, Equatable, CustomStringConvertible {
     public func accepts(_ wire: WireCodec) -> Bool {
         switch kind {
         case .none: return wire == .rawF32
-        case .zstd: return wire == .rawF32 || wire == .zstdF32
-        case .bf16Zstd: return wire == .zstdBF16 || wire == .rawBF16
+        case .zstd: return wire == .rawF32 || wire == .sparseF32
+        case .bf16Zstd: return wire == .sparseBF16 || wire == .rawBF16
         }
     }
 

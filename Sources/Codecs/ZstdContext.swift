@@ -15,6 +15,11 @@ final class ZstdContext {
         }
         cctx = c
         dctx = d
+        // Sticky parameters for ZSTD_compress2. Literals are Huffman-coded at every level:
+        // zstd turns that off for negative levels, but the bytes our codecs send through zstd
+        // (a bitmap and exponent bytes) are mostly literals and Huffman is what shrinks them.
+        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, self.level)
+        ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 1)  // ZSTD_c_literalCompressionMode = ZSTD_ps_enable
     }
 
     deinit {
@@ -27,9 +32,9 @@ final class ZstdContext {
     /// Compresses into `dst` (capacity at least `bound(count)`); returns the frame size,
     /// or nil when the frame is not smaller than the input (the caller then stores it raw).
     func compress(_ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutableRawPointer, capacity: Int) throws -> Int? {
-        let r = ZSTD_compressCCtx(cctx, dst, capacity, src, count, level)
+        let r = ZSTD_compress2(cctx, dst, capacity, src, count)
         if ZSTD_isError(r) != 0 {
-            throw CodecError("ZSTD_compressCCtx: \(String(cString: ZSTD_getErrorName(r)))")
+            throw CodecError("ZSTD_compress2: \(String(cString: ZSTD_getErrorName(r)))")
         }
         return r < count ? r : nil
     }

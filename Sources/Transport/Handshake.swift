@@ -6,7 +6,7 @@ import Foundation
 
 public enum Handshake {
     public static let magic: [UInt8] = Array("RTRN".utf8)
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     static let helloSize = 48
     static let replySize = 80
     static let proofSize = 32

@@ -17,6 +17,7 @@ struct BenchCodecCommand: ParsableCommand {
     @Option(help: "Comma-separated zstd levels (negative = fast modes).") var levels = "-5,-1,1,3"
     @Option(help: "Elements per block (the ring's segment size).") var block = defaultSegmentElements
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Also write the data as raw little-endian float32 to this file (e.g. to study a real gradient elsewhere).") var dump: String?
 
     func validate() throws {
         guard [input != nil, synthetic, checkpoint != nil].filter({ $0 }).count == 1 else {
@@ -39,6 +40,12 @@ struct BenchCodecCommand: ParsableCommand {
         } else {
             data = syntheticGradient(count: count, zeroFraction: zeroFraction)
             source = "synthetic(count=\(count), zero_fraction=\(zeroFraction))"
+        }
+        if let path = dump {
+            let bytes = data.withUnsafeBytes { Data($0) }
+            guard FileManager.default.createFile(atPath: path, contents: bytes) else {
+                throw ValidationError("cannot write --dump file \(path)")
+            }
         }
         let lv = levels.split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         var configs = [CodecConfig(.none)]

@@ -59,7 +59,7 @@ struct FuzzCommand: ParsableCommand {
             // What a client sends (hello, proof) and what a server sends (challenge, acceptance),
             // each well-formed but for the MACs, which only the token can make.
             func head(role: UInt8, rank: UInt8) -> [UInt8] {
-                Array("RTRN".utf8) + [1, 0, role, 0, rank, 0, 0, 0, 2, 0, 0, 0] + [UInt8](repeating: 0xA5, count: 32)
+                Array("RTRN".utf8) + [UInt8(Handshake.version), 0, role, 0, rank, 0, 0, 0, 2, 0, 0, 0] + [UInt8](repeating: 0xA5, count: 32)
             }
             return [head(role: 1, rank: 1) + [UInt8](repeating: 0x11, count: 32),
                     head(role: 2, rank: 1) + [UInt8](repeating: 0x22, count: 32) + Array("RTOK".utf8)]
@@ -68,11 +68,12 @@ struct FuzzCommand: ParsableCommand {
             let u = SafeTensor(name: "fc.bias", shape: [3], values: [1, -2, 0.5])
             return [try SafeTensorsFile.encode(tensors: [t, u], metadata: ["ringtrain.state": #"{"x": 1}"#], path: "seed")]
         case "block":
-            // A header followed by a zstd payload of 64 floats, and one of bf16.
+            // A header followed by a zstd payload of 64 floats with runs of zeros (sparse
+            // planes), and one of bf16.
             var out: [[UInt8]] = []
             for kind in [CodecKind.zstd, .bf16Zstd] {
                 let codec = CodecConfig(kind, zstdLevel: 1).makeCodec()
-                let source = (0..<64).map { Float(sin(Double($0))) }
+                let source = (0..<64).map { $0 % 20 < 7 ? 0 : Float(sin(Double($0))) }
                 var residual = [Float](repeating: 0, count: 64)
                 var payload = [UInt8](repeating: 0, count: codec.maxEncodedBytes(count: 64))
                 let (wire, n) = try source.withUnsafeBufferPointer { s in

@@ -47,7 +47,7 @@ final class CodecsTests: XCTestCase {
         let x = gradientLike(100_000)
         var r: [Float]? = nil
         let (wire, n, _) = try roundTrip(codec, x, residual: &r)
-        XCTAssertEqual(wire, .zstdF32)
+        XCTAssertEqual(wire, .sparseF32)
         // Dense normal values with random mantissas: ~1.1x is all there is (real gradients, with
         // their zeros, give more); it must at least not grow.
         XCTAssertLessThan(n, x.count * 4 * 100 / 105, "expected at least 1.05x on gradient-like data")
@@ -181,7 +181,7 @@ final class CodecsTests: XCTestCase {
     }
 
     func testBlockHeaderRoundTripAndRejects() throws {
-        let h = BlockHeader(codec: .zstdBF16, phase: 1, step: 2, bucket: 7, chunk: 3, segment: 9,
+        let h = BlockHeader(codec: .sparseBF16, phase: 1, step: 2, bucket: 7, chunk: 3, segment: 9,
                             rawLength: 4000, encodedLength: 1234, checksum: 0x0123456789ABCDEF)
         var bytes = [UInt8](repeating: 0, count: BlockHeader.size)
         bytes.withUnsafeMutableBytes { h.write(to: $0.baseAddress!) }

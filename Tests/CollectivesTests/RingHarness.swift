@@ -16,7 +16,12 @@ func rankData(rank: Int, count: Int, seed: UInt64 = 0) -> [Float] {
         z ^= z >> 31
         let u = Float(z >> 40) / Float(1 << 24) - 0.5              // [-0.5, 0.5)
         let scale = Float(1 << ((i / 97) % 8)) / 64                 // varying per-block scale
-        out[i] = u * scale
+        // Zeros as in real gradients: runs shared by every rank (a unit dead for the whole
+        // batch; 61 long, so they start and end inside groups of 8) and scattered ones of
+        // this rank only. The compressing codecs then take their sparse paths, partial sums too.
+        let sharedZeroRun = (i / 61) % 4 == 0
+        let scatteredZero = (z >> 8) & 7 == 0
+        out[i] = sharedZeroRun || scatteredZero ? 0 : u * scale
     }
     return out
 }

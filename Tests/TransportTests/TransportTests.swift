@@ -246,7 +246,7 @@ final class RawPeerTests: XCTestCase {
                     var len = Int.random(in: 0...120, using: &rng)
                     if i % 10 == 0 { len = 48 }          // exactly a hello's size
                     var bytes = (0..<len).map { _ in UInt8.random(in: 0...255, using: &rng) }
-                    if i % 3 == 0 && len >= 6 { bytes[0...5] = [0x52, 0x54, 0x52, 0x4E, 1, 0] }   // good magic + version
+                    if i % 3 == 0 && len >= 6 { bytes[0...5] = [0x52, 0x54, 0x52, 0x4E, UInt8(Handshake.version), 0] }   // good magic + version
                     if !bytes.isEmpty { try? bytes.withUnsafeBytes { try c.sendRaw($0, timeout: 2) } }
                     c.shutdown()
                     c.close()
