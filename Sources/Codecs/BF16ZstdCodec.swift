@@ -4,11 +4,11 @@
 import CSparsePlanes
 
 public final class BF16ZstdCodec: BlockCodec {
-    private let zstd: ZstdContext
+    private let zstd: SparseCompressors
     private let halves = Scratch()
     private let scratch = Scratch()
 
-    public init(level: Int32 = 1) { zstd = ZstdContext(level: level) }
+    public init(level: Int32 = 1) { zstd = SparseCompressors(level: level) }
 
     public var kind: CodecKind { .bf16Zstd }
     public var level: Int32 { zstd.level }

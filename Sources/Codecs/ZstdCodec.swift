@@ -3,11 +3,11 @@
 // float32 (wire form rawF32) when that does not make the block smaller.
 
 public final class ZstdCodec: BlockCodec {
-    private let zstd: ZstdContext
+    private let zstd: SparseCompressors
     private let scratch = Scratch()
 
     /// `level`: zstd level, negative for the fast modes.
-    public init(level: Int32 = 1) { zstd = ZstdContext(level: level) }
+    public init(level: Int32 = 1) { zstd = SparseCompressors(level: level) }
 
     public var kind: CodecKind { .zstd }
     public var level: Int32 { zstd.level }

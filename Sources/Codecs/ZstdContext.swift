@@ -7,7 +7,8 @@ final class ZstdContext {
     private let dctx: OpaquePointer
     let level: Int32
 
-    init(level: Int32) {
+    /// `forceHuffman`: Huffman-code literals even at negative levels (see below).
+    init(level: Int32, forceHuffman: Bool = true) {
         // Clamp to what this libzstd supports so a bad level cannot fail every block.
         self.level = max(ZSTD_minCLevel(), min(level, ZSTD_maxCLevel()))
         guard let c = ZSTD_createCCtx(), let d = ZSTD_createDCtx() else {
@@ -15,11 +16,18 @@ final class ZstdContext {
         }
         cctx = c
         dctx = d
-        // Sticky parameters for ZSTD_compress2. Literals are Huffman-coded at every level:
-        // zstd turns that off for negative levels, but the bytes our codecs send through zstd
-        // (a bitmap and exponent bytes) are mostly literals and Huffman is what shrinks them.
+        // Sticky parameters for ZSTD_compress2. zstd turns Huffman coding of literals off at
+        // negative levels, but the bitmap and exponent bytes our codecs send through zstd are
+        // mostly literals and Huffman is what shrinks them.
         ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, self.level)
-        ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 1)  // ZSTD_c_literalCompressionMode = ZSTD_ps_enable
+        if forceHuffman {
+            ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 1)  // ZSTD_c_literalCompressionMode = ZSTD_ps_enable
+        }
+        // A 256-entry match table whatever the level: the sections are at most 256 KB and
+        // mostly literals, and the level's larger default table found no more matches on a
+        // real gradient (same ratio +-0.1%) while encoding was 1.2-1.5x slower, measured side
+        // by side (docs/benchmarks.md; not profiled further: table set-up or cache misses).
+        ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, 8)
     }
 
     deinit {

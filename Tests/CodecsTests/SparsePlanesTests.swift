@@ -126,7 +126,12 @@ final class SparsePlanesTests: XCTestCase {
     /// Every field of a sparse payload a peer could lie about ends in a named error.
     func testMalformedPayloadsAreNamedErrors() throws {
         let n = 1003   // not a multiple of 8: the last bitmap byte has unused bits
-        let x = (0..<n).map { i -> Float in (i / 50) % 2 == 0 ? 0 : Float(i) + 0.5 }
+        // Random mantissas, so the low planes are stored and every length must add up exactly.
+        var state: UInt64 = 77
+        let x = (0..<n).map { i -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (i / 50) % 2 == 0 ? 0 : Float(bitPattern: 0x3F80_0000 | UInt32(truncatingIfNeeded: state >> 41))
+        }
         for config in [CodecConfig(.zstd), CodecConfig(.bf16Zstd)] {
             let codec = config.makeCodec()
             var enc = [UInt8](repeating: 0, count: codec.maxEncodedBytes(count: n))
@@ -184,6 +189,24 @@ final class SparsePlanesTests: XCTestCase {
             pastEnd[pastEnd.count - 2] &= 0x7F   // keep the count of ones
             expectError(withRawMask(pastEnd), "past its \(n)")
             expectError(withRawMask(Array(rawMask.dropLast())), "raw bitmap has \(rawMask.count - 1) bytes")
+        }
+        // Repeated values: the low planes become a zstd frame, the rest of the payload.
+        let repeated = (0..<n).map { i -> Float in (i / 50) % 2 == 0 ? 0 : 0.123 }
+        for config in [CodecConfig(.zstd), CodecConfig(.bf16Zstd)] {
+            let codec = config.makeCodec()
+            var enc = [UInt8](repeating: 0, count: codec.maxEncodedBytes(count: n))
+            let (wire, bytes) = try repeated.withUnsafeBufferPointer { s in try enc.withUnsafeMutableBytes { try codec.encode(s, residual: nil, into: $0) } }
+            XCTAssertEqual(enc[0] & 4, 4, "\(config): low planes not compressed")
+            XCTAssertLessThan(bytes, n / 4, "\(config)")
+            var out = [Float](repeating: 1, count: n)
+            try enc.withUnsafeBytes { b in try out.withUnsafeMutableBufferPointer {
+                try codec.decode(UnsafeRawBufferPointer(rebasing: b[0..<bytes]), wire: wire, into: $0, mode: .overwrite) } }
+            let want = config.kind.isLossy ? repeated.map { floatFromBFloat16(bfloat16Bits($0)) } : repeated
+            XCTAssertEqual(out.map(\.bitPattern), want.map(\.bitPattern), "\(config)")
+            XCTAssertThrowsError(try enc.withUnsafeBytes { b in try out.withUnsafeMutableBufferPointer {
+                try codec.decode(UnsafeRawBufferPointer(rebasing: b[0..<(bytes - 1)]), wire: wire, into: $0, mode: .overwrite) } }) { error in
+                XCTAssertTrue("\(error)".contains("low planes"), "\(config): \(error)")
+            }
         }
     }
 
