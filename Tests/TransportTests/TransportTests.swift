@@ -165,7 +165,7 @@ final class RawPeerTests: XCTestCase {
         let err = try serve(client: { a in
             let c = try tcpConnect(a, options: quickOptions())
             // A well-formed hello, then a made-up proof, then a frame that must never be read.
-            var hello = Array("RTRN".utf8) + [1, 0, 1, 0, 1, 0, 0, 0, 2, 0, 0, 0]
+            var hello = Array("RTRN".utf8) + [UInt8(Handshake.version), 0, 1, 0, 1, 0, 0, 0, 2, 0, 0, 0]
             hello += [UInt8](repeating: 9, count: 32)
             try hello.withUnsafeBytes { try c.sendRaw($0, timeout: 2) }
             var reply = [UInt8](repeating: 0, count: 80)
