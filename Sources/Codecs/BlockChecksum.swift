@@ -44,11 +44,14 @@ extension SIMD8 where Scalar == UInt32 {
 }
 
 /// dst[i] = src[i] + dst[i] for `count` raw little-endian float32 at `src`, returning
-/// `blockChecksum(src, 4 * count)` computed in the same pass (the ring's reduce step for
-/// uncompressed blocks reads the payload once instead of twice).
-public func accumulateRawF32WithChecksum(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, count: Int) -> UInt64 {
-    var s1 = SIMD8<UInt32>(repeating: 0)
-    var s2 = SIMD8<UInt32>(repeating: 0)
+/// `blockChecksum(src, 4 * count)` and `blockChecksum` of the sums, both computed in the same
+/// pass: the ring's reduce step for uncompressed blocks reads the payload once to check it,
+/// and the sums it writes are what this rank sends next (the next reduce-scatter step, or the
+/// first all-gather step), so their checksum comes free instead of from another read.
+public func accumulateRawF32WithChecksums(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>,
+                                          count: Int) -> (payload: UInt64, sums: UInt64) {
+    var s1 = SIMD8<UInt32>(repeating: 0), s2 = SIMD8<UInt32>(repeating: 0)
+    var r1 = SIMD8<UInt32>(repeating: 0), r2 = SIMD8<UInt32>(repeating: 0)
     let raw = UnsafeMutableRawPointer(dst)
     var i = 0
     while i + 8 <= count {
@@ -57,7 +60,10 @@ public func accumulateRawF32WithChecksum(_ src: UnsafeRawPointer, into dst: Unsa
         s2 &+= s1
         let f = unsafeBitCast(w, to: SIMD8<Float>.self)
         let d = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-        raw.storeBytes(of: f + d, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        let sum = f + d
+        raw.storeBytes(of: sum, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        r1 &+= unsafeBitCast(sum, to: SIMD8<UInt32>.self)
+        r2 &+= r1
         i += 8
     }
     if i < count {
@@ -65,8 +71,15 @@ public func accumulateRawF32WithChecksum(_ src: UnsafeRawPointer, into dst: Unsa
         withUnsafeMutableBytes(of: &tail) { t in t.baseAddress!.copyMemory(from: src + 4 * i, byteCount: 4 * (count - i)) }
         s1 &+= tail
         s2 &+= s1
-        for k in 0..<(count - i) { dst[i + k] = Float(bitPattern: tail[k]) + dst[i + k] }
+        var sums = SIMD8<UInt32>(repeating: 0)   // zero-padded like the checksum's last block
+        for k in 0..<(count - i) {
+            dst[i + k] = Float(bitPattern: tail[k]) + dst[i + k]
+            sums[k] = dst[i + k].bitPattern
+        }
+        r1 &+= sums
+        r2 &+= r1
     }
-    var out = (s1, s2)
-    return withUnsafeBytes(of: &out) { xxh64($0.baseAddress, count: 64, seed: UInt64(4 * count)) }
+    var payload = (s1, s2), result = (r1, r2)
+    return (withUnsafeBytes(of: &payload) { xxh64($0.baseAddress, count: 64, seed: UInt64(4 * count)) },
+            withUnsafeBytes(of: &result) { xxh64($0.baseAddress, count: 64, seed: UInt64(4 * count)) })
 }

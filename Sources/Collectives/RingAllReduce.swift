@@ -14,30 +14,34 @@ private final class RunState: @unchecked Sendable {
     let cond = NSCondition()
     var done: [Bool]
     var kept: [FrameBuffer?]
+    /// For raw reduce-scatter receives: the checksum of the range's sums (what this rank
+    /// sends next), computed in the reduce pass.
+    var sums: [(range: Range<Int>, checksum: UInt64)?]
     var error: Error?
     var receiverFinished = false
 
     init(receives: Int) {
         done = Array(repeating: false, count: receives)
         kept = Array(repeating: nil, count: receives)
+        sums = Array(repeating: nil, count: receives)
     }
 
     func fail(_ e: Error) {
         cond.lock(); if error == nil { error = e }; cond.broadcast(); cond.unlock()
     }
 
-    func complete(_ i: Int, keep: FrameBuffer?) {
-        cond.lock(); done[i] = true; kept[i] = keep; cond.broadcast(); cond.unlock()
+    func complete(_ i: Int, keep: FrameBuffer?, sums: (range: Range<Int>, checksum: UInt64)? = nil) {
+        cond.lock(); done[i] = true; kept[i] = keep; self.sums[i] = sums; cond.broadcast(); cond.unlock()
     }
 
-    /// Waits for receive i; returns the kept frame, if any.
-    func wait(_ i: Int) throws -> FrameBuffer? {
+    /// Waits for receive i; returns the kept frame and the checksum of the sums, if any.
+    func wait(_ i: Int) throws -> (frame: FrameBuffer?, sums: (range: Range<Int>, checksum: UInt64)?) {
         cond.lock(); defer { cond.unlock() }
         while !done[i] && error == nil { cond.wait() }
         if let e = error { throw e }
         let f = kept[i]
         kept[i] = nil
-        return f
+        return (f, sums[i])
     }
 
     func finishReceiver() { cond.lock(); receiverFinished = true; cond.broadcast(); cond.unlock() }
@@ -181,7 +185,8 @@ public final class RingAllReduce {
         let base = buffer.baseAddress!
         for t in sends {
             var kept: FrameBuffer? = nil
-            if let a = t.after { kept = try state.wait(a) }
+            var knownSums: (range: Range<Int>, checksum: UInt64)? = nil
+            if let a = t.after { (kept, knownSums) = try state.wait(a) }
             if t.forward {
                 guard let f = kept else { throw RingError("rank \(rank): internal: nothing to forward") }
                 // Forwarded unchanged except the step field (the payload and its checksum are untouched).
@@ -203,7 +208,9 @@ public final class RingAllReduce {
                 // Zero copy: the payload is the buffer itself.
                 let body = UnsafeRawBufferPointer(src)
                 header.encodedLength = UInt32(body.count)
-                header.checksum = blockChecksum(body)
+                // The reduce pass that wrote these sums already checksummed them (not so for
+                // this rank's own values at the first reduce-scatter step).
+                if let k = knownSums, k.range == t.range { header.checksum = k.checksum } else { header.checksum = blockChecksum(body) }
                 sendFrame.reserve(BlockHeader.size)
                 header.write(to: sendFrame.pointer)
                 let sendStart = tracer.isEnabled ? tracer.now() : 0
@@ -295,12 +302,12 @@ public final class RingAllReduce {
                 // One pass: sum and checksum. A mismatch fails the run, so the sum is never used.
                 let reduceStart = tracer.isEnabled ? tracer.now() : 0
                 defer { if tracer.isEnabled { tracer.span("reduce", lane: .ringReceive, start: reduceStart, args: spanArgs(t, bucket)) } }
-                let sum = t.range.count == 0 ? blockChecksum(payload) :
-                    accumulateRawF32WithChecksum(payload.baseAddress!, into: dst.baseAddress!, count: t.range.count)
+                let (sum, sums) = t.range.count == 0 ? (blockChecksum(payload), blockChecksum(payload)) :
+                    accumulateRawF32WithChecksums(payload.baseAddress!, into: dst.baseAddress!, count: t.range.count)
                 guard sum == h.checksum else {
                     throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")
                 }
-                state.complete(i, keep: nil)
+                state.complete(i, keep: nil, sums: (t.range, sums))
                 continue
             }
             let sum = blockChecksum(payload)

@@ -174,9 +174,10 @@ final class CodecsTests: XCTestCase {
             let src = gradientLike(n, seed: 11)
             var dst = gradientLike(n, seed: 12)
             let expected = zip(src, dst).map { $0 + $1 }
-            let h = src.withUnsafeBytes { s in dst.withUnsafeMutableBufferPointer { accumulateRawF32WithChecksum(s.baseAddress!, into: $0.baseAddress!, count: n) } }
-            XCTAssertEqual(h, src.withUnsafeBytes { blockChecksum($0) }, "n=\(n)")
+            let h = src.withUnsafeBytes { s in dst.withUnsafeMutableBufferPointer { accumulateRawF32WithChecksums(s.baseAddress!, into: $0.baseAddress!, count: n) } }
+            XCTAssertEqual(h.payload, src.withUnsafeBytes { blockChecksum($0) }, "n=\(n)")
             XCTAssertEqual(dst.map(\.bitPattern), expected.map(\.bitPattern), "n=\(n)")
+            XCTAssertEqual(h.sums, dst.withUnsafeBytes { blockChecksum($0) }, "n=\(n)")
         }
     }
 
