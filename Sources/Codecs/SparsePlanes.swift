@@ -150,15 +150,16 @@ func parseSparse(_ source: UnsafeRawBufferPointer, count n: Int, width: Int, zst
         return at.assumingMemoryBound(to: UInt8.self)
     }
     let mask = try section(maskSection, expanded: maskLength, compressed: flags & SparsePlanes.maskCompressed != 0, into: s, "bitmap")
-    let high = try section(highSection, expanded: k, compressed: flags & SparsePlanes.highCompressed != 0, into: s + maskLength, "high bytes")
-    let low = try section(lowSection, expanded: (width - 1) * k, compressed: lowCompressed, into: s + maskLength + k, "low planes")
-    // The bitmap must mark exactly k elements, none past n: the decoder trusts it.
+    // The bitmap must mark exactly k elements, none past n: the decoder trusts it. Checked
+    // before the other sections are decompressed, so a lie costs the sender, not us.
     var ones = 0
     for i in 0..<maskLength { ones += mask[i].nonzeroBitCount }
     if n % 8 != 0, maskLength > 0, mask[maskLength - 1] >> UInt8(n % 8) != 0 {
         throw CodecError("sparse block's bitmap marks elements past its \(n)")
     }
     guard ones == k else { throw CodecError("sparse block's bitmap marks \(ones) non-zero elements, header says \(k)") }
+    let high = try section(highSection, expanded: k, compressed: flags & SparsePlanes.highCompressed != 0, into: s + maskLength, "high bytes")
+    let low = try section(lowSection, expanded: (width - 1) * k, compressed: lowCompressed, into: s + maskLength + k, "low planes")
     return SparseView(count: n, kept: k, mask: mask, high: high, low: low)
 }
 
