@@ -42,8 +42,8 @@ enum SparsePlanes {
     /// The largest payload for `n` elements of `width` bytes (the encoder falls back to the
     /// raw form before it gets there, but the destination must hold the attempt).
     static func maxBytes(count n: Int, width: Int) -> Int {
-        headerSize + max(maskBytes(n), ZstdContext.bound(maskBytes(n))) + max(n, ZstdContext.bound(n))
-            + max((width - 1) * n, ZstdContext.bound((width - 1) * n))
+        // zstd's bound is at least its input, so it covers a stored section too.
+        headerSize + ZstdContext.bound(maskBytes(n)) + ZstdContext.bound(n) + ZstdContext.bound((width - 1) * n)
     }
 }
 

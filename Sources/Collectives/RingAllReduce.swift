@@ -302,7 +302,8 @@ public final class RingAllReduce {
                 // One pass: sum and checksum. A mismatch fails the run, so the sum is never used.
                 let reduceStart = tracer.isEnabled ? tracer.now() : 0
                 defer { if tracer.isEnabled { tracer.span("reduce", lane: .ringReceive, start: reduceStart, args: spanArgs(t, bucket)) } }
-                let (sum, sums) = t.range.count == 0 ? (blockChecksum(payload), blockChecksum(payload)) :
+                // An empty range: the payload and the sums are the same zero bytes.
+                let (sum, sums) = t.range.count == 0 ? { let c = blockChecksum(payload); return (c, c) }() :
                     accumulateRawF32WithChecksums(payload.baseAddress!, into: dst.baseAddress!, count: t.range.count)
                 guard sum == h.checksum else {
                     throw bad("checksum mismatch: header 0x\(String(h.checksum, radix: 16)), payload 0x\(String(sum, radix: 16))")

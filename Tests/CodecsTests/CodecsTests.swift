@@ -6,27 +6,28 @@ func gradientLike(_ n: Int, seed: UInt64 = 1) -> [Float] {
     syntheticGradient(count: n, zeroFraction: 0, seed: seed)
 }
 
+/// Encodes `x` with `codec` (with the residual when given) and decodes it back.
+func roundTrip(_ codec: BlockCodec, _ x: [Float], residual: inout [Float]?) throws -> (WireCodec, Int, [Float]) {
+    var enc = [UInt8](repeating: 0, count: codec.maxEncodedBytes(count: x.count))
+    let (wire, n) = try x.withUnsafeBufferPointer { src in
+        try enc.withUnsafeMutableBytes { dst in
+            if residual != nil {
+                return try residual!.withUnsafeMutableBufferPointer { r in try codec.encode(src, residual: r, into: dst) }
+            }
+            return try codec.encode(src, residual: nil, into: dst)
+        }
+    }
+    var out = [Float](repeating: .nan, count: x.count)
+    try enc.withUnsafeBytes { b in
+        try out.withUnsafeMutableBufferPointer { d in
+            try codec.decode(UnsafeRawBufferPointer(rebasing: b[0..<n]), wire: wire, into: d, mode: .overwrite)
+        }
+    }
+    return (wire, n, out)
+}
+
 final class CodecsTests: XCTestCase {
     let counts = [0, 1, 7, 1000, 65_539]
-
-    func roundTrip(_ codec: BlockCodec, _ x: [Float], residual: inout [Float]?) throws -> (WireCodec, Int, [Float]) {
-        var enc = [UInt8](repeating: 0, count: codec.maxEncodedBytes(count: x.count))
-        let (wire, n) = try x.withUnsafeBufferPointer { src in
-            try enc.withUnsafeMutableBytes { dst in
-                if residual != nil {
-                    return try residual!.withUnsafeMutableBufferPointer { r in try codec.encode(src, residual: r, into: dst) }
-                }
-                return try codec.encode(src, residual: nil, into: dst)
-            }
-        }
-        var out = [Float](repeating: .nan, count: x.count)
-        try enc.withUnsafeBytes { b in
-            try out.withUnsafeMutableBufferPointer { d in
-                try codec.decode(UnsafeRawBufferPointer(rebasing: b[0..<n]), wire: wire, into: d, mode: .overwrite)
-            }
-        }
-        return (wire, n, out)
-    }
 
     func testLosslessCodecsRoundTripExactly() throws {
         for config in [CodecConfig(.none), CodecConfig(.zstd, zstdLevel: 1), CodecConfig(.zstd, zstdLevel: -5),
