@@ -64,7 +64,7 @@ let package = Package(
             "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Checkpoints", "Telemetry",
         ], swiftSettings: simdSettings),
         .target(name: "Cluster", dependencies: [
-            "Training", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
+            "Training", "Optim", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Tuning", dependencies: ["Training", "Tensors"]),
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ],

@@ -38,6 +38,13 @@ public struct ControlMessage: Codable, Sendable {
         /// worker -> coordinator (elastic runs): this worker's ring failed; it is alive and
         /// waits for a new `assign` (or an `abort`).
         case ringBroken = "ring_broken"
+        /// rank 0 -> coordinator after each validation: the monitored metric (in `metric`,
+        /// reduced across ranks), `step`, `epoch`, `generation` and rank 0's scheduler (its
+        /// fixed parameters, as JSON in `scheduler`). The coordinator takes the decision.
+        case evaluation
+        /// coordinator -> every worker of the ring: the decision on the evaluation of `step`
+        /// and the scheduler state after it (`verdict`); every rank waits for it and adopts it.
+        case schedule
     }
 
     public var kind: Kind
@@ -73,6 +80,13 @@ public struct ControlMessage: Codable, Sendable {
     public var generation: Int?
     /// checkpoint_part: an in-memory commit (`commit_every`), kept by the coordinator, not written.
     public var commit: Bool?
+    /// evaluation: the monitored validation metric as Swift prints a Double ("nan" and
+    /// "inf" included, which JSON numbers cannot carry; finite values round-trip exactly).
+    public var metric: String?
+    /// evaluation: rank 0's `HyperparameterScheduler` as JSON.
+    public var scheduler: String?
+    /// schedule: the coordinator's decision and its scheduler state after it.
+    public var verdict: ScheduleVerdict?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -81,6 +95,7 @@ public struct ControlMessage: Codable, Sendable {
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
         case tensors, state, record, phase, minWorkers = "min_workers", generation, commit
+        case metric, scheduler, verdict
     }
 }
 

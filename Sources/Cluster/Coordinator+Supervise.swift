@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Optim
 import Telemetry
 import Training
 
@@ -26,7 +27,7 @@ extension Coordinator {
     /// the ring is re-formed from them and training continues from the last checkpoint, for as
     /// long as at least `minWorkers` remain. No process is restarted.
     func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore,
-                   fingerprint: String?) throws -> TrainingSummary {
+                   fingerprint: String?, scheduler initialScheduler: CoordinatorScheduler) throws -> TrainingSummary {
         let condition = NSCondition()
         var seats = members.sorted { $0.rank < $1.rank }.map(Seat.init)
         var ring = seats
@@ -52,6 +53,8 @@ extension Coordinator {
         let elastic = minWorkers < options.worldSize
         let progress = ProgressLine(interval: 5)
         let model = try? Trainer.modelSpec(options.config)
+        /// The metric-driven scheduler state: decided here, adopted by every rank.
+        var scheduler = initialScheduler
 
         /// Called with the lock held once every rank's part of `step` is in.
         func writeCheckpoint(step: Int, _ c: PendingCheckpoint) {
@@ -62,6 +65,10 @@ extension Coordinator {
             }
             guard let state = c.state else {
                 failure = failure ?? ClusterError("[coordinator] rank 0 sent no training state for step \(step)")
+                return
+            }
+            if let why = scheduler.mismatch(in: state, step: step, source: "rank 0's checkpoint part of step \(step)") {
+                failure = failure ?? ClusterError("[coordinator] \(why)")
                 return
             }
             let tensors = (0..<ring.count).flatMap { c.tensors[$0] ?? [] }
@@ -100,6 +107,37 @@ extension Coordinator {
             }
         }
 
+        /// With the lock held: rank 0's validation result of this ring. Takes the decision,
+        /// records it, and returns the `schedule` message for every rank and who gets it.
+        func decide(_ message: ControlMessage, from seat: Seat) -> (ControlMessage, [Seat])? {
+            guard seat.rank == 0, ring.contains(where: { $0 === seat }), message.generation == generation else {
+                return nil   // a late report from a ring that has since been re-formed
+            }
+            guard let step = message.step, let epoch = message.epoch, let metric = message.metric.flatMap(Double.init),
+                  let text = message.scheduler,
+                  let rankScheduler = try? JSONDecoder().decode(HyperparameterScheduler.self, from: Data(text.utf8)) else {
+                failure = failure ?? ClusterError("[coordinator] rank 0 (\(seat.member.host)) sent an evaluation without a readable step, epoch, metric or scheduler")
+                return nil
+            }
+            let verdict = scheduler.decide(metric: metric, step: step, epoch: epoch, scheduler: rankScheduler)
+            let d = verdict.decision
+            if d.reducedLR {
+                progress.message("[coordinator] plateau at step \(step) (\(rankScheduler.config.monitor) "
+                                 + String(format: "%.4g): learning rate now %.3g", metric, d.lr))
+            }
+            if d.shouldStop && !(scheduler.timeline.dropLast().last?.state.stopped ?? false) {
+                progress.message("[coordinator] early stopping at step \(step): \(rankScheduler.config.monitor) has not improved for \(verdict.state.earlyStopWait) evaluations")
+            }
+            try? runDirectory.appendMetrics(["event": "schedule", "step": step, "epoch": epoch, "metric": metric.isFinite ? metric : NSNull(),
+                                             "monitor": rankScheduler.config.monitor, "lr": Double(d.lr), "reduced_lr": d.reducedLR,
+                                             "stop": d.shouldStop, "is_best": d.isBest, "decided_by": "coordinator"])
+            var out = ControlMessage(.schedule)
+            out.step = step
+            out.generation = generation
+            out.verdict = verdict
+            return (out, ring.filter(\.alive))
+        }
+
         func startReader(_ seat: Seat) {
             let t = Thread { [options] in
                 while true {
@@ -115,7 +153,10 @@ extension Coordinator {
                         return
                     }
                     condition.lock()
+                    var broadcast: (ControlMessage, [Seat])?
                     switch message.kind {
+                    case .evaluation:
+                        broadcast = decide(message, from: seat)
                     case .progress:
                         if let text = message.message { progress.showRaw(text) }
                         if let step = message.step, let phase = message.phase, ring.contains(where: { $0 === seat }) {
@@ -174,6 +215,11 @@ extension Coordinator {
                     }
                     condition.broadcast()
                     condition.unlock()
+                    if let (decision, targets) = broadcast {
+                        // A rank that cannot be told is lost soon by its own reader (every rank
+                        // waits for this message, so the run cannot go on without it).
+                        for s in targets { try? s.member.channel.send(decision, timeout: 5) }
+                    }
                     if message.kind == .done || message.kind == .failed { return }
                 }
             }
@@ -293,12 +339,24 @@ extension Coordinator {
                 (step, state, source) = (commit.step, commit.bytes, "the in-memory commit of step \(commit.step)")
             }
             try? runDirectory.truncateMetrics(after: step)
+            let restarted: CoordinatorScheduler
+            do {
+                restarted = try CoordinatorScheduler(checkpoint: state, source: source)
+            } catch {
+                condition.lock()
+                failure = failure ?? ClusterError("[coordinator] cannot re-form the ring from \(source): \(error)")
+                break
+            }
             if !joiners.isEmpty {
                 options.log("[coordinator] admitting \(joiners.count) worker(s) at the commit point of step \(step): \(joiners.map { "\($0.member.host) pid \($0.member.pid)" }.joined(separator: ", "))")
             }
             options.log("[coordinator] " + (why.isEmpty ? "" : "lost \(why); ") + "re-forming the ring with \(survivors.count) workers (\(survivors.map(\.member.host).joined(separator: ", "))) from \(source) (step \(step)); about \(max(0, seenStep - step)) steps are redone"
                         + Self.batchNote(options.config, workers: survivors.count, plannedWorkers: options.worldSize))
             for s in gone { s.member.channel.connection.shutdown() }
+            condition.lock()
+            // The new ring replays the steps since `source`: so do the decisions.
+            scheduler = restarted
+            condition.unlock()
             let addresses = survivors.map(\.member.ringAddress)
             for s in survivors {
                 let a = assignment(rank: s.rank, addresses: addresses, resume: !state.isEmpty, generation: thisGeneration)

@@ -74,6 +74,7 @@ public final class Coordinator {
         let store = CheckpointStore(runDirectory: options.runDirectory, keep: options.config.keepCheckpoints,
                                     onWarning: { [options] in options.log("[coordinator] warning: \($0)") })
         var initialState: [UInt8] = []
+        var scheduler = CoordinatorScheduler()
         if options.resume {
             let model = try? Trainer.modelSpec(options.config)
             guard let loaded = store.latestValid(accepting: { file in model.flatMap { Trainer.rejection(of: file, model: $0) } }) else {
@@ -83,6 +84,11 @@ public final class Coordinator {
                 throw ClusterError("[coordinator] cannot read \(loaded.path)", exitCode: 2)
             }
             initialState = [UInt8](bytes)
+            do {
+                scheduler = try CoordinatorScheduler(checkpoint: initialState, source: loaded.path)
+            } catch {
+                throw ClusterError("[coordinator] --resume: \(error)", exitCode: 2)
+            }
             try? runDirectory.truncateMetrics(after: loaded.step)
             options.log("[coordinator] resuming from \(loaded.path) (step \(loaded.step))")
         }
@@ -102,7 +108,8 @@ public final class Coordinator {
         }
         options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
             .map { "rank \($0.rank) = \($0.host) \($0.ringAddress)" }.joined(separator: ", "))
-        let summary = try supervise(members, runDirectory: runDirectory, store: store, fingerprint: fingerprint)
+        let summary = try supervise(members, runDirectory: runDirectory, store: store, fingerprint: fingerprint,
+                                    scheduler: scheduler)
         do {
             try runDirectory.writeSummary(summary)
         } catch {

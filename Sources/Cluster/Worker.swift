@@ -128,6 +128,8 @@ public final class Worker {
                         mailbox.interruptRing()
                     case .assign:
                         mailbox.put(m, attachment)
+                    case .schedule:
+                        mailbox.putSchedule(m)
                     default:
                         break
                     }
@@ -206,7 +208,7 @@ public final class Worker {
             // neighbour that cannot be reached within `ringConnectSeconds` is unreachable, not late.
             communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,
                                                     codec: codec, options: tcp, rightDeadline: options.ringConnectSeconds)
-            mailbox.setRing(communicator)
+            mailbox.setRing(communicator, generation: assign.generation ?? 0)
             // End-to-end ring check before step 1: every rank's number travels around the ring.
             let ranks = try communicator.allGather([Double(rank)])
             guard ranks.map({ Int($0[0]) }) == Array(0..<world) else {
@@ -241,6 +243,20 @@ public final class Worker {
                     try? control.send(m)
                 }
             }
+        }
+        // The coordinator takes the plateau and early-stopping decisions: rank 0 reports each
+        // validation result, and every rank waits for the verdict before its next step.
+        trainerOptions.scheduleAuthority = { [options] observation in
+            if rank == 0 {
+                var report = ControlMessage(.evaluation)
+                report.step = observation.step
+                report.epoch = observation.epoch
+                report.generation = assign.generation ?? 0
+                report.metric = "\(observation.metric)"
+                report.scheduler = String(decoding: try JSONEncoder().encode(observation.scheduler), as: UTF8.self)
+                try control.send(report)
+            }
+            return try mailbox.takeSchedule(step: observation.step, timeout: options.coordinatorTimeout, rank: rank)
         }
         trainerOptions.traceSink = { events in
             try control.send(ControlMessage(.trace), attachment: [UInt8](try JSONEncoder().encode(events)))
@@ -302,26 +318,80 @@ final class FinishedFlag: @unchecked Sendable {
 
 /// The ring of this generation is gone (a peer died, a link broke, the coordinator
 /// interrupted it); the process itself is fine.
-struct RingLost: Error {
-    let underlying: Error
+public struct RingLost: Error, CustomStringConvertible {
+    public let underlying: Error
+    public var description: String { "ring lost: \(underlying)" }
 }
 
-/// Hands the coordinator's next assignment from the watcher thread to the training thread,
-/// and lets the watcher close the current ring so a blocked step fails at once.
-final class AssignmentMailbox: @unchecked Sendable {
+/// What the mailbox closes when the coordinator interrupts a ring.
+public protocol Closable: AnyObject {
+    func close()
+}
+
+extension RingCommunicator: Closable {}
+
+/// Hands the coordinator's messages from the watcher thread to the training thread: the next
+/// assignment, and the scheduling verdicts of the current ring; and lets the watcher close the
+/// current ring, so a blocked step (or a wait for a verdict) fails at once.
+public final class AssignmentMailbox: @unchecked Sendable {
     private let condition = NSCondition()
     private var next: (message: ControlMessage, state: [UInt8])?
-    private var ring: RingCommunicator?
+    private var ring: Closable?
+    /// The ring generation whose verdicts are wanted, the verdicts by step, and whether the
+    /// coordinator interrupted that ring.
+    private var generation = 0
+    private var verdicts: [Int: ScheduleVerdict] = [:]
+    private var interrupted = false
 
-    func setRing(_ communicator: RingCommunicator) {
-        condition.lock(); ring = communicator; condition.unlock()
+    public init() {}
+
+    /// A new ring: verdicts of earlier generations are dropped (they belong to steps the new
+    /// ring replays).
+    public func setRing(_ communicator: Closable, generation: Int) {
+        condition.lock()
+        ring = communicator
+        self.generation = generation
+        verdicts = [:]
+        interrupted = false
+        condition.unlock()
     }
 
-    func interruptRing() {
+    public func interruptRing() {
         condition.lock()
         let r = ring
+        interrupted = true
+        condition.broadcast()
         condition.unlock()
         r?.close()
+    }
+
+    /// A `schedule` message from the coordinator; kept if it is for the current ring.
+    public func putSchedule(_ message: ControlMessage) {
+        guard let step = message.step, let verdict = message.verdict else { return }
+        condition.lock()
+        if (message.generation ?? 0) == generation {
+            verdicts[step] = verdict
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    /// Waits for the coordinator's verdict on the validation of `step`. An interrupt of the
+    /// ring ends the wait as a lost ring; silence past `timeout` is a lost coordinator.
+    public func takeSchedule(step: Int, timeout: Double, rank: Int) throws -> ScheduleVerdict {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let verdict = verdicts.removeValue(forKey: step) { return verdict }
+            if interrupted {
+                throw RingLost(underlying: ClusterError("[rank \(rank)] the coordinator interrupted the ring while this rank waited for its scheduling decision on step \(step)", exitCode: 3))
+            }
+            guard Date() < deadline else {
+                throw ClusterError("[rank \(rank)] the coordinator sent no scheduling decision for the validation of step \(step) within \(Int(timeout)) s", exitCode: 3)
+            }
+            _ = condition.wait(until: deadline)
+        }
     }
 
     func put(_ message: ControlMessage, _ state: [UInt8]) {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the scheduler decided after a validation metric.
-public struct ScheduleDecision: Sendable, Equatable {
+public struct ScheduleDecision: Codable, Sendable, Equatable {
     /// ReduceLROnPlateau cut the learning rate at this observation.
     public var reducedLR: Bool
     /// The learning rate from this step on (after any reduction).
@@ -11,6 +11,17 @@ public struct ScheduleDecision: Sendable, Equatable {
     /// This metric is the best so far (lower `val_loss`, higher accuracy): a place to save a
     /// "best" checkpoint.
     public var isBest: Bool
+
+    public init(reducedLR: Bool, lr: Float, shouldStop: Bool, isBest: Bool) {
+        self.reducedLR = reducedLR
+        self.lr = lr
+        self.shouldStop = shouldStop
+        self.isBest = isBest
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reducedLR = "reduced_lr", lr, shouldStop = "stop", isBest = "is_best"
+    }
 }
 
 /// The learning rate and momentum as pure functions of the global step, plus the small state

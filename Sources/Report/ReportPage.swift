@@ -93,8 +93,22 @@ struct ReportPage {
         \(chart("Loss", "loss", RunSeries.loss(records)))
         \(chart("Accuracy", "accuracy (%)", RunSeries.accuracy(records)))
         \(chart("Learning rate", "learning rate", RunSeries.learningRate(records), fromZero: true))
-        </div></section>
+        </div>\(scheduleNote())</section>
         """
+    }
+
+    /// The coordinator's plateau cuts and early stop, one sentence each (the decisions that
+    /// changed nothing are left out).
+    func scheduleNote() -> String {
+        let changes = records.scheduleDecisions.filter { $0.reducedLR || $0.stop }
+        guard !changes.isEmpty else { return "" }
+        func number(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "–" }
+        let items = changes.map { d in
+            let what = [d.reducedLR ? "learning rate cut to \(number(d.lr, "%.3g"))" : nil, d.stop ? "early stopping" : nil]
+                .compactMap { $0 }.joined(separator: ", ")
+            return "<li>step \(d.step) (epoch \(d.epoch + 1), \(HTML.escape(d.monitor)) \(number(d.metric, "%.4g"))): <b>\(what)</b></li>"
+        }
+        return "<p class=\"note\">Scheduler decisions (taken by the coordinator):</p><ul class=\"note\">\(items.joined())</ul>"
     }
 
     func systemSection() -> String {

@@ -88,6 +88,17 @@ public struct CodecRecord: Equatable {
     public var zstdStepSeconds: Double?
 }
 
+/// A `schedule` line: the coordinator's decision on one validation result (distributed runs).
+public struct ScheduleRecord: Equatable {
+    public var step: Int
+    public var epoch: Int
+    public var monitor: String
+    public var metric: Double?
+    public var lr: Double?
+    public var reducedLR: Bool
+    public var stop: Bool
+}
+
 /// The lines of `metrics.jsonl`, typed and in file order per kind.
 public struct RunRecords {
     public var starts: [StartRecord] = []
@@ -96,6 +107,7 @@ public struct RunRecords {
     public var test: [TestRecord] = []
     public var checkpoints: [CheckpointRecord] = []
     public var codecDecisions: [CodecRecord] = []
+    public var scheduleDecisions: [ScheduleRecord] = []
     /// (step, epoch) of every train and validation line in file order: what epoch
     /// boundaries and the "in progress" banner are read from.
     public var progress: [(step: Int, epoch: Int)] = []
@@ -171,6 +183,13 @@ public struct RunRecords {
                                                           reason: JSONValues.string(object["reason"]) ?? "?",
                                                           noneStepSeconds: JSONValues.double(object["none_step_seconds"]),
                                                           zstdStepSeconds: JSONValues.double(object["zstd_step_seconds"])))
+            case "schedule":
+                records.scheduleDecisions.append(ScheduleRecord(step: step, epoch: epoch,
+                                                                monitor: JSONValues.string(object["monitor"]) ?? "metric",
+                                                                metric: JSONValues.double(object["metric"]),
+                                                                lr: JSONValues.double(object["lr"]),
+                                                                reducedLR: JSONValues.bool(object["reduced_lr"]) ?? false,
+                                                                stop: JSONValues.bool(object["stop"]) ?? false))
             case let other:
                 if unknownEvents[other] == nil { unknownEvents[other] = number }
             }

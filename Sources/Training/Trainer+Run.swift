@@ -211,7 +211,18 @@ extension Trainer {
         case "val_top5": monitored = r.top5
         default: monitored = r.loss
         }
-        let decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
+        let decision: ScheduleDecision
+        if let authority = options.scheduleAuthority {
+            // Distributed: the coordinator decides and every rank adopts its state, so the
+            // ranks agree because they were told, not because they computed alike.
+            options.phaseProbe?.set(step: state.globalStep, "waiting for the coordinator's scheduling decision")
+            let verdict = try authority(ScheduleObservation(metric: monitored, step: state.globalStep, epoch: epoch,
+                                                            scheduler: scheduler))
+            scheduler.restoreState(verdict.state)
+            decision = verdict.decision
+        } else {
+            decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
+        }
         try record(["event": "validation", "step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1,
                     "val_top5": r.top5, "lr": Double(scheduler.lr(atStep: state.globalStep)),
                     "val_confusion": r.metrics.confusion])

@@ -41,6 +41,12 @@ public final class Trainer {
         /// Distributed runs: where the training thread publishes its step and phase (the
         /// worker's heartbeat carries them to the coordinator's stall inspector).
         public var phaseProbe: PhaseProbe? = nil
+        /// Distributed runs: who takes the metric-driven scheduler decisions (plateau, early
+        /// stopping). Called on every rank after each validation with the monitored metric
+        /// (reduced across ranks, so the same everywhere) and this rank's scheduler; returns
+        /// the coordinator's decision and its scheduler state, which every rank adopts.
+        /// Nil (a single process): the trainer's own scheduler decides.
+        public var scheduleAuthority: ((ScheduleObservation) throws -> ScheduleVerdict)? = nil
 
         public init(runDirectory: String, resume: Bool = false) {
             self.runDirectory = runDirectory

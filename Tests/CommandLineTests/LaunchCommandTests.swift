@@ -13,13 +13,13 @@ final class LaunchCommandTests: XCTestCase {
         for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
     }
 
-    func setUpRun(epochs: Int = 2) throws -> (config: String, run: String) {
+    func setUpRun(epochs: Int = 2, extra: String = "") throws -> (config: String, run: String) {
         let data = try SyntheticDataset.writeIDX()
         let dir = NSTemporaryDirectory() + "ringtrain-launch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         cleanup += [data, dir]
         let config = dir + "/config.json"
-        try Data(SyntheticDataset.configJSON(data: data, epochs: epochs).utf8).write(to: URL(fileURLWithPath: config))
+        try Data(SyntheticDataset.configJSON(data: data, epochs: epochs, extra: extra).utf8).write(to: URL(fileURLWithPath: config))
         return (config, dir + "/run")
     }
 
@@ -42,6 +42,52 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertEqual(s2["epochs_completed"] as? Int, 4)
         XCTAssertTrue(more.stderr.contains("resuming from"), more.stderr)
         try assertRunDirectoryIsComplete(run, world: 3)
+    }
+
+    /// The coordinator takes the metric-driven decisions and keeps their state across a resume:
+    /// a plateau schedule whose metric never counts as improved (threshold 100) halves the rate
+    /// at every validation after the first, and early stopping with patience 2 ends the run at
+    /// the third. The run is stopped after 2 epochs and resumed with 6: the third validation's
+    /// cut and stop need the state decided before the resume.
+    func testTheCoordinatorTakesPlateauAndEarlyStoppingDecisionsAcrossAResume() throws {
+        let (config, run) = try setUpRun(epochs: 2, extra: """
+            , "schedule": {"type": "plateau", "reduce_on_plateau": {"patience": 0, "factor": 0.5, "threshold": 100, "threshold_mode": "abs"},
+                           "early_stopping": {"patience": 2, "min_delta": 100}}
+            """)
+        let first = try BinaryRunner.run(["launch", "--nproc", "2", "--config", config, "--run-dir", run], timeout: 120)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("[coordinator] plateau at step"), first.stderr)
+        XCTAssertFalse(first.stderr.contains("early stopping"), first.stderr)
+
+        let resumed = try BinaryRunner.run(["launch", "--nproc", "2", "--config", config, "--run-dir", run, "--resume", "--epochs", "6"],
+                                           timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("[coordinator] plateau at step"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("[coordinator] early stopping at step"), resumed.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["stopped_early"] as? Bool, true)
+        XCTAssertEqual(summary["epochs_completed"] as? Int, 3)
+
+        let records = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let decisions = records.filter { $0["event"] as? String == "schedule" }
+        XCTAssertEqual(decisions.count, 3, "\(decisions)")
+        XCTAssertEqual(decisions.map { $0["decided_by"] as? String }, Array(repeating: "coordinator", count: 3))
+        XCTAssertEqual(decisions.map { $0["reduced_lr"] as? Bool }, [false, true, true])
+        XCTAssertEqual(decisions.map { $0["stop"] as? Bool }, [false, false, true])
+        for (d, lr) in zip(decisions, [0.05, 0.025, 0.0125]) { XCTAssertEqual(d["lr"] as? Double ?? 0, lr, accuracy: 1e-7) }
+        let validations = records.filter { $0["event"] as? String == "validation" }
+        XCTAssertEqual(validations.map { $0["step"] as? Int }, decisions.map { $0["step"] as? Int })
+        XCTAssertEqual(validations.map { $0["val_loss"] as? Double }, decisions.map { $0["metric"] as? Double },
+                       "the coordinator decided on the loss reduced over both ranks")
+        // Every rank trained each epoch at the rate decided before it (the first cut comes at
+        // the end of epoch 1, the second, after the resume, at the end of epoch 2).
+        for (epoch, lr) in [(0, 0.05), (1, 0.05), (2, 0.025)] {
+            let train = records.filter { $0["event"] as? String == "train" && $0["epoch"] as? Int == epoch }
+            XCTAssertFalse(train.isEmpty, "epoch \(epoch)")
+            for r in train { XCTAssertEqual(r["lr"] as? Double ?? 0, lr, accuracy: 1e-7, "epoch \(epoch)") }
+        }
+        try assertRunDirectoryIsComplete(run, world: 2)
     }
 
     /// The documented files and fields, a falling loss, and checkpoints that verify (the

@@ -75,6 +75,26 @@ final class ReportRendererTests: XCTestCase {
         XCTAssertTrue(html.contains("step 15 (start): none 331.0 ms, zstd 286.0 ms per step → <b>zstd</b>"), html)
     }
 
+    /// The coordinator's scheduler decisions (`schedule` lines) are read, not warned about; the
+    /// cuts and the early stop are listed under the training charts, the others left out.
+    func testSchedulerDecisionsAreListed() throws {
+        let run = try makeRun()
+        func decision(_ step: Int, _ epoch: Int, _ metric: Double, _ lr: Double, reduced: Bool, stop: Bool) -> String {
+            RunFixture.line(["event": "schedule", "step": step, "epoch": epoch, "monitor": "val_loss", "metric": metric, "lr": lr,
+                             "reduced_lr": reduced, "stop": stop, "is_best": false, "decided_by": "coordinator"])
+        }
+        try run.writeMetrics(RunFixture.finishedLines + [decision(100, 0, 0.61, 0.1, reduced: false, stop: false),
+                                                          decision(200, 1, 0.625, 0.05, reduced: true, stop: false),
+                                                          decision(300, 2, 0.63, 0.025, reduced: true, stop: true)])
+        try run.writeSummary(RunFixture.finishedSummary())
+        let (html, warnings) = try ReportRenderer.render(runDirectory: run.path)
+        XCTAssertEqual(warnings, [])
+        XCTAssertTrue(html.contains("Scheduler decisions (taken by the coordinator)"), html)
+        XCTAssertTrue(html.contains("<li>step 200 (epoch 2, val_loss 0.625): <b>learning rate cut to 0.05</b></li>"), html)
+        XCTAssertTrue(html.contains("<li>step 300 (epoch 3, val_loss 0.63): <b>learning rate cut to 0.025, early stopping</b></li>"), html)
+        XCTAssertFalse(html.contains("<li>step 100 "), "a decision that changed nothing is not listed")
+    }
+
     func testPerClassTableComputedFromTheConfusionMatrix() throws {
         let run = try makeRun()
         try run.writeMetrics(RunFixture.finishedLines)
