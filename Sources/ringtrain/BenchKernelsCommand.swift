@@ -147,6 +147,18 @@ struct BenchKernelsCommand: ParsableCommand {
                     }
                 }
             }))
+            // The glue around the products: every image's col matrix built, and scattered back.
+            results.append(("\(name)-im2col", 0, median(repeats) {
+                parallelRanges(batch) { r in
+                    let c = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
+                    for n in r { im2col(c, x.pointer + n * s.inputPlane, s) }
+                }
+            }))
+            results.append(("\(name)-col2im", 0, median(repeats) {
+                parallelRanges(batch) { r in
+                    for n in r { col2im(dx.pointer + n * s.inputPlane, col.pointer, s) }
+                }
+            }))
             // The whole ops (im2col, bias, col2im, partial sums included).
             results.append(("\(name)-op-forward", flops, median(repeats) {
                 conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s)

@@ -44,6 +44,73 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// im2col and col2im against plain loops over every (row, y, x), bit for bit, for the
+    /// geometries of each code path: "same" width at stride 1 (the shifted-plane copy, with
+    /// windows taller or wider than tiny images), and the general row-by-row path.
+    func testIm2colAndCol2imMatchPlainLoopsExactly() {
+        var geometries: [Conv2dShape] = []
+        for (h, w) in [(1, 1), (2, 3), (5, 4), (7, 9), (14, 14), (28, 28)] {
+            for (kh, kw, p) in [(3, 3, 1), (5, 5, 2), (1, 3, 1), (5, 3, 1), (3, 1, 0), (1, 1, 0), (7, 7, 3)] {
+                let oh = h + 2 * p - kh + 1, ow = w + 2 * p - kw + 1
+                guard oh >= 1, ow >= 1 else { continue }
+                geometries.append(Conv2dShape(batch: 1, channels: 3, height: h, width: w, outChannels: 1,
+                                              kernelH: kh, kernelW: kw, padding: p))
+            }
+        }
+        geometries += [Conv2dShape(batch: 1, channels: 2, height: 8, width: 8, outChannels: 1, kernelH: 3, kernelW: 2),
+                       Conv2dShape(batch: 1, channels: 2, height: 9, width: 7, outChannels: 1, kernelH: 3, kernelW: 3,
+                                   stride: 2, padding: 1)]
+        XCTAssertGreaterThan(geometries.filter { $0.stride == 1 && $0.outWidth == $0.width }.count, 20)
+        for s in geometries {
+            let oh = s.outHeight, ow = s.outWidth
+            let image = randomBuffer(s.inputPlane, seed: 40)
+            // Poison, so an element im2col fails to write shows up.
+            let col = FloatBuffer(count: s.colRows * s.colCols)
+            for i in 0..<col.count { col[i] = .nan }
+            im2col(col.pointer, image.pointer, s)
+            var expected = [Float](repeating: 0, count: col.count)
+            var row = 0
+            for c in 0..<s.channels {
+                for kh in 0..<s.kernelH {
+                    for kw in 0..<s.kernelW {
+                        for y in 0..<oh {
+                            for x in 0..<ow {
+                                let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
+                                if iy >= 0 && iy < s.height && ix >= 0 && ix < s.width {
+                                    expected[(row * oh + y) * ow + x] = image[(c * s.height + iy) * s.width + ix]
+                                }
+                            }
+                        }
+                        row += 1
+                    }
+                }
+            }
+            XCTAssertEqual(col.array.map(\.bitPattern), expected.map(\.bitPattern), "im2col \(s)")
+
+            let dCol = randomBuffer(col.count, seed: 41)
+            let back = randomBuffer(s.inputPlane, seed: 42)   // col2im overwrites it
+            col2im(back.pointer, dCol.pointer, s)
+            var sums = [Float](repeating: 0, count: s.inputPlane)
+            row = 0
+            for c in 0..<s.channels {
+                for kh in 0..<s.kernelH {
+                    for kw in 0..<s.kernelW {
+                        for y in 0..<oh {
+                            for x in 0..<ow {
+                                let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
+                                if iy >= 0 && iy < s.height && ix >= 0 && ix < s.width {
+                                    sums[(c * s.height + iy) * s.width + ix] += dCol[(row * oh + y) * ow + x]
+                                }
+                            }
+                        }
+                        row += 1
+                    }
+                }
+            }
+            XCTAssertEqual(back.array.map(\.bitPattern), sums.map(\.bitPattern), "col2im \(s)")
+        }
+    }
+
     func testStoredColumnsGiveIdenticalResults() {
         for s in shapes {
             let x = randomBuffer(s.batch * s.inputPlane, seed: 24), w = randomBuffer(s.outChannels * s.colRows, seed: 25)
