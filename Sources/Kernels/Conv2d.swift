@@ -171,6 +171,14 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, shape s: Conv2dShape,
                           columns: UnsafeMutablePointer<Float>? = nil, threads: Int = KernelThreads.count) {
     let ohw = s.colCols, ckk = s.colRows
+    if conv2dUsesDirectForward(s) {
+        parallelRanges(s.batch, threads: threads) { images in
+            conv2dDirectForward(output: output, input: input, weight: weight, bias: bias, shape: s, images: images)
+            // Backward still wants the col matrices (cheap to build for one channel).
+            if let columns { for n in images { im2col(columns + n &* ckk &* ohw, input + n &* s.inputPlane, s) } }
+        }
+        return
+    }
     let packedWeight = PackedMatrixA(weight, lda: ckk, transA: false, m: s.outChannels, k: ckk)
     parallelRanges(s.batch, threads: threads) { images in
         let colBuffer = s.isPointwise || columns != nil ? nil : ScratchPool.shared.acquire(ckk * ohw)

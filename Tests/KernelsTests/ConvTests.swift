@@ -13,7 +13,17 @@ final class ConvTests: XCTestCase {
                     stride: 1, padding: 0),
         Conv2dShape(batch: 2, channels: 2, height: 5, width: 5, outChannels: 3, kernelH: 3, kernelW: 3,
                     stride: 3, padding: 1),
+        // The direct route of a first layer (one channel, same width >= 16): a width that is
+        // not a multiple of 16, and one that is, with a 5x5 kernel.
+        Conv2dShape(batch: 3, channels: 1, height: 9, width: 21, outChannels: 5, kernelH: 3, kernelW: 3, padding: 1),
+        Conv2dShape(batch: 2, channels: 1, height: 6, width: 16, outChannels: 3, kernelH: 5, kernelW: 5, padding: 2),
     ]
+
+    func testTheDirectRouteIsTakenWhereItApplies() {
+        XCTAssertEqual(shapes.filter(conv2dUsesDirectForward).count, 2)
+        XCTAssertTrue(conv2dUsesDirectForward(Conv2dShape(batch: 1, channels: 1, height: 28, width: 28, outChannels: 32,
+                                                          kernelH: 3, kernelW: 3, padding: 1)), "fashion-cnn's conv1")
+    }
 
     func testFastMatchesReference() {
         for (idx, s) in shapes.enumerated() {
