@@ -31,6 +31,9 @@ public struct Conv2dShape: Sendable, Equatable {
     public var outputPlane: Int { outChannels * outHeight * outWidth }
     /// 1x1, stride 1, no padding: the input image already is its col matrix.
     public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padding == 0 }
+    /// Stride 1 and an output as wide as the input: every col row is a shifted slice of an
+    /// input plane, which im2col copies in one piece.
+    public var hasShiftedPlaneColumns: Bool { stride == 1 && outWidth == width }
     /// Multiply-adds x 2 of the forward product (backward-data and backward-weight cost the same).
     public var forwardFlops: Double { 2 * Double(batch) * Double(outChannels) * Double(colRows) * Double(colCols) }
 }
@@ -50,7 +53,7 @@ public func parallelRanges(_ total: Int, threads: Int = KernelThreads.count, _ b
 /// col[C*KH*KW, OH*OW] from one image [C, H, W].
 public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
-    if s.stride == 1 && ow == w {
+    if s.hasShiftedPlaneColumns {
         im2colSameWidth(col, image, s)
         return
     }

@@ -11,7 +11,7 @@
 /// Whether `conv2dForward` takes the direct route for this geometry.
 @inlinable
 public func conv2dUsesDirectForward(_ s: Conv2dShape) -> Bool {
-    s.channels == 1 && s.stride == 1 && s.outWidth == s.width && s.outWidth >= 16 && s.kernelH * s.kernelW <= 49
+    s.channels == 1 && s.hasShiftedPlaneColumns && s.outWidth >= 16 && s.kernelH * s.kernelW <= 49
 }
 
 func conv2dDirectForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,

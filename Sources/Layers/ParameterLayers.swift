@@ -44,7 +44,11 @@ public final class Conv2dLayer: Layer {
         output = FloatBuffer(count: maxBatch * outputShape.elementCount)
         dInput = FloatBuffer(count: maxBatch * inputShape.elementCount)
         let colCount = maxBatch * geometry.colRows * geometry.colCols
-        columns = !geometry.isPointwise && colCount <= Conv2dLayer.columnCacheLimit ? FloatBuffer(count: colCount) : nil
+        // A same-width stride-1 layer rebuilds its cols in backward faster than a cache of
+        // every image's cols comes back from memory (fashion-cnn: 2.5 ms less per step of 128,
+        // and 29 MB less for conv2); other geometries keep theirs.
+        let cache = !geometry.isPointwise && !geometry.hasShiftedPlaneColumns && colCount <= Conv2dLayer.columnCacheLimit
+        columns = cache ? FloatBuffer(count: colCount) : nil
     }
 
     public func initialise(parameters: ParameterArena, buffers: ParameterArena, seed: UInt64) {
