@@ -212,28 +212,35 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
     // weight^T [CKK, OC], packed once for the data gradient of every image.
     let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
     defer { ScratchPool.shared.release(partialBuffer) }
+    let directWeights = conv2dUsesDirectWeightGradient(s)
     parallelRanges(groups, threads: threads) { groupRange in
-        let colBuffer = s.isPointwise || columns != nil ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        let colBuffer = s.isPointwise || columns != nil || directWeights ? nil : ScratchPool.shared.acquire(ckk * ohw)
         let dColBuffer = dInput == nil || s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
         defer { colBuffer.map(ScratchPool.shared.release); dColBuffer.map(ScratchPool.shared.release) }
         let col = colBuffer?.pointer, dCol = dColBuffer?.pointer
         for g in groupRange {
             let pw = partial + g &* wCount
             let n0 = g &* convGradientGroup, n1 = min(s.batch, n0 &+ convGradientGroup)
+            if directWeights {
+                pw.update(repeating: 0, count: wCount)
+                conv2dDirectWeightGradient(pw, dOutput: dOutput, input: input, shape: s, images: n0..<n1)
+            }
             for n in n0..<n1 {
                 let img = input + n &* s.inputPlane
                 let dOut = dOutput + n &* s.outputPlane
-                let b: UnsafePointer<Float>
-                if s.isPointwise {
-                    b = img
-                } else if let columns {
-                    b = columns + n &* ckk &* ohw
-                } else {
-                    im2col(col!, img, s); b = UnsafePointer(col!)
+                if !directWeights {
+                    let b: UnsafePointer<Float>
+                    if s.isPointwise {
+                        b = img
+                    } else if let columns {
+                        b = columns + n &* ckk &* ohw
+                    } else {
+                        im2col(col!, img, s); b = UnsafePointer(col!)
+                    }
+                    // pw[OC, CKK] (+)= dOut[OC, OHW] * col[CKK, OHW]^T
+                    gemm(pw, ldc: ckk, dOut, lda: ohw, transA: false, b, ldb: ohw, transB: true,
+                         m: oc, n: ckk, k: ohw, accumulate: n != n0, threads: 1)
                 }
-                // pw[OC, CKK] (+)= dOut[OC, OHW] * col[CKK, OHW]^T
-                gemm(pw, ldc: ckk, dOut, lda: ohw, transA: false, b, ldb: ohw, transB: true,
-                     m: oc, n: ckk, k: ohw, accumulate: n != n0, threads: 1)
                 if let dInput {
                     let dImg = dInput + n &* s.inputPlane
                     // dCol[CKK, OHW] = weight[OC, CKK]^T * dOut[OC, OHW]

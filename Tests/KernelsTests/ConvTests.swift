@@ -17,10 +17,13 @@ final class ConvTests: XCTestCase {
         // not a multiple of 16, and one that is, with a 5x5 kernel.
         Conv2dShape(batch: 3, channels: 1, height: 9, width: 21, outChannels: 5, kernelH: 3, kernelW: 3, padding: 1),
         Conv2dShape(batch: 2, channels: 1, height: 6, width: 16, outChannels: 3, kernelH: 5, kernelW: 5, padding: 2),
+        // ... and its 3x3 weight gradient over two groups of images (batch 11 > 8).
+        Conv2dShape(batch: 11, channels: 1, height: 7, width: 17, outChannels: 6, kernelH: 3, kernelW: 3, padding: 1),
     ]
 
     func testTheDirectRouteIsTakenWhereItApplies() {
-        XCTAssertEqual(shapes.filter(conv2dUsesDirectForward).count, 2)
+        XCTAssertEqual(shapes.filter(conv2dUsesDirectForward).count, 3)
+        XCTAssertEqual(shapes.filter(conv2dUsesDirectWeightGradient).count, 2)
         XCTAssertTrue(conv2dUsesDirectForward(Conv2dShape(batch: 1, channels: 1, height: 28, width: 28, outChannels: 32,
                                                           kernelH: 3, kernelW: 3, padding: 1)), "fashion-cnn's conv1")
     }
@@ -143,7 +146,7 @@ final class ConvTests: XCTestCase {
     }
 
     func testGradientCheck() {
-        for s in [shapes[1], shapes[3], shapes[5]] {
+        for s in [shapes[1], shapes[3], shapes[5], shapes[6], shapes[8]] {
             let x = randomBuffer(s.batch * s.inputPlane, seed: 20)
             let w = randomBuffer(s.outChannels * s.colRows, seed: 21)
             let b = randomBuffer(s.outChannels, seed: 22)
