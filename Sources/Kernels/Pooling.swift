@@ -14,9 +14,14 @@ public struct PoolShape: Sendable, Equatable {
     public var planes: Int { batch * channels }
 }
 
+/// `reluSlope`: a ReLU (0) or leaky ReLU that follows the pooling, applied in the same pass
+/// (the activation layer then passes its input through): the bits of pooling then
+/// `activationForward`, without another trip through memory.
 public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: PoolShape,
-                           threads: Int = KernelThreads.count) {
+                           threads: Int = KernelThreads.count, reluSlope: Float? = nil) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    let fused = reluSlope != nil, slope = reluSlope ?? 0
+    let slope8 = SIMD8<Float>(repeating: slope)
     parallelRanges(s.planes, threads: threads) { planes in
         for p in planes {
             let src = input + p &* h &* w, dst = output + p &* oh &* ow
@@ -27,14 +32,16 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
                     while x &+ 8 <= ow {
                         let u = UnsafeRawPointer(r0 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
                         let l = UnsafeRawPointer(r1 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
-                        let p = vmax(vmax(u.evenHalf, u.oddHalf), vmax(l.evenHalf, l.oddHalf))
+                        var p = vmax(vmax(u.evenHalf, u.oddHalf), vmax(l.evenHalf, l.oddHalf))
+                        if fused { p = p.replacing(with: p * slope8, where: p .< SIMD8<Float>()) }
                         UnsafeMutableRawPointer(d + x).storeBytes(of: p, as: SIMD8<Float>.self)
                         x &+= 8
                     }
                     while x < ow {  // leftovers
                         defer { x &+= 1 }
                         let x2 = 2 &* x
-                        d[x] = max(max(r0[x2], r0[x2 &+ 1]), max(r1[x2], r1[x2 &+ 1]))
+                        let m = max(max(r0[x2], r0[x2 &+ 1]), max(r1[x2], r1[x2 &+ 1]))
+                        d[x] = fused && m < 0 ? m * slope : m
                     }
                 }
                 continue
@@ -46,17 +53,20 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
                         let r = src + ((y &* s.stride &+ ky) &* w &+ x &* s.stride)
                         for kx in 0..<s.size { m = max(m, r[kx]) }
                     }
-                    dst[y &* ow &+ x] = m
+                    dst[y &* ow &+ x] = fused && m < 0 ? m * slope : m
                 }
             }
         }
     }
 }
 
-/// dInput is overwritten.
+/// dInput is overwritten. `reluSlope`: as in `maxPoolForward`; dOutput is then the gradient of
+/// the activation's output, and each window's maximum decides the activation's derivative.
 public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: UnsafePointer<Float>,
-                            input: UnsafePointer<Float>, shape s: PoolShape, threads: Int = KernelThreads.count) {
+                            input: UnsafePointer<Float>, shape s: PoolShape, threads: Int = KernelThreads.count,
+                            reluSlope: Float? = nil) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    let fused = reluSlope != nil, slope = reluSlope ?? 0
     parallelRanges(s.planes, threads: threads) { planes in
         for p in planes {
             let src = input + p &* h &* w, g = dOutput + p &* oh &* ow, d = dInput + p &* h &* w
@@ -73,19 +83,19 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
                         var x = 0
                         while true {
                             let xs = min(x, ow &- 8)
-                            maxPool2x2Backward8(d0, d1, r0, r1, gy, xs)
+                            maxPool2x2Backward8(d0, d1, r0, r1, gy, xs, fused: fused, slope: slope)
                             if xs == ow &- 8 { break }
                             x &+= 8
                         }
                     } else if ow >= 4 {
-                        maxPool2x2Backward4(d0, d1, r0, r1, gy, 0)
-                        maxPool2x2Backward4(d0, d1, r0, r1, gy, ow &- 4)
+                        maxPool2x2Backward4(d0, d1, r0, r1, gy, 0, fused: fused, slope: slope)
+                        maxPool2x2Backward4(d0, d1, r0, r1, gy, ow &- 4, fused: fused, slope: slope)
                     } else {
                         for x in 0..<ow {
                             let x2 = 2 &* x
                             let a = r0[x2], b = r0[x2 &+ 1], c = r1[x2], e = r1[x2 &+ 1]
                             let m = max(max(a, b), max(c, e))
-                            let v = gy[x]
+                            let v = fused && m <= 0 ? gy[x] * slope : gy[x]
                             let ta = a == m, tb = !ta && b == m, tc = !ta && !tb && c == m
                             d0[x2] = ta ? v : 0; d0[x2 &+ 1] = tb ? v : 0
                             d1[x2] = tc ? v : 0; d1[x2 &+ 1] = !ta && !tb && !tc ? v : 0
@@ -102,7 +112,8 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
                         let base = (y &* s.stride &+ ky) &* w &+ x &* s.stride
                         for kx in 0..<s.size where src[base &+ kx] > best { best = src[base &+ kx]; at = base &+ kx }
                     }
-                    d[at] += g[y &* ow &+ x]
+                    let v = g[y &* ow &+ x]
+                    d[at] += fused && best <= 0 ? v * slope : v
                 }
             }
         }
@@ -204,14 +215,16 @@ func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(wi
 
 @inline(__always)
 func maxPool2x2Backward8(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>,
-                         _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int) {
+                         _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int,
+                         fused: Bool, slope: Float) {
     let x2 = 2 &* x
     let u = UnsafeRawPointer(r0 + x2).loadUnaligned(as: SIMD16<Float>.self)
     let l = UnsafeRawPointer(r1 + x2).loadUnaligned(as: SIMD16<Float>.self)
     let a = u.evenHalf, b = u.oddHalf, c = l.evenHalf, e = l.oddHalf
     let m = vmax(vmax(a, b), vmax(c, e))
-    let v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD8<Float>.self)
+    var v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD8<Float>.self)
     let zero = SIMD8<Float>()
+    if fused { v = v.replacing(with: v * SIMD8(repeating: slope), where: m .<= zero) }
     let ta = a .== m, tb = (b .== m) .& .!ta
     let tc = (c .== m) .& .!(ta .| tb), te = .!(ta .| tb .| tc)
     var o0 = SIMD16<Float>(), o1 = SIMD16<Float>()
@@ -223,15 +236,17 @@ func maxPool2x2Backward8(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutableP
 
 @inline(__always)
 func maxPool2x2Backward4(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>,
-                         _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int) {
+                         _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int,
+                         fused: Bool, slope: Float) {
     let x2 = 2 &* x
     let u = UnsafeRawPointer(r0 + x2).loadUnaligned(as: SIMD8<Float>.self)
     let l = UnsafeRawPointer(r1 + x2).loadUnaligned(as: SIMD8<Float>.self)
     let a = u.evenHalf, b = u.oddHalf, c = l.evenHalf, e = l.oddHalf
     let m = a.replacing(with: b, where: b .> a), n = c.replacing(with: e, where: e .> c)
     let mm = m.replacing(with: n, where: n .> m)
-    let v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD4<Float>.self)
+    var v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD4<Float>.self)
     let zero = SIMD4<Float>()
+    if fused { v = v.replacing(with: v * SIMD4(repeating: slope), where: mm .<= zero) }
     let ta = a .== mm, tb = (b .== mm) .& .!ta
     let tc = (c .== mm) .& .!(ta .| tb), te = .!(ta .| tb .| tc)
     var o0 = SIMD8<Float>(), o1 = SIMD8<Float>()

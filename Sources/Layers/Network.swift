@@ -94,6 +94,16 @@ public final class Network {
             built.append(layer)
             shape = layer.outputShape
         }
+        // Max-pooling then ReLU (the order set above): the pooling pass applies the
+        // activation too, saving a read and a write of the pooled tensor each way; the
+        // activation layer stays in the list (names, indices, profiles) and passes through.
+        for i in built.indices.dropLast() {
+            if let pool = built[i] as? PoolLayer, pool.kind == .max, let activation = built[i + 1] as? ActivationLayer,
+               let slope = activation.reluSlope {
+                pool.fusedReLUSlope = slope
+                activation.isFusedIntoPooling = true
+            }
+        }
         guard shape.count == 1, shape[0] == classes else {
             throw ModelSpecError.badLayer(index: max(specs.count - 1, 0),
                                           message: "the model ends with shape \(shape), expected [\(classes)] logits")

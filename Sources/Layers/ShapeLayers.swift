@@ -23,11 +23,23 @@ public class ParameterFreeLayer {
 
 public final class ActivationLayer: ParameterFreeLayer, Layer {
     let kind: Activation
+    /// The max-pool before this layer applies the activation in its own pass (Network fuses
+    /// them); this layer then hands values and gradients through unchanged.
+    public internal(set) var isFusedIntoPooling = false
     public init(_ kind: Activation, inputShape: [Int]) {
         self.kind = kind
         super.init(inputShape: inputShape, outputShape: inputShape)
     }
+    /// The slope of a ReLU-like activation (0 for ReLU), which max-pooling can apply; nil for ELU.
+    var reluSlope: Float? {
+        switch kind {
+        case .relu: return 0
+        case .leakyRelu(let slope): return slope
+        case .elu: return nil
+        }
+    }
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafePointer<Float> {
+        if isFusedIntoPooling { return input }
         self.input = input
         let n = batch * inputShape.elementCount
         parallelRanges((n + 4095) / 4096) { r in
@@ -37,6 +49,7 @@ public final class ActivationLayer: ParameterFreeLayer, Layer {
         return UnsafePointer(output.pointer)
     }
     public func backward(_ dOutput: UnsafePointer<Float>, batch: Int, needInputGradient: Bool) -> UnsafePointer<Float>? {
+        if isFusedIntoPooling { return needInputGradient ? dOutput : nil }
         guard needInputGradient, let input else { return nil }
         let n = batch * inputShape.elementCount
         parallelRanges((n + 4095) / 4096) { r in
@@ -51,6 +64,9 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
     public enum Kind: Sendable { case max, average }
     let kind: Kind
     var geometry: PoolShape
+    /// Max-pooling followed by a ReLU-like activation applies it in the same pass (see
+    /// `maxPoolForward`); nil: plain pooling.
+    public internal(set) var fusedReLUSlope: Float?
     public init(_ kind: Kind, size: Int, stride: Int?, inputShape: [Int]) {
         precondition(inputShape.count == 3, "pooling needs a [C, H, W] input, got \(inputShape)")
         self.kind = kind
@@ -62,7 +78,7 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
         self.input = input
         geometry.batch = batch
         switch kind {
-        case .max: maxPoolForward(output: output.pointer, input: input, shape: geometry)
+        case .max: maxPoolForward(output: output.pointer, input: input, shape: geometry, reluSlope: fusedReLUSlope)
         case .average: avgPoolForward(output: output.pointer, input: input, shape: geometry)
         }
         return UnsafePointer(output.pointer)
@@ -71,7 +87,8 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
         guard needInputGradient, let input else { return nil }
         geometry.batch = batch
         switch kind {
-        case .max: maxPoolBackward(dInput: dInput.pointer, dOutput: dOutput, input: input, shape: geometry)
+        case .max: maxPoolBackward(dInput: dInput.pointer, dOutput: dOutput, input: input, shape: geometry,
+                                   reluSlope: fusedReLUSlope)
         case .average: avgPoolBackward(dInput: dInput.pointer, dOutput: dOutput, shape: geometry)
         }
         return UnsafePointer(dInput.pointer)

@@ -48,6 +48,34 @@ final class PoolTests: XCTestCase {
         }
     }
 
+    /// Max-pooling with the following ReLU / leaky ReLU fused in gives the bits of pooling
+    /// then the activation layer, forward and backward (the activation's derivative taken at
+    /// each window's maximum, which is the activation's input).
+    func testFusedActivationEqualsPoolingThenActivation() {
+        for s in shapes {
+            for (activation, slope) in [(Activation.relu, Float(0)), (.leakyRelu(slope: 0.1), Float(0.1))] {
+                // Shifted down so that many windows' maxima are negative.
+                let x = randomBuffer(s.planes * s.height * s.width, seed: 32)
+                for i in 0..<x.count { x[i] -= 0.6 }
+                let n = s.planes * s.outHeight * s.outWidth
+                let pooled = FloatBuffer(count: n), separate = FloatBuffer(count: n), fused = FloatBuffer(count: n)
+                maxPoolForward(output: pooled.pointer, input: x.pointer, shape: s)
+                activationForward(activation, output: separate.pointer, input: pooled.pointer, count: n)
+                maxPoolForward(output: fused.pointer, input: x.pointer, shape: s, threads: 2, reluSlope: slope)
+                XCTAssertEqual(fused.array.map(\.bitPattern), separate.array.map(\.bitPattern), "forward \(s) \(activation)")
+                XCTAssertTrue(pooled.array.contains { $0 < 0 } && pooled.array.contains { $0 > 0 }, "the maxima cross zero")
+
+                let g = randomBuffer(n, seed: 33)
+                let dPooled = FloatBuffer(count: n), dSeparate = FloatBuffer(count: x.count), dFused = FloatBuffer(count: x.count)
+                activationBackward(activation, dInput: dPooled.pointer, dOutput: g.pointer, input: pooled.pointer, count: n)
+                maxPoolBackward(dInput: dSeparate.pointer, dOutput: dPooled.pointer, input: x.pointer, shape: s)
+                maxPoolBackward(dInput: dFused.pointer, dOutput: g.pointer, input: x.pointer, shape: s, threads: 2,
+                                reluSlope: slope)
+                XCTAssertEqual(dFused.array.map(\.bitPattern), dSeparate.array.map(\.bitPattern), "backward \(s) \(activation)")
+            }
+        }
+    }
+
     func testAvgPoolMatchesReferenceAndGradient() {
         for s in shapes {
             let x = randomBuffer(s.planes * s.height * s.width, seed: 32)

@@ -149,13 +149,24 @@ final class NetworkTests: XCTestCase {
         ]), input: (1, 6, 6), classes: 3, batch: 4, step: 1e-3)
     }
 
+    /// fashion-cnn's ReLUs run inside the max-pool passes (the pool comes first, see Network).
+    func testMaxPoolThenReLUIsFused() throws {
+        let net = try Network(spec: .named("fashion-cnn"), inputShape: (1, 28, 28), classes: 10, seed: 1, maxBatch: 2)
+        let pools = net.layers.compactMap { $0 as? PoolLayer }
+        XCTAssertEqual(pools.count, 2)
+        XCTAssertEqual(pools.map(\.fusedReLUSlope), [0, 0])
+        let activations = net.layers.compactMap { $0 as? ActivationLayer }
+        XCTAssertEqual(activations.map(\.isFusedIntoPooling), [true, true, false], "fc1's ReLU has no pool before it")
+    }
+
     func testGradientsAreBitIdenticalForAnyThreadCount() throws {
+      for model in ["fashion-cnn", "fashion-cnn-bn"] {
         var results: [[Float]] = []
         for threads in [1, 2, 3] {
             let saved = KernelThreads.count
             KernelThreads.count = threads
             defer { KernelThreads.count = saved }
-            let net = try Network(spec: .named("fashion-cnn-bn"), inputShape: (1, 28, 28), classes: 10, seed: 11,
+            let net = try Network(spec: .named(model), inputShape: (1, 28, 28), classes: 10, seed: 11,
                                   maxBatch: 19)
             let x = FloatBuffer(count: 19 * 784); randomFill(x.pointer, x.count, seed: 4)
             let logits = net.forward(x.pointer, batch: 19, training: true, step: 1)
@@ -165,8 +176,9 @@ final class NetworkTests: XCTestCase {
             net.backward(dLogits: d.pointer, batch: 19, gradientReady: nil)
             results.append(net.gradients.storage.array + net.buffers.storage.array)
         }
-        XCTAssertEqual(results[0], results[1])
-        XCTAssertEqual(results[0], results[2])
+        XCTAssertEqual(results[0], results[1], model)
+        XCTAssertEqual(results[0], results[2], model)
+      }
     }
 
     func testResNet8RunsForwardAndBackward() throws {
