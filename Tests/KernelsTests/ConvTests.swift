@@ -73,54 +73,45 @@ final class ConvTests: XCTestCase {
         geometries += [Conv2dShape(batch: 1, channels: 2, height: 8, width: 8, outChannels: 1, kernelH: 3, kernelW: 2),
                        Conv2dShape(batch: 1, channels: 2, height: 9, width: 7, outChannels: 1, kernelH: 3, kernelW: 3,
                                    stride: 2, padding: 1)]
-        XCTAssertGreaterThan(geometries.filter { $0.stride == 1 && $0.outWidth == $0.width }.count, 20)
+        XCTAssertGreaterThan(geometries.filter(\.hasShiftedPlaneColumns).count, 20)
         for s in geometries {
-            let oh = s.outHeight, ow = s.outWidth
             let image = randomBuffer(s.inputPlane, seed: 40)
             // Poison, so an element im2col fails to write shows up.
             let col = FloatBuffer(count: s.colRows * s.colCols)
             for i in 0..<col.count { col[i] = .nan }
             im2col(col.pointer, image.pointer, s)
             var expected = [Float](repeating: 0, count: col.count)
-            var row = 0
-            for c in 0..<s.channels {
-                for kh in 0..<s.kernelH {
-                    for kw in 0..<s.kernelW {
-                        for y in 0..<oh {
-                            for x in 0..<ow {
-                                let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
-                                if iy >= 0 && iy < s.height && ix >= 0 && ix < s.width {
-                                    expected[(row * oh + y) * ow + x] = image[(c * s.height + iy) * s.width + ix]
-                                }
-                            }
-                        }
-                        row += 1
-                    }
-                }
-            }
+            forEachColEntryInsideTheImage(s) { colIndex, pixel in expected[colIndex] = image[pixel] }
             XCTAssertEqual(col.array.map(\.bitPattern), expected.map(\.bitPattern), "im2col \(s)")
 
             let dCol = randomBuffer(col.count, seed: 41)
             let back = randomBuffer(s.inputPlane, seed: 42)   // col2im overwrites it
             col2im(back.pointer, dCol.pointer, s)
             var sums = [Float](repeating: 0, count: s.inputPlane)
-            row = 0
-            for c in 0..<s.channels {
-                for kh in 0..<s.kernelH {
-                    for kw in 0..<s.kernelW {
-                        for y in 0..<oh {
-                            for x in 0..<ow {
-                                let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
-                                if iy >= 0 && iy < s.height && ix >= 0 && ix < s.width {
-                                    sums[(c * s.height + iy) * s.width + ix] += dCol[(row * oh + y) * ow + x]
-                                }
+            forEachColEntryInsideTheImage(s) { colIndex, pixel in sums[pixel] += dCol[colIndex] }
+            XCTAssertEqual(back.array.map(\.bitPattern), sums.map(\.bitPattern), "col2im \(s)")
+        }
+    }
+
+    /// Every col entry whose window position lies inside the image, in col-row order (row
+    /// = (c, kh, kw), then y, x): its index in the col matrix and the image pixel it copies.
+    func forEachColEntryInsideTheImage(_ s: Conv2dShape, _ body: (_ colIndex: Int, _ pixel: Int) -> Void) {
+        let oh = s.outHeight, ow = s.outWidth
+        var row = 0
+        for c in 0..<s.channels {
+            for kh in 0..<s.kernelH {
+                for kw in 0..<s.kernelW {
+                    for y in 0..<oh {
+                        for x in 0..<ow {
+                            let iy = y * s.stride - s.padding + kh, ix = x * s.stride - s.padding + kw
+                            if iy >= 0 && iy < s.height && ix >= 0 && ix < s.width {
+                                body((row * oh + y) * ow + x, (c * s.height + iy) * s.width + ix)
                             }
                         }
-                        row += 1
                     }
+                    row += 1
                 }
             }
-            XCTAssertEqual(back.array.map(\.bitPattern), sums.map(\.bitPattern), "col2im \(s)")
         }
     }
 

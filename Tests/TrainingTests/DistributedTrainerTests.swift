@@ -7,19 +7,7 @@ import XCTest
 
 /// The same Trainer as a ring of ranks in one process (in-memory links): every rank ends with
 /// bit-identical weights, and a stopped run resumes bit-identically, also onto another world size.
-final class DistributedTrainerTests: XCTestCase {
-    var data = ""
-    var cleanup: [String] = []
-
-    override func setUpWithError() throws {
-        data = try TrainingFixtures.makeDataset()
-        cleanup = [data]
-    }
-
-    override func tearDown() {
-        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
-    }
-
+final class DistributedTrainerTests: TrainingTestCase {
     /// Runs `world` trainers concurrently; returns each rank's final parameters (nil on error).
     func runRing(world: Int, config: TrainingConfig, runDirectory: String, resume: Bool = false,
                  stopAfter: Int? = nil, codec: CodecConfig = CodecConfig(.none),
@@ -56,12 +44,6 @@ final class DistributedTrainerTests: XCTestCase {
         group.wait()
         for case let e? in errors where !(e is TrainingInterrupted) { throw e }
         return results
-    }
-
-    func runDir() -> String {
-        let d = TrainingFixtures.tempRunDirectory()
-        cleanup.append(d)
-        return d
     }
 
     func testRanksEndBitIdenticalForEveryCodec() throws {

@@ -6,25 +6,7 @@ import XCTest
 /// In distributed runs the coordinator takes the plateau and early-stopping decisions
 /// (`Trainer.Options.scheduleAuthority`): the trainer reports every validation result and
 /// adopts the verdict, whatever its own scheduler would have decided.
-final class ScheduleAuthorityTests: XCTestCase {
-    var data = ""
-    var cleanup: [String] = []
-
-    override func setUpWithError() throws {
-        data = try TrainingFixtures.makeDataset()
-        cleanup = [data]
-    }
-
-    override func tearDown() {
-        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
-    }
-
-    func runDir() -> String {
-        let d = TrainingFixtures.tempRunDirectory()
-        cleanup.append(d)
-        return d
-    }
-
+final class ScheduleAuthorityTests: TrainingTestCase {
     /// A plateau schedule that would never reduce on its own (patience 1000) and early
     /// stopping that would never fire: every change seen comes from the authority.
     func patientConfig(epochs: Int) -> TrainingConfig {

@@ -6,25 +6,7 @@ import Optim
 import Training
 import XCTest
 
-final class TrainerTests: XCTestCase {
-    var data = ""
-    var cleanup: [String] = []
-
-    override func setUpWithError() throws {
-        data = try TrainingFixtures.makeDataset()
-        cleanup = [data]
-    }
-
-    override func tearDown() {
-        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
-    }
-
-    func runDir() -> String {
-        let d = TrainingFixtures.tempRunDirectory()
-        cleanup.append(d)
-        return d
-    }
-
+final class TrainerTests: TrainingTestCase {
     func testRunWritesRunDirectoryAndLearns() throws {
         let dir = runDir()
         var config = TrainingFixtures.config(data: data)

@@ -37,3 +37,25 @@ enum TrainingFixtures {
         NSTemporaryDirectory() + "ringtrain-run-\(UUID().uuidString)"
     }
 }
+
+/// A test class with a generated dataset (`data`) and run directories (`runDir()`) that are
+/// removed after each test.
+class TrainingTestCase: XCTestCase {
+    var data = ""
+    var cleanup: [String] = []
+
+    override func setUpWithError() throws {
+        data = try TrainingFixtures.makeDataset()
+        cleanup = [data]
+    }
+
+    override func tearDown() {
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func runDir() -> String {
+        let d = TrainingFixtures.tempRunDirectory()
+        cleanup.append(d)
+        return d
+    }
+}
