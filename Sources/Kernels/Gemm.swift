@@ -83,11 +83,20 @@ func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<
                           row0: i0 &+ ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, mc - ip &* gemmMR))
                 }
                 let wide = KernelISA.useAVX512
-                for jp in p0..<p1 {
+                var jp = p0
+                while jp < p1 {
                     let j = jc &+ jp &* gemmNR
+                    if wide && jp &+ 1 < p1 {
+                        microKernelColumnPair(kc, ap, rowPanels: rowPanels, bp + jp &* kc &* gemmNR,
+                                              bp + (jp &+ 1) &* kc &* gemmNR, c + j, ldc: ldc, i0: i0, m: m,
+                                              cols: min(2 &* gemmNR, n - j), load: load, tile: tile)
+                        jp &+= 2
+                        continue
+                    }
                     microKernelColumn(kc, ap, rowPanels: rowPanels, bp + jp &* kc &* gemmNR,
                                       c + j, ldc: ldc, i0: i0, m: m, cols: min(gemmNR, n - j), load: load,
                                       tile: tile, wide: wide)
+                    jp &+= 1
                 }
                 }
             }
@@ -179,6 +188,29 @@ func microKernelColumn(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ 
     while ip < rowPanels {
         let i = i0 &+ ip &* gemmMR
         microKernel6x16(kc, ap + ip &* panel, bp, c + i &* ldc, ldc, min(gemmMR, m - i), cols, load, tile)
+        ip &+= 1
+    }
+}
+
+/// Two adjacent B panels (`bp0` then `bp1`, columns 16 apart; `cols` counts both, 17...32)
+/// against every row panel: the 12x32 AVX-512 kernel on pairs of row panels, the column
+/// kernels per panel for the rest. Same bits as two `microKernelColumn` calls.
+func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ bp0: UnsafePointer<Float>,
+                           _ bp1: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, ldc: Int, i0: Int, m: Int,
+                           cols: Int, load: Bool, tile: UnsafeMutablePointer<Float>) {
+    let panel = kc &* gemmMR
+    var ip = 0
+    while ip &+ 1 < rowPanels {
+        let i = i0 &+ ip &* gemmMR
+        gemmMicroKernel12x32AVX512(kc, ap + ip &* panel, ap + (ip &+ 1) &* panel, bp0, bp1,
+                                   c + i &* ldc, ldc: ldc, rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
+        ip &+= 2
+    }
+    while ip < rowPanels {
+        let i = i0 &+ ip &* gemmMR
+        microKernel6x16(kc, ap + ip &* panel, bp0, c + i &* ldc, ldc, min(gemmMR, m - i), gemmNR, load, tile)
+        microKernel6x16(kc, ap + ip &* panel, bp1, c + (i &* ldc &+ gemmNR), ldc, min(gemmMR, m - i), cols &- gemmNR,
+                        load, tile)
         ip &+= 1
     }
 }

@@ -58,7 +58,8 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
             let kc = min(a.sliceDepth, k - pc)
             let slice = a.base + a.paddedRows &* pc
             let load = accumulate || pc > 0
-            for jp in 0..<panels {
+            var jp = 0
+            while jp < panels {
                 let j = jc &+ jp &* gemmNR
                 let cols = min(gemmNR, n - j)
                 // Every panel is packed, full ones too: reading a row-major B in place (rows ldb
@@ -66,8 +67,18 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
                 // rows costing more than the copy.
                 let dst = bp + jp &* kc &* gemmNR
                 packB(dst, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
+                if wide && jp &+ 1 < panels {
+                    // Two panels at once for the 12x32 kernel.
+                    let j1 = j &+ gemmNR, dst1 = dst + kc &* gemmNR
+                    packB(dst1, b, ldb: ldb, transB: transB, row0: pc, col0: j1, kc: kc, cols: min(gemmNR, n - j1))
+                    microKernelColumnPair(kc, slice, rowPanels: rowPanels, dst, dst1, c + j, ldc: ldc, i0: 0, m: m,
+                                          cols: min(2 &* gemmNR, n - j), load: load, tile: tile)
+                    jp &+= 2
+                    continue
+                }
                 microKernelColumn(kc, slice, rowPanels: rowPanels, dst, c + j, ldc: ldc, i0: 0, m: m,
                                   cols: cols, load: load, tile: tile, wide: wide)
+                jp &+= 1
             }
             pc += kc
         }
