@@ -119,16 +119,17 @@ extension Coordinator {
                 failure = failure ?? ClusterError("[coordinator] rank 0 (\(seat.member.host)) sent an evaluation without a readable step, epoch, metric or scheduler")
                 return nil
             }
+            let wasStopped = scheduler.state.stopped
             let verdict = scheduler.decide(metric: metric, step: step, epoch: epoch, scheduler: rankScheduler)
             let d = verdict.decision
             if d.reducedLR {
                 progress.message("[coordinator] plateau at step \(step) (\(rankScheduler.config.monitor) "
                                  + String(format: "%.4g): learning rate now %.3g", metric, d.lr))
             }
-            if d.shouldStop && !(scheduler.timeline.dropLast().last?.state.stopped ?? false) {
+            if d.shouldStop && !wasStopped {
                 progress.message("[coordinator] early stopping at step \(step): \(rankScheduler.config.monitor) has not improved for \(verdict.state.earlyStopWait) evaluations")
             }
-            try? runDirectory.appendMetrics(["event": "schedule", "step": step, "epoch": epoch, "metric": metric.isFinite ? metric : NSNull(),
+            try? runDirectory.appendMetrics(["event": "schedule", "step": step, "epoch": epoch, "metric": metric,
                                              "monitor": rankScheduler.config.monitor, "lr": Double(d.lr), "reduced_lr": d.reducedLR,
                                              "stop": d.shouldStop, "is_best": d.isBest, "decided_by": "coordinator"])
             var out = ControlMessage(.schedule)

@@ -104,7 +104,11 @@ func conv2dDirectWeightGradient(_ partial: UnsafeMutablePointer<Float>, dOutput:
                                 input: UnsafePointer<Float>, shape s: Conv2dShape, images: Range<Int>) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width, p = s.padding
     let paddedWidth = w &+ 2 &* p, paddedHeight = h &+ 2 &* p
-    let fullGroups = ow / 8, tail = ow % 8
+    let fullGroups = ow / 8, tail = ow % 8, groups = fullGroups &+ (tail > 0 ? 1 : 0)
+    // The taps' byte offsets come from the shape, not literals: with constants 4 and 8, LLVM
+    // merged the three overlapping loads of a row into one load and lane shuffles, which took
+    // longer than the loads (perf annotate).
+    let tap1 = (s.kernelW &- 2) &* 4, tap2 = tap1 &* 2
     // Lanes of the overlapping last group that the full groups already counted.
     var repeated = SIMDMask<SIMD8<Int32>>()
     for lane in 0..<(tail > 0 ? 8 &- tail : 0) { repeated[lane] = true }
@@ -121,11 +125,6 @@ func conv2dDirectWeightGradient(_ partial: UnsafeMutablePointer<Float>, dOutput:
                 var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>()
                 var a10 = SIMD8<Float>(), a11 = SIMD8<Float>(), a12 = SIMD8<Float>()
                 var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a22 = SIMD8<Float>()
-                let groups = fullGroups &+ (tail > 0 ? 1 : 0)
-                // The taps' byte offsets come from the shape, not literals: with constants 4 and
-                // 8, LLVM merged the three overlapping loads of a row into one load and lane
-                // shuffles, which took longer than the loads (perf annotate).
-                let tap1 = (s.kernelW &- 2) &* 4, tap2 = tap1 &* 2
                 for y in 0..<oh {
                     for g in 0..<groups {
                         let x = g < fullGroups ? g &* 8 : ow &- 8
