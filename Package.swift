@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "KernelsAVX512",
                 swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"],
                                              .when(platforms: [.linux]))]),
-        .target(name: "Kernels", dependencies: ["Tensors", "KernelsAVX512"], swiftSettings: simdSettings),
+        // Prefetch hints for the micro-kernels (static inline C: Swift has no prefetch).
+        .target(name: "CKernelHints"),
+        .target(name: "Kernels", dependencies: ["Tensors", "KernelsAVX512", "CKernelHints"], swiftSettings: simdSettings),
         .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),
         .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),

@@ -44,6 +44,29 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Packing only moves numbers: a transposed operand must give exactly the bits of its
+    /// explicit transpose read the plain way (the two take different packing loops: 4x4
+    /// register transposes and six-row gathers against straight copies). Shapes leave
+    /// partial groups of 4 columns, partial row panels and depths that are not multiples of 4.
+    func testTransposedOperandsGiveTheBitsOfTheirExplicitTransposes() {
+        // (Not A * B^T shapes small enough for the dot-product route, which sums differently.)
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (40, 33, 300), (64, 288, 196), (6, 3, 9), (13, 100, 401), (50, 30, 770)] {
+            let a = randomBuffer(m * k, seed: 11), b = randomBuffer(k * n, seed: 12)
+            let aT = FloatBuffer(count: k * m), bT = FloatBuffer(count: n * k)
+            for i in 0..<m { for p in 0..<k { aT[p * m + i] = a[i * k + p] } }
+            for p in 0..<k { for j in 0..<n { bT[j * k + p] = b[p * n + j] } }
+            var results: [[Float]] = []
+            for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+                let c = FloatBuffer(count: m * n)
+                gemm(c.pointer, ldc: n, (transA ? aT : a).pointer, lda: transA ? m : k, transA: transA,
+                     (transB ? bT : b).pointer, ldb: transB ? k : n, transB: transB, m: m, n: n, k: k,
+                     accumulate: false, threads: 1)
+                results.append(c.array)
+            }
+            for r in results.dropFirst() { XCTAssertEqual(r, results[0], "m\(m) n\(n) k\(k)") }
+        }
+    }
+
     func testZeroDepthClearsOrKeeps() {
         let c = FloatBuffer([1, 2, 3, 4])
         let a = FloatBuffer(count: 1), b = FloatBuffer(count: 1)

@@ -1,0 +1,2 @@
+// Header-only target (include/kernel_hints.h); SwiftPM needs one source file per C target.
+#include "kernel_hints.h"
