@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times PyTorch and RingTrain on the same model (fashion-cnn), batch and thread count,
 # forward+backward, alternating runs; prints both with their ratio. Then OpenBLAS sgemm
-# (numpy's bundled OpenBLAS) on the product shapes of `ringtrain bench kernels`. Where the
+# (numpy's bundled OpenBLAS) against `ringtrain bench kernels` on the same product shapes,
+# also in alternating runs (scripts/bench/compare_products.py). Where the
 # CPU has AVX-512, RingTrain is timed with both GEMM kernels (AVX2 and AVX-512).
 # A benchmark, not a test. Environment:
 #   BENCH_VENV   venv with torch+numpy (default .build-bench/venv; created if torch is missing)
@@ -56,9 +57,9 @@ for t in $THREADS; do
     unset rt
 done
 
-echo "== OpenBLAS sgemm through numpy, 1 thread (same shapes as ringtrain bench kernels)"
-OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$VENV/bin/python" scripts/bench/pytorch_fashion_cnn.py sgemm
-echo "== ringtrain bench kernels, 1 thread"
+echo "== OpenBLAS sgemm through numpy against ringtrain bench kernels, 1 thread, same shapes, $ROUNDS alternating rounds"
+"$VENV/bin/python" scripts/bench/compare_products.py "$BIN" "$ROUNDS"
+echo "== ringtrain bench kernels, 1 thread (per-layer profile)"
 "$BIN" bench kernels --threads 1
 
 if [[ -x scripts/bench-vs-gloo.sh ]]; then

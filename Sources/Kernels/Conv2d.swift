@@ -88,10 +88,65 @@ public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Fl
 }
 
 /// im2col when stride is 1 and the output is as wide as the input (a "same" convolution, the
-/// common case): a col row is then the image plane shifted by a constant offset, so each row
-/// is one contiguous copy plus zeros where the window leaves the image. The row-by-row copy of
-/// 14-float segments (conv2 of fashion-cnn) spent most of its time in memcpy calls.
+/// common case): a col row is then the image plane shifted by a constant offset, with zeros
+/// where the window leaves the image. The row-by-row copy of 14-float segments (conv2 of
+/// fashion-cnn) spent most of its time in memcpy calls; one memcpy per col row and scalar
+/// zeroing of the wrapped columns still took ~22 us per conv2 image on a Zen 3 core, against
+/// ~8 us for this masked vector copy (docs/benchmarks.md).
 func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
+    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width, p = s.padding
+    let total = oh &* ow
+    if ow < 8 { im2colSameWidthByCopies(col, image, s); return }
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    let width = SIMD8<Int32>(repeating: Int32(ow))
+    var row = 0
+    for c in 0..<s.channels {
+        let plane = image + c &* h &* w
+        for kh in 0..<s.kernelH {
+            // Output rows whose window row lies inside the image.
+            let y0 = max(0, p &- kh), y1 = min(oh, h &+ p &- kh)
+            for kw in 0..<s.kernelW {
+                let dst = col + row &* total
+                row &+= 1
+                let x0 = max(0, p &- kw), x1 = min(ow, w &+ p &- kw)
+                if y1 <= y0 || x1 <= x0 {
+                    dst.update(repeating: 0, count: total)
+                    continue
+                }
+                // dst[j] = plane[j + offset] from the first to the last element inside the image,
+                // eight at a time; lanes whose column x = j % ow lies outside x0 ..< x1 took a
+                // neighbouring row's value and are zeroed by the mask.
+                let offset = (kh &- p) &* w &+ (kw &- p)
+                let first = y0 &* ow &+ x0, end = (y1 &- 1) &* ow &+ x1
+                var j = 0
+                while j < first { dst[j] = 0; j &+= 1 }
+                let lo = SIMD8<Int32>(repeating: Int32(x0)), hi = SIMD8<Int32>(repeating: Int32(x1))
+                var xs = lanes &+ Int32(first % ow)
+                xs.replace(with: xs &- width, where: xs .>= width)
+                let src = UnsafeRawPointer(plane + offset), out = UnsafeMutableRawPointer(dst)
+                while j &+ 8 <= end {
+                    let v = src.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
+                    let inside = (xs .>= lo) .& (xs .< hi)
+                    out.storeBytes(of: SIMD8<Float>(repeating: 0).replacing(with: v, where: inside),
+                                   toByteOffset: j &* 4, as: SIMD8<Float>.self)
+                    xs &+= 8
+                    xs.replace(with: xs &- width, where: xs .>= width)
+                    j &+= 8
+                }
+                while j < end {
+                    let x = j % ow
+                    dst[j] = x >= x0 && x < x1 ? plane[j &+ offset] : 0
+                    j &+= 1
+                }
+                while j < total { dst[j] = 0; j &+= 1 }
+            }
+        }
+    }
+}
+
+/// im2colSameWidth for planes narrower than one vector: one copy per col row, then the wrapped
+/// border columns zeroed.
+func im2colSameWidthByCopies(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width, p = s.padding
     let total = oh &* ow
     var row = 0

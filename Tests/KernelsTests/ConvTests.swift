@@ -62,7 +62,7 @@ final class ConvTests: XCTestCase {
     /// windows taller or wider than tiny images), and the general row-by-row path.
     func testIm2colAndCol2imMatchPlainLoopsExactly() {
         var geometries: [Conv2dShape] = []
-        for (h, w) in [(1, 1), (2, 3), (5, 4), (7, 9), (14, 14), (28, 28)] {
+        for (h, w) in [(1, 1), (2, 3), (5, 4), (7, 9), (6, 8), (3, 17), (14, 14), (28, 28)] {
             for (kh, kw, p) in [(3, 3, 1), (5, 5, 2), (1, 3, 1), (5, 3, 1), (3, 1, 0), (1, 1, 0), (7, 7, 3)] {
                 let oh = h + 2 * p - kh + 1, ow = w + 2 * p - kw + 1
                 guard oh >= 1, ow >= 1 else { continue }
