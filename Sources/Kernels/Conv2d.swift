@@ -90,13 +90,14 @@ public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Fl
 /// im2col when stride is 1 and the output is as wide as the input (a "same" convolution, the
 /// common case): a col row is then the image plane shifted by a constant offset, with zeros
 /// where the window leaves the image. The row-by-row copy of 14-float segments (conv2 of
-/// fashion-cnn) spent most of its time in memcpy calls; one memcpy per col row and scalar
-/// zeroing of the wrapped columns still took ~22 us per conv2 image on a Zen 3 core, against
-/// ~8 us for this masked vector copy (docs/benchmarks.md).
+/// fashion-cnn) spent most of its time in memcpy calls. Planes at least 8 wide are copied 8
+/// floats at a time under a column mask (conv2 of fashion-cnn on a Zen 3 core: 1.48-1.55 ms per
+/// batch of 128, against 1.67 ms for one memcpy per col row plus scalar zeroing of the wrapped
+/// columns, which narrower planes still use).
 func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width, p = s.padding
     let total = oh &* ow
-    if ow < 8 { im2colSameWidthByCopies(col, image, s); return }
+    let masked = ow >= 8  // one wrap at most per step of 8
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     let width = SIMD8<Int32>(repeating: Int32(ow))
     var row = 0
@@ -113,11 +114,32 @@ func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<
                     dst.update(repeating: 0, count: total)
                     continue
                 }
-                // dst[j] = plane[j + offset] from the first to the last element inside the image,
-                // eight at a time; lanes whose column x = j % ow lies outside x0 ..< x1 took a
-                // neighbouring row's value and are zeroed by the mask.
+                // dst[j] = plane[j + offset] from the first to the last element inside the image.
                 let offset = (kh &- p) &* w &+ (kw &- p)
                 let first = y0 &* ow &+ x0, end = (y1 &- 1) &* ow &+ x1
+                if !masked {
+                    if first > 0 { dst.update(repeating: 0, count: first) }
+                    (dst + first).update(from: plane + (first &+ offset), count: end &- first)
+                    if end < total { (dst + end).update(repeating: 0, count: total &- end) }
+                    // The copy wrapped the neighbouring rows into the columns the window leaves.
+                    if x0 > 0 {
+                        var y = y0 &+ 1
+                        while y < y1 {
+                            for x in 0..<x0 { dst[y &* ow &+ x] = 0 }
+                            y &+= 1
+                        }
+                    }
+                    if x1 < ow {
+                        var y = y0
+                        while y < y1 &- 1 {
+                            for x in x1..<ow { dst[y &* ow &+ x] = 0 }
+                            y &+= 1
+                        }
+                    }
+                    continue
+                }
+                // Eight at a time; lanes whose column x = j % ow lies outside x0 ..< x1 took a
+                // neighbouring row's value and are zeroed by the mask.
                 var j = 0
                 while j < first { dst[j] = 0; j &+= 1 }
                 let lo = SIMD8<Int32>(repeating: Int32(x0)), hi = SIMD8<Int32>(repeating: Int32(x1))
@@ -139,51 +161,6 @@ func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<
                     j &+= 1
                 }
                 while j < total { dst[j] = 0; j &+= 1 }
-            }
-        }
-    }
-}
-
-/// im2colSameWidth for planes narrower than one vector: one copy per col row, then the wrapped
-/// border columns zeroed.
-func im2colSameWidthByCopies(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
-    let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width, p = s.padding
-    let total = oh &* ow
-    var row = 0
-    for c in 0..<s.channels {
-        let plane = image + c &* h &* w
-        for kh in 0..<s.kernelH {
-            // Output rows whose window row lies inside the image.
-            let y0 = max(0, p &- kh), y1 = min(oh, h &+ p &- kh)
-            for kw in 0..<s.kernelW {
-                let dst = col + row &* total
-                row &+= 1
-                let x0 = max(0, p &- kw), x1 = min(ow, w &+ p &- kw)
-                if y1 <= y0 || x1 <= x0 {
-                    dst.update(repeating: 0, count: total)
-                    continue
-                }
-                // dst[j] = plane[j + offset] from the first to the last element inside the image.
-                let offset = (kh &- p) &* w &+ (kw &- p)
-                let first = y0 &* ow &+ x0, end = (y1 &- 1) &* ow &+ x1
-                if first > 0 { dst.update(repeating: 0, count: first) }
-                (dst + first).update(from: plane + (first &+ offset), count: end &- first)
-                if end < total { (dst + end).update(repeating: 0, count: total &- end) }
-                // The copy wrapped the neighbouring rows into the columns the window leaves: zero them.
-                if x0 > 0 {
-                    var y = y0 &+ 1
-                    while y < y1 {
-                        for x in 0..<x0 { dst[y &* ow &+ x] = 0 }
-                        y &+= 1
-                    }
-                }
-                if x1 < ow {
-                    var y = y0
-                    while y < y1 &- 1 {
-                        for x in x1..<ow { dst[y &* ow &+ x] = 0 }
-                        y &+= 1
-                    }
-                }
             }
         }
     }

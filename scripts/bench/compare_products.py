@@ -1,5 +1,5 @@
 """OpenBLAS (numpy's sgemm) against `ringtrain bench kernels` on the same product shapes,
-1 thread, alternating runs: on a shared machine the speed of memory moves by 20-30% from one
+1 thread, alternating runs: on a shared machine the speed of memory moves by 20-50% from one
 minute to the next, so only figures taken in turn are compared. Prints one row per product
 with both medians (ms), the ratio OpenBLAS ms / RingTrain ms (above 1: RingTrain faster), the
 same ratio of the fastest runs, and every run's value.
