@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times PyTorch and RingTrain on the same model (fashion-cnn), batch and thread count,
-# forward+backward, alternating runs; prints both with their ratio. Then OpenBLAS sgemm
-# (numpy's bundled OpenBLAS) against `ringtrain bench kernels` on the same product shapes,
-# also in alternating runs (scripts/bench/compare_products.py). Where the
+# forward+backward, alternating runs; prints both with their ratio. Then OpenBLAS's sgemm
+# (the libscipy_openblas that numpy's wheel bundles, loaded into ringtrain with
+# `bench kernels --openblas`) against ours on every product shape, repetitions taken in turn
+# in one process, ROUNDS runs of that (scripts/bench/compare_builds.py). Where the
 # CPU has AVX-512, RingTrain is timed with both GEMM kernels (AVX2 and AVX-512).
 # A benchmark, not a test. Environment:
 #   BENCH_VENV   venv with torch+numpy (default .build-bench/venv; created if torch is missing)
@@ -57,10 +58,12 @@ for t in $THREADS; do
     unset rt
 done
 
-echo "== OpenBLAS sgemm through numpy against ringtrain bench kernels, 1 thread, same shapes, $ROUNDS alternating rounds"
-"$VENV/bin/python" scripts/bench/compare_products.py "$BIN" "$ROUNDS"
-echo "== ringtrain bench kernels, 1 thread (per-layer profile)"
-"$BIN" bench kernels --threads 1
+OPENBLAS="$("$VENV/bin/python" -c 'import glob, os, numpy
+print(sorted(glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "libscipy_openblas*.so")))[0])')"
+echo "== OpenBLAS ($OPENBLAS) against ringtrain, 1 thread, same calls, in one process"
+"$BIN" bench kernels --threads 1 --repeats 21 --openblas "$OPENBLAS"
+echo "== the ratios of $ROUNDS such runs (medians)"
+"$VENV/bin/python" scripts/bench/compare_builds.py "$OPENBLAS" "$ROUNDS" 1 "$BIN"
 
 if [[ -x scripts/bench-vs-gloo.sh ]]; then
     echo "== scripts/bench-vs-gloo.sh"

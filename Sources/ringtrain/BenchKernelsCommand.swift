@@ -15,6 +15,10 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Timed repetitions per figure (the median is reported).") var repeats: Int = 7
     @Flag(help: "Only the fashion-cnn forward+backward figure (used by scripts/bench-vs-pytorch.sh).")
     var trainOnly = false
+    @Option(help: ArgumentHelp("Also time OpenBLAS's cblas_sgemm from this shared library on every product, "
+                               + "repetitions taken in turn with ours (a benchmark reference only).",
+                               valueName: "libopenblas.so"))
+    var openblas: String?
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -24,13 +28,15 @@ struct BenchKernelsCommand: ParsableCommand {
 
     func run() throws {
         KernelThreads.count = threads
-        var results: [(name: String, flops: Double, seconds: Double)] = []
+        var results: [BenchResult] = []
         func say(_ s: String) { if !json { print(s) } }
 
+        let blas = try openblas.map { try OpenBLASReference(path: $0) }
         let perThread = trainOnly ? 0 : measurePeakPerThread()
         let peak = perThread * Double(threads)
         let concurrentPeak = trainOnly ? 0 : measureConcurrentPeak(threads: threads)
-        if !trainOnly { try measureProducts(&results) }
+        if let blas { say("OpenBLAS reference: \(blas.path) (core \(blas.coreName)); ratio = OpenBLAS ms / ours") }
+        if !trainOnly { try measureProducts(&results, openblas: blas) }
         if !trainOnly { say(String(format: "FMA peak: %.1f GFLOP/s per thread (register-only loop), %.1f for %d threads (%.1f measured together)",
                    perThread / 1e9, peak / 1e9, threads, concurrentPeak / 1e9)) }
         // The peak loop is AVX2 (ymm); with the AVX-512 GEMM kernel "% of peak" can pass 100.
@@ -76,8 +82,12 @@ struct BenchKernelsCommand: ParsableCommand {
             var items: [String] = []
             for r in results {
                 let g = r.flops / r.seconds
-                items.append(String(format: "{\"name\": \"%@\", \"gflops\": %.2f, \"percent_of_peak\": %.1f, \"ms\": %.4f}",
-                                    r.name, g / 1e9, 100 * g / peak, r.seconds * 1e3))
+                var item = String(format: "{\"name\": \"%@\", \"gflops\": %.2f, \"percent_of_peak\": %.1f, \"ms\": %.4f",
+                                  r.name, g / 1e9, 100 * g / peak, r.seconds * 1e3)
+                if let o = r.openblasSeconds, let ratio = r.openblasRatio {
+                    item += String(format: ", \"openblas_ms\": %.4f, \"openblas_ratio\": %.3f", o * 1e3, ratio)
+                }
+                items.append(item + "}")
             }
             print(String(format: "{\"threads\": %d, \"peak_gflops\": %.2f, \"peak_gflops_per_thread\": %.2f, ", threads,
                          peak / 1e9, perThread / 1e9)
@@ -86,29 +96,58 @@ struct BenchKernelsCommand: ParsableCommand {
                   + "\"results\": [" + items.joined(separator: ", ") + "], "
                   + String(format: "\"train_step_ms\": %.3f, \"train_images_per_sec\": %.1f}", stepTime * 1e3, imagesPerSec))
         } else {
-            print("name                        ms      GFLOP/s  % of peak")
+            print("name                        ms      GFLOP/s  % of peak" + (blas == nil ? "" : "  OpenBLAS ms  ratio"))
             for r in results {
                 let g = r.flops / r.seconds
-                print(r.name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%9.3f %9.1f %8.1f%%", r.seconds * 1e3, g / 1e9, 100 * g / peak))
+                var line = r.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    + String(format: "%9.3f %9.1f %8.1f%%", r.seconds * 1e3, g / 1e9, 100 * g / peak)
+                if let o = r.openblasSeconds, let ratio = r.openblasRatio { line += String(format: " %12.3f %5.2fx", o * 1e3, ratio) }
+                print(line)
             }
             print(String(format: "fashion-cnn forward+backward, batch %d: %.2f ms/step, %.0f images/s",
                          batch, stepTime * 1e3, imagesPerSec))
         }
     }
 
-    func measureProducts(_ results: inout [(name: String, flops: Double, seconds: Double)]) throws {
-        // GEMM 1024^3.
+    /// One product call, with `gemm`'s arguments; run by our GEMM or by OpenBLAS's.
+    typealias GemmCall = (_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+                          _ transA: Bool, _ b: UnsafePointer<Float>, _ ldb: Int, _ transB: Bool,
+                          _ m: Int, _ n: Int, _ k: Int, _ accumulate: Bool) -> Void
+
+    func measureProducts(_ results: inout [BenchResult], openblas: OpenBLASReference?) throws {
+        func ours(threads: Int) -> GemmCall {
+            return { c, ldc, a, lda, ta, b, ldb, tb, m, n, k, acc in
+                gemm(c, ldc: ldc, a, lda: lda, transA: ta, b, ldb: ldb, transB: tb, m: m, n: n, k: k, accumulate: acc,
+                     threads: threads)
+            }
+        }
+        let theirs: GemmCall? = openblas.map { blas in
+            { c, ldc, a, lda, ta, b, ldb, tb, m, n, k, acc in
+                blas.gemm(c, ldc: ldc, a, lda: lda, transA: ta, b, ldb: ldb, transB: tb, m: m, n: n, k: k, accumulate: acc)
+            }
+        }
+        // A product timed with our GEMM and, where --openblas is given, with OpenBLAS's too:
+        // the two sides' repetitions taken in turn.
+        func product(_ name: String, _ flops: Double, oursThreads: Int, _ body: (GemmCall) -> Void) -> BenchResult {
+            let mine = ours(threads: oursThreads)
+            guard let theirs else { return BenchResult(name: name, flops: flops, seconds: median(repeats) { body(mine) }) }
+            let t = medianPaired(repeats, { body(mine) }, { body(theirs) })
+            return BenchResult(name: name, flops: flops, seconds: t.first, openblasSeconds: t.second, openblasRatio: t.ratio)
+        }
+
+        // GEMM 1024^3 on all threads: ours splits C, OpenBLAS runs a pool of as many.
         do {
             let n = 1024
             let a = filled(n * n, 1), b = filled(n * n, 2), c = FloatBuffer(count: n * n)
-            let t = median(repeats) {
-                gemm(c.pointer, ldc: n, a.pointer, lda: n, transA: false, b.pointer, ldb: n, transB: false,
-                     m: n, n: n, k: n, accumulate: false)
-            }
-            results.append(("gemm-1024", 2 * Double(n * n * n), t))
+            openblas?.setThreads(threads)
+            results.append(product("gemm-1024", 2 * Double(n * n * n), oursThreads: threads) { g in
+                g(c.pointer, n, a.pointer, n, false, b.pointer, n, false, n, n, n, false)
+            })
+            openblas?.setThreads(1)
         }
 
-        // The conv products of fashion-cnn, per image as the layers run them, threads over images.
+        // The conv products of fashion-cnn, per image as the layers run them, threads over
+        // images (each call on one thread, OpenBLAS's too).
         let convs = [("conv1", Conv2dShape(batch: batch, channels: 1, height: 28, width: 28, outChannels: 32,
                                            kernelH: 3, kernelW: 3, padding: 1)),
                      ("conv2", Conv2dShape(batch: batch, channels: 32, height: 14, width: 14, outChannels: 64,
@@ -117,77 +156,86 @@ struct BenchKernelsCommand: ParsableCommand {
             let ckk = s.colRows, ohw = s.colCols, oc = s.outChannels
             let w = filled(oc * ckk, 3), col = filled(ckk * ohw, 4), dOut = filled(batch * oc * ohw, 5)
             let out = FloatBuffer(count: batch * oc * ohw)
-            let scratch = FloatBuffer(count: threads * max(ckk * ohw, oc * ckk))
+            let perThread = max(ckk * ohw, oc * ckk)
+            let scratch = FloatBuffer(count: threads * perThread)
+            // Each thread's scratch: the one of the worker that owns the range starting at `first`.
+            func scratchOf(_ first: Int) -> UnsafeMutablePointer<Float> {
+                scratch.pointer + ((first * threads + batch - 1) / batch) * perThread
+            }
             let x = filled(batch * s.inputPlane, 6), y = FloatBuffer(count: batch * s.outputPlane)
             let dx = FloatBuffer(count: x.count), dw = FloatBuffer(count: oc * ckk)
             let flops = s.forwardFlops
-            results.append(("\(name)-forward", flops, median(repeats) {
+            results.append(product("\(name)-forward", flops, oursThreads: 1) { g in
                 parallelRanges(batch) { r in
+                    for n in r { g(out.pointer + n * oc * ohw, ohw, w.pointer, ckk, false, col.pointer, ohw, false, oc, ohw, ckk, false) }
+                }
+            })
+            results.append(product("\(name)-backward-data", flops, oursThreads: 1) { g in
+                parallelRanges(batch) { r in
+                    let dCol = scratchOf(r.lowerBound)
+                    for n in r { g(dCol, ohw, w.pointer, ckk, true, dOut.pointer + n * oc * ohw, ohw, false, ckk, ohw, oc, false) }
+                }
+            })
+            results.append(product("\(name)-backward-weights", flops, oursThreads: 1) { g in
+                parallelRanges(batch) { r in
+                    let pw = scratchOf(r.lowerBound)
                     for n in r {
-                        gemm(out.pointer + n * oc * ohw, ldc: ohw, w.pointer, lda: ckk, transA: false, col.pointer,
-                             ldb: ohw, transB: false, m: oc, n: ohw, k: ckk, accumulate: false, threads: 1)
+                        g(pw, ckk, dOut.pointer + n * oc * ohw, ohw, false, col.pointer, ohw, true, oc, ckk, ohw, n != r.lowerBound)
                     }
                 }
-            }))
-            results.append(("\(name)-backward-data", flops, median(repeats) {
-                parallelRanges(batch) { r in
-                    let dCol = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
-                    for n in r {
-                        gemm(dCol, ldc: ohw, w.pointer, lda: ckk, transA: true, dOut.pointer + n * oc * ohw, ldb: ohw,
-                             transB: false, m: ckk, n: ohw, k: oc, accumulate: false, threads: 1)
-                    }
-                }
-            }))
-            results.append(("\(name)-backward-weights", flops, median(repeats) {
-                parallelRanges(batch) { r in
-                    let pw = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
-                    for n in r {
-                        gemm(pw, ldc: ckk, dOut.pointer + n * oc * ohw, lda: ohw, transA: false, col.pointer, ldb: ohw,
-                             transB: true, m: oc, n: ckk, k: ohw, accumulate: n != r.lowerBound, threads: 1)
-                    }
-                }
-            }))
+            })
             // The glue around the products: every image's col matrix built, and scattered back.
-            results.append(("\(name)-im2col", 0, median(repeats) {
+            results.append(BenchResult(name: "\(name)-im2col", flops: 0, seconds: median(repeats) {
                 parallelRanges(batch) { r in
-                    let c = scratch.pointer + ((r.lowerBound * threads + batch - 1) / batch) * max(ckk * ohw, oc * ckk)
+                    let c = scratchOf(r.lowerBound)
                     for n in r { im2col(c, x.pointer + n * s.inputPlane, s) }
                 }
             }))
-            results.append(("\(name)-col2im", 0, median(repeats) {
+            results.append(BenchResult(name: "\(name)-col2im", flops: 0, seconds: median(repeats) {
                 parallelRanges(batch) { r in
                     for n in r { col2im(dx.pointer + n * s.inputPlane, col.pointer, s) }
                 }
             }))
             // The whole ops (im2col, bias, col2im, partial sums included).
-            results.append(("\(name)-op-forward", flops, median(repeats) {
+            results.append(BenchResult(name: "\(name)-op-forward", flops: flops, seconds: median(repeats) {
                 conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s)
             }))
-            results.append(("\(name)-op-backward", 2 * flops, median(repeats) {
+            results.append(BenchResult(name: "\(name)-op-backward", flops: 2 * flops, seconds: median(repeats) {
                 conv2dBackward(dInput: name == "conv1" ? nil : dx.pointer, dWeight: dw.pointer, dBias: nil,
                                dOutput: y.pointer, input: x.pointer, weight: w.pointer, shape: s)
             }))
         }
 
-        // The linear products of fashion-cnn.
+        // The linear products of fashion-cnn, whole batch per call (all threads for ours; OpenBLAS
+        // gets as many).
+        openblas?.setThreads(threads)
         for (name, inF, outF) in [("fc1", 3136, 128), ("fc2", 128, 10)] {
             let x = filled(batch * inF, 7), w = filled(outF * inF, 8), dy = filled(batch * outF, 9)
             let y = FloatBuffer(count: batch * outF), dx = FloatBuffer(count: batch * inF), dw = FloatBuffer(count: outF * inF)
             let flops = 2 * Double(batch * inF * outF)
-            results.append(("\(name)-forward", flops, median(repeats) {
-                gemm(y.pointer, ldc: outF, x.pointer, lda: inF, transA: false, w.pointer, ldb: inF, transB: true,
-                     m: batch, n: outF, k: inF, accumulate: false)
-            }))
-            results.append(("\(name)-backward-data", flops, median(repeats) {
-                gemm(dx.pointer, ldc: inF, dy.pointer, lda: outF, transA: false, w.pointer, ldb: inF, transB: false,
-                     m: batch, n: inF, k: outF, accumulate: false)
-            }))
-            results.append(("\(name)-backward-weights", flops, median(repeats) {
-                gemm(dw.pointer, ldc: inF, dy.pointer, lda: outF, transA: true, x.pointer, ldb: inF, transB: false,
-                     m: outF, n: inF, k: batch, accumulate: false)
-            }))
+            results.append(product("\(name)-forward", flops, oursThreads: threads) { g in
+                g(y.pointer, outF, x.pointer, inF, false, w.pointer, inF, true, batch, outF, inF, false)
+            })
+            results.append(product("\(name)-backward-data", flops, oursThreads: threads) { g in
+                g(dx.pointer, inF, dy.pointer, outF, false, w.pointer, inF, false, batch, inF, outF, false)
+            })
+            results.append(product("\(name)-backward-weights", flops, oursThreads: threads) { g in
+                g(dw.pointer, inF, dy.pointer, outF, true, x.pointer, inF, false, outF, inF, batch, false)
+            })
         }
+        openblas?.setThreads(1)
     }
+}
+
+/// One figure of `bench kernels`: seconds is the median of the timed repetitions; with
+/// --openblas, OpenBLAS's median on the same calls and the median over repetitions of the ratio
+/// OpenBLAS seconds / ours taken one right after the other (above 1: ours faster).
+struct BenchResult {
+    var name: String
+    var flops: Double
+    var seconds: Double
+    var openblasSeconds: Double? = nil
+    var openblasRatio: Double? = nil
 }
 
 func filled(_ count: Int, _ seed: UInt64) -> FloatBuffer {
@@ -208,6 +256,24 @@ func median(_ repeats: Int, _ body: () -> Void) -> Double {
     }
     times.sort()
     return times[times.count / 2]
+}
+
+/// Medians of `repeats` timed runs of `first` and of `second` taken in turn (after one warm-up
+/// each; which goes first alternates, as the later of two neighbours tends to run slower), and
+/// the median of the ratios second / first within each pair: noise that moves on a scale of
+/// seconds cancels in the pairs.
+func medianPaired(_ repeats: Int, _ first: () -> Void, _ second: () -> Void)
+    -> (first: Double, second: Double, ratio: Double) {
+    first(); second()
+    var a: [Double] = [], b: [Double] = [], ratios: [Double] = []
+    for r in 0..<repeats {
+        func timed(_ body: () -> Void) -> Double { let t0 = now(); body(); return now() - t0 }
+        let (x, y): (Double, Double)
+        if r % 2 == 0 { let tx = timed(first); y = timed(second); x = tx } else { let ty = timed(second); x = timed(first); y = ty }
+        a.append(x); b.append(y); ratios.append(y / x)
+    }
+    func mid(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+    return (mid(a), mid(b), mid(ratios))
 }
 
 /// A register-only FMA loop: 12 independent 8-wide accumulators, so the two FMA pipes never

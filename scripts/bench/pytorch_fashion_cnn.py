@@ -1,8 +1,6 @@
-"""Times PyTorch fashion-cnn forward+backward (the twin of docs/models.md), or OpenBLAS
-sgemm (through numpy) on the product shapes of `ringtrain bench kernels`.
+"""Times PyTorch fashion-cnn forward+backward (the twin of docs/models.md).
 
 usage: pytorch_fashion_cnn.py train THREADS BATCH REPEATS   -> prints images/s (median)
-       pytorch_fashion_cnn.py sgemm                          -> prints one line per product
 """
 import os
 import sys
@@ -58,45 +56,5 @@ def train(threads, batch, repeats):
     print("%.1f" % (batch / median(times)))
 
 
-def sgemm():
-    import numpy as np
-
-    def timed(fn, repeats=7):
-        fn()
-        ts = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
-        return median(ts)
-
-    rng = np.random.default_rng(0)
-
-    def mat(r, c):
-        return rng.standard_normal((r, c), dtype=np.float32)
-
-    n = 1024
-    a, b, c = mat(n, n), mat(n, n), np.empty((n, n), np.float32)
-    t = timed(lambda: np.matmul(a, b, out=c))
-    print("gemm-1024 %.3f ms %.1f GFLOP/s" % (t * 1e3, 2 * n ** 3 / t / 1e9))
-    batch = 128
-    for name, oc, ckk, ohw in [("conv1", 32, 9, 784), ("conv2", 64, 288, 196)]:
-        w, col, dout = mat(oc, ckk), mat(ckk, ohw), mat(oc, ohw)
-        out, dcol, dw = np.empty((oc, ohw), np.float32), np.empty((ckk, ohw), np.float32), np.empty((oc, ckk), np.float32)
-        flops = 2.0 * batch * oc * ckk * ohw
-        wt, colt = w.T, col.T
-        for kind, fn in [("forward", lambda: np.matmul(w, col, out=out)),
-                         ("backward-data", lambda: np.matmul(wt, dout, out=dcol)),
-                         ("backward-weights", lambda: np.matmul(dout, colt, out=dw))]:
-            def run(fn=fn):
-                for _ in range(batch):
-                    fn()
-            t = timed(run)
-            print("%s-%s %.3f ms %.1f GFLOP/s" % (name, kind, t * 1e3, flops / t / 1e9))
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "train":
-        train(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-    else:
-        sgemm()
+    train(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
