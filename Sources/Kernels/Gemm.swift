@@ -177,11 +177,21 @@ func packBTransposed(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Fl
 }
 
 /// Packs op(A)[row0..<row0+rows, col0..<col0+kc] as [kc][6], zero-padding missing rows.
+/// For A^T a full panel's six values of one k are contiguous in the source and move as a 4-float
+/// and a 2-float vector (conv2's backward-data product: +2% against one float at a time).
 @inline(__always)
 func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
            row0: Int, col0: Int, kc: Int, rows: Int) {
-    if transA {
+    let d = UnsafeMutableRawPointer(dst)
+    if transA && rows == gemmMR {
         // A stored [K, M]: the 6 rows of one k are contiguous.
+        for p in 0..<kc {
+            let src = UnsafeRawPointer(a + ((col0 &+ p) &* lda &+ row0))
+            d.storeBytes(of: src.loadUnaligned(as: SIMD4<Float>.self), toByteOffset: p &* 24, as: SIMD4<Float>.self)
+            d.storeBytes(of: src.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: p &* 24 &+ 16,
+                         as: SIMD2<Float>.self)
+        }
+    } else if transA {
         for p in 0..<kc {
             let src = a + ((col0 &+ p) &* lda &+ row0)
             let d = dst + p &* gemmMR
@@ -190,13 +200,14 @@ func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: I
         }
     } else if rows == gemmMR {
         // Six source rows read side by side, the panel written in order: one pass of
-        // sequential stores instead of six strided ones.
+        // sequential stores instead of six strided ones. (4x4 register transposes of four rows
+        // plus pairs of the other two measured 2-3% slower on GEMM 1024^3 and conv2 forward.)
         let s0 = a + (row0 &* lda &+ col0)
         let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
-        var d = dst
+        var e = dst
         for p in 0..<kc {
-            d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
-            d += 6
+            e[0] = s0[p]; e[1] = s1[p]; e[2] = s2[p]; e[3] = s3[p]; e[4] = s4[p]; e[5] = s5[p]
+            e += 6
         }
     } else {
         for ii in 0..<gemmMR {
@@ -258,16 +269,119 @@ func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int
     }
 }
 
-/// The 6x16 register-blocked micro-kernel: C[rows, cols] (+)= Ap[kc][6]^T * Bp[kc][16].
+/// The 6x16 register-blocked micro-kernel: C[rows, cols] (+)= Ap[kc][6]^T * Bp[kc][16], for
+/// rows <= 6 and cols <= 16. A full tile runs inline; an edge tile (the last row panel of an M
+/// that is not a multiple of 6, the last column panel of an N that is not a multiple of 16)
+/// goes to a body compiled for its row count and for 8 or 16 columns, so that e.g. 4 leftover
+/// columns do not cost a full 16-wide pass (conv2's N = 196 = 12 x 16 + 4, conv1's 9 rows of
+/// dCol = 6 + 3). Every body sums each C element over k in the same order, from zero, with
+/// fused multiply-adds, then adds C if `load`: all give the same bits.
 @inline(__always)
 func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
                      _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if rows == gemmMR && cols == gemmNR {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: true)
+    } else {
+        microKernelEdge(kc, ap, bp, c, ldc, rows, cols, load, tile)
+    }
+}
+
+/// Edge tiles: one small function per row count and width, each with its own specialised copy
+/// of the body. (One function holding all twelve bodies outgrew the optimiser's inlining
+/// budget: its vector stores became calls, and fc2's all-edge product ran 3x slower. A table of
+/// closures cost conv1's depth-9 products 10%: reference counting on every call.)
+@inline(__always)
+func microKernelEdge(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
+                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        switch rows {
+        case 1: edge1x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 2: edge2x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 3: edge3x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 4: edge4x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 5: edge5x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        default: edge6x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        }
+    } else {
+        switch rows {
+        case 1: edge1x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 2: edge2x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 3: edge3x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 4: edge4x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        case 5: edge5x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        default: edge6x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
+        }
+    }
+}
+
+@inline(never) func edge1x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 1, sixteen: true)
+}
+@inline(never) func edge2x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 2, sixteen: true)
+}
+@inline(never) func edge3x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 3, sixteen: true)
+}
+@inline(never) func edge4x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 4, sixteen: true)
+}
+@inline(never) func edge5x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 5, sixteen: true)
+}
+@inline(never) func edge6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: true)
+}
+@inline(never) func edge1x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 1, sixteen: false)
+}
+@inline(never) func edge2x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 2, sixteen: false)
+}
+@inline(never) func edge3x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 3, sixteen: false)
+}
+@inline(never) func edge4x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 4, sixteen: false)
+}
+@inline(never) func edge5x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 5, sixteen: false)
+}
+@inline(never) func edge6x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: false)
+}
+
+/// The micro-kernel for `liveRows` rows (1...6) of the packed A panel and the first 8 or 16
+/// columns of the B panel; both are constants where it is inlined, so the accumulators and
+/// multiply-adds of absent rows and columns drop out. 6 x 16: 12 ymm accumulators, 12 FMAs per
+/// k for 2 vector loads and 6 broadcasts.
+@_transparent  // @inline(__always) was not honoured here (the body stayed a call, its flags tested in the loop)
+func microKernelBody(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
+                     _ load: Bool, _ tile: UnsafeMutablePointer<Float>, liveRows: Int, sixteen: Bool) {
     // The C tile is read (load) and written after the k loop, its rows ldc apart and often not
     // in cache: ask for their lines now, so the misses overlap the loop (measured +1-2% on
     // GEMM 1024^3).
     var r = 0
-    while r < rows { rt_prefetch_write(c + r &* ldc); rt_prefetch_write(c + (r &* ldc &+ 15)); r &+= 1 }
+    while r < rows {
+        rt_prefetch_write(c + r &* ldc)
+        if sixteen { rt_prefetch_write(c + (r &* ldc &+ 15)) }
+        r &+= 1
+    }
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
@@ -275,13 +389,13 @@ func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<
     var b = UnsafeRawPointer(bp)
     for _ in 0..<kc {
         let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
-        let b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        var x = SIMD8<Float>(repeating: a[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-        x = SIMD8<Float>(repeating: a[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
-        x = SIMD8<Float>(repeating: a[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
-        x = SIMD8<Float>(repeating: a[3]); c30.addProduct(x, b0); c31.addProduct(x, b1)
-        x = SIMD8<Float>(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
-        x = SIMD8<Float>(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
+        let b1 = sixteen ? b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : b0
+        var x = SIMD8<Float>(repeating: a[0]); c00.addProduct(x, b0); if sixteen { c01.addProduct(x, b1) }
+        if liveRows > 1 { x = SIMD8<Float>(repeating: a[1]); c10.addProduct(x, b0); if sixteen { c11.addProduct(x, b1) } }
+        if liveRows > 2 { x = SIMD8<Float>(repeating: a[2]); c20.addProduct(x, b0); if sixteen { c21.addProduct(x, b1) } }
+        if liveRows > 3 { x = SIMD8<Float>(repeating: a[3]); c30.addProduct(x, b0); if sixteen { c31.addProduct(x, b1) } }
+        if liveRows > 4 { x = SIMD8<Float>(repeating: a[4]); c40.addProduct(x, b0); if sixteen { c41.addProduct(x, b1) } }
+        if liveRows > 5 { x = SIMD8<Float>(repeating: a[5]); c50.addProduct(x, b0); if sixteen { c51.addProduct(x, b1) } }
         a += gemmMR
         b += gemmNR &* 4
     }
@@ -294,14 +408,14 @@ func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<
         storeRow(c + 5 &* ldc, c50, c51, load)
         return
     }
-    // Leftovers: spill the tile and copy the valid part.
+    // Edges: spill the live part of the tile and copy the valid part.
     let t = UnsafeMutableRawPointer(tile)
     t.storeBytes(of: c00, toByteOffset: 0, as: SIMD8<Float>.self); t.storeBytes(of: c01, toByteOffset: 32, as: SIMD8<Float>.self)
-    t.storeBytes(of: c10, toByteOffset: 64, as: SIMD8<Float>.self); t.storeBytes(of: c11, toByteOffset: 96, as: SIMD8<Float>.self)
-    t.storeBytes(of: c20, toByteOffset: 128, as: SIMD8<Float>.self); t.storeBytes(of: c21, toByteOffset: 160, as: SIMD8<Float>.self)
-    t.storeBytes(of: c30, toByteOffset: 192, as: SIMD8<Float>.self); t.storeBytes(of: c31, toByteOffset: 224, as: SIMD8<Float>.self)
-    t.storeBytes(of: c40, toByteOffset: 256, as: SIMD8<Float>.self); t.storeBytes(of: c41, toByteOffset: 288, as: SIMD8<Float>.self)
-    t.storeBytes(of: c50, toByteOffset: 320, as: SIMD8<Float>.self); t.storeBytes(of: c51, toByteOffset: 352, as: SIMD8<Float>.self)
+    if liveRows > 1 { t.storeBytes(of: c10, toByteOffset: 64, as: SIMD8<Float>.self); t.storeBytes(of: c11, toByteOffset: 96, as: SIMD8<Float>.self) }
+    if liveRows > 2 { t.storeBytes(of: c20, toByteOffset: 128, as: SIMD8<Float>.self); t.storeBytes(of: c21, toByteOffset: 160, as: SIMD8<Float>.self) }
+    if liveRows > 3 { t.storeBytes(of: c30, toByteOffset: 192, as: SIMD8<Float>.self); t.storeBytes(of: c31, toByteOffset: 224, as: SIMD8<Float>.self) }
+    if liveRows > 4 { t.storeBytes(of: c40, toByteOffset: 256, as: SIMD8<Float>.self); t.storeBytes(of: c41, toByteOffset: 288, as: SIMD8<Float>.self) }
+    if liveRows > 5 { t.storeBytes(of: c50, toByteOffset: 320, as: SIMD8<Float>.self); t.storeBytes(of: c51, toByteOffset: 352, as: SIMD8<Float>.self) }
     for r in 0..<rows {
         let dst = c + r &* ldc
         let src = tile + r &* gemmNR

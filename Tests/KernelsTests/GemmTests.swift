@@ -67,6 +67,32 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Edge tiles (fewer than 6 rows or 16 columns) run micro-kernel bodies compiled for their
+    /// row count and width; each C element must still get exactly the bits it gets inside a full
+    /// tile. The small product is compared with the top-left corner of a larger one whose extra
+    /// rows and columns make every tile of that corner full.
+    func testEdgeTilesGiveTheBitsOfFullTiles() {
+        for m in [1, 2, 3, 4, 5, 7, 9, 64] {
+            for n in [1, 4, 8, 9, 15, 17, 196] {
+                for (k, accumulate) in [(9, false), (64, true), (300, false)] {
+                    let bigM = (m + 5) / 6 * 6 + 6, bigN = (n + 15) / 16 * 16 + 16
+                    let bigA = randomBuffer(bigM * k, seed: UInt64(m * 1000 + k))
+                    let bigB = randomBuffer(k * bigN, seed: UInt64(n * 1000 + k + 1))
+                    let bigC = randomBuffer(bigM * bigN, seed: 7), c = FloatBuffer(count: m * n)
+                    for i in 0..<m { for j in 0..<n { c[i * n + j] = bigC[i * bigN + j] } }
+                    // The small operands are the corner of the big ones, read with the big strides.
+                    gemm(c.pointer, ldc: n, bigA.pointer, lda: k, transA: false, bigB.pointer, ldb: bigN, transB: false,
+                         m: m, n: n, k: k, accumulate: accumulate, threads: 1)
+                    gemm(bigC.pointer, ldc: bigN, bigA.pointer, lda: k, transA: false, bigB.pointer, ldb: bigN,
+                         transB: false, m: bigM, n: bigN, k: k, accumulate: accumulate, threads: 1)
+                    var same = true
+                    for i in 0..<m { for j in 0..<n where c[i * n + j].bitPattern != bigC[i * bigN + j].bitPattern { same = false } }
+                    XCTAssertTrue(same, "m\(m) n\(n) k\(k): an edge tile's bits differ from a full tile's")
+                }
+            }
+        }
+    }
+
     func testZeroDepthClearsOrKeeps() {
         let c = FloatBuffer([1, 2, 3, 4])
         let a = FloatBuffer(count: 1), b = FloatBuffer(count: 1)
