@@ -19,6 +19,7 @@ struct BenchKernelsCommand: ParsableCommand {
                                + "repetitions taken in turn with ours (a benchmark reference only).",
                                valueName: "libopenblas.so"))
     var openblas: String?
+    @Option(help: .hidden) var only: String?  // one product by name, nothing else (for profiling)
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -37,6 +38,12 @@ struct BenchKernelsCommand: ParsableCommand {
         let concurrentPeak = trainOnly ? 0 : measureConcurrentPeak(threads: threads)
         if let blas { say("OpenBLAS reference: \(blas.path) (core \(blas.coreName)); ratio = OpenBLAS ms / ours") }
         if !trainOnly { try measureProducts(&results, openblas: blas) }
+        if only != nil {
+            for r in results { print(String(format: "%@ %.4f ms%@%@", r.name, r.seconds * 1e3,
+                                            r.openblasRatio.map { String(format: " (OpenBLAS ratio %.3f)", $0) } ?? "",
+                                            r.speedup.map { String(format: " (%.3fx one thread)", $0) } ?? "")) }
+            return
+        }
         if !trainOnly { say(String(format: "FMA peak: %.1f GFLOP/s per thread (register-only loop), %.1f for %d threads (%.1f measured together)",
                    perThread / 1e9, peak / 1e9, threads, concurrentPeak / 1e9)) }
         // The peak loop is AVX2 (ymm); with the AVX-512 GEMM kernel "% of peak" can pass 100.
@@ -87,6 +94,9 @@ struct BenchKernelsCommand: ParsableCommand {
                 if let o = r.openblasSeconds, let ratio = r.openblasRatio {
                     item += String(format: ", \"openblas_ms\": %.4f, \"openblas_ratio\": %.3f", o * 1e3, ratio)
                 }
+                if let o = r.oneThreadSeconds, let x = r.speedup {
+                    item += String(format: ", \"one_thread_ms\": %.4f, \"speedup_vs_one_thread\": %.3f", o * 1e3, x)
+                }
                 items.append(item + "}")
             }
             print(String(format: "{\"threads\": %d, \"peak_gflops\": %.2f, \"peak_gflops_per_thread\": %.2f, ", threads,
@@ -102,6 +112,9 @@ struct BenchKernelsCommand: ParsableCommand {
                 var line = r.name.padding(toLength: 26, withPad: " ", startingAt: 0)
                     + String(format: "%9.3f %9.1f %8.1f%%", r.seconds * 1e3, g / 1e9, 100 * g / peak)
                 if let o = r.openblasSeconds, let ratio = r.openblasRatio { line += String(format: " %12.3f %5.2fx", o * 1e3, ratio) }
+                if let o = r.oneThreadSeconds, let x = r.speedup {
+                    line += String(format: "   1 thread %.3f ms: %.2fx", o * 1e3, x)
+                }
                 print(line)
             }
             print(String(format: "fashion-cnn forward+backward, batch %d: %.2f ms/step, %.0f images/s",
@@ -128,11 +141,29 @@ struct BenchKernelsCommand: ParsableCommand {
         }
         // A product timed with our GEMM and, where --openblas is given, with OpenBLAS's too:
         // the two sides' repetitions taken in turn.
-        func product(_ name: String, _ flops: Double, oursThreads: Int, _ body: (GemmCall) -> Void) -> BenchResult {
+        func product(_ name: String, _ flops: Double, oursThreads: Int, _ body: (GemmCall) -> Void) {
+            if let only, only != name { return }
             let mine = ours(threads: oursThreads)
-            guard let theirs else { return BenchResult(name: name, flops: flops, seconds: median(repeats) { body(mine) }) }
+            guard let theirs else {
+                results.append(BenchResult(name: name, flops: flops, seconds: median(repeats) { body(mine) }))
+                return
+            }
             let t = medianPaired(repeats, { body(mine) }, { body(theirs) })
-            return BenchResult(name: name, flops: flops, seconds: t.first, openblasSeconds: t.second, openblasRatio: t.ratio)
+            results.append(BenchResult(name: name, flops: flops, seconds: t.first, openblasSeconds: t.second,
+                                       openblasRatio: t.ratio))
+        }
+        // The same for work that is not one GEMM call per image (no OpenBLAS counterpart). With
+        // `scaling` and more than one thread, repetitions on one thread are taken in turn with
+        // the N-thread ones, for the speed-up between neighbouring samples.
+        func timed(_ name: String, _ flops: Double, scaling: Bool = false, _ body: () -> Void) {
+            if let only, only != name { return }
+            guard scaling && threads > 1 else {
+                results.append(BenchResult(name: name, flops: flops, seconds: median(repeats, body)))
+                return
+            }
+            let t = medianPaired(repeats, body, { KernelThreads.count = 1; body(); KernelThreads.count = threads })
+            results.append(BenchResult(name: name, flops: flops, seconds: t.first, oneThreadSeconds: t.second,
+                                       speedup: t.ratio))
         }
 
         // GEMM 1024^3 on all threads: ours splits C, OpenBLAS runs a pool of as many.
@@ -140,9 +171,9 @@ struct BenchKernelsCommand: ParsableCommand {
             let n = 1024
             let a = filled(n * n, 1), b = filled(n * n, 2), c = FloatBuffer(count: n * n)
             openblas?.setThreads(threads)
-            results.append(product("gemm-1024", 2 * Double(n * n * n), oursThreads: threads) { g in
+            product("gemm-1024", 2 * Double(n * n * n), oursThreads: threads) { g in
                 g(c.pointer, n, a.pointer, n, false, b.pointer, n, false, n, n, n, false)
-            })
+            }
             openblas?.setThreads(1)
         }
 
@@ -165,45 +196,45 @@ struct BenchKernelsCommand: ParsableCommand {
             let x = filled(batch * s.inputPlane, 6), y = FloatBuffer(count: batch * s.outputPlane)
             let dx = FloatBuffer(count: x.count), dw = FloatBuffer(count: oc * ckk)
             let flops = s.forwardFlops
-            results.append(product("\(name)-forward", flops, oursThreads: 1) { g in
+            product("\(name)-forward", flops, oursThreads: 1) { g in
                 parallelRanges(batch) { r in
                     for n in r { g(out.pointer + n * oc * ohw, ohw, w.pointer, ckk, false, col.pointer, ohw, false, oc, ohw, ckk, false) }
                 }
-            })
-            results.append(product("\(name)-backward-data", flops, oursThreads: 1) { g in
+            }
+            product("\(name)-backward-data", flops, oursThreads: 1) { g in
                 parallelRanges(batch) { r in
                     let dCol = scratchOf(r.lowerBound)
                     for n in r { g(dCol, ohw, w.pointer, ckk, true, dOut.pointer + n * oc * ohw, ohw, false, ckk, ohw, oc, false) }
                 }
-            })
-            results.append(product("\(name)-backward-weights", flops, oursThreads: 1) { g in
+            }
+            product("\(name)-backward-weights", flops, oursThreads: 1) { g in
                 parallelRanges(batch) { r in
                     let pw = scratchOf(r.lowerBound)
                     for n in r {
                         g(pw, ckk, dOut.pointer + n * oc * ohw, ohw, false, col.pointer, ohw, true, oc, ckk, ohw, n != r.lowerBound)
                     }
                 }
-            })
+            }
             // The glue around the products: every image's col matrix built, and scattered back.
-            results.append(BenchResult(name: "\(name)-im2col", flops: 0, seconds: median(repeats) {
+            timed("\(name)-im2col", 0) {
                 parallelRanges(batch) { r in
                     let c = scratchOf(r.lowerBound)
                     for n in r { im2col(c, x.pointer + n * s.inputPlane, s) }
                 }
-            }))
-            results.append(BenchResult(name: "\(name)-col2im", flops: 0, seconds: median(repeats) {
+            }
+            timed("\(name)-col2im", 0) {
                 parallelRanges(batch) { r in
                     for n in r { col2im(dx.pointer + n * s.inputPlane, col.pointer, s) }
                 }
-            }))
+            }
             // The whole ops (im2col, bias, col2im, partial sums included).
-            results.append(BenchResult(name: "\(name)-op-forward", flops: flops, seconds: median(repeats) {
+            timed("\(name)-op-forward", flops, scaling: true) {
                 conv2dForward(output: y.pointer, input: x.pointer, weight: w.pointer, bias: nil, shape: s)
-            }))
-            results.append(BenchResult(name: "\(name)-op-backward", flops: 2 * flops, seconds: median(repeats) {
+            }
+            timed("\(name)-op-backward", 2 * flops, scaling: true) {
                 conv2dBackward(dInput: name == "conv1" ? nil : dx.pointer, dWeight: dw.pointer, dBias: nil,
                                dOutput: y.pointer, input: x.pointer, weight: w.pointer, shape: s)
-            }))
+            }
         }
 
         // The linear products of fashion-cnn, whole batch per call (all threads for ours; OpenBLAS
@@ -213,15 +244,15 @@ struct BenchKernelsCommand: ParsableCommand {
             let x = filled(batch * inF, 7), w = filled(outF * inF, 8), dy = filled(batch * outF, 9)
             let y = FloatBuffer(count: batch * outF), dx = FloatBuffer(count: batch * inF), dw = FloatBuffer(count: outF * inF)
             let flops = 2 * Double(batch * inF * outF)
-            results.append(product("\(name)-forward", flops, oursThreads: threads) { g in
+            product("\(name)-forward", flops, oursThreads: threads) { g in
                 g(y.pointer, outF, x.pointer, inF, false, w.pointer, inF, true, batch, outF, inF, false)
-            })
-            results.append(product("\(name)-backward-data", flops, oursThreads: threads) { g in
+            }
+            product("\(name)-backward-data", flops, oursThreads: threads) { g in
                 g(dx.pointer, inF, dy.pointer, outF, false, w.pointer, inF, false, batch, inF, outF, false)
-            })
-            results.append(product("\(name)-backward-weights", flops, oursThreads: threads) { g in
+            }
+            product("\(name)-backward-weights", flops, oursThreads: threads) { g in
                 g(dw.pointer, inF, dy.pointer, outF, true, x.pointer, inF, false, outF, inF, batch, false)
-            })
+            }
         }
         openblas?.setThreads(1)
     }
@@ -229,13 +260,17 @@ struct BenchKernelsCommand: ParsableCommand {
 
 /// One figure of `bench kernels`: seconds is the median of the timed repetitions; with
 /// --openblas, OpenBLAS's median on the same calls and the median over repetitions of the ratio
-/// OpenBLAS seconds / ours taken one right after the other (above 1: ours faster).
+/// OpenBLAS seconds / ours taken one right after the other (above 1: ours faster); for the
+/// whole conv ops with --threads N > 1, the one-thread median and the median of the ratios
+/// one-thread seconds / N-thread seconds taken in turn.
 struct BenchResult {
     var name: String
     var flops: Double
     var seconds: Double
     var openblasSeconds: Double? = nil
     var openblasRatio: Double? = nil
+    var oneThreadSeconds: Double? = nil
+    var speedup: Double? = nil
 }
 
 func filled(_ count: Int, _ seed: UInt64) -> FloatBuffer {
