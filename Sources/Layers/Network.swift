@@ -104,6 +104,15 @@ public final class Network {
                 activation.isFusedIntoPooling = true
             }
         }
+        // A first convolution on the direct route and the max-pool after it: the convolution
+        // pools each image while its output is in cache (see conv2dMaxPoolForward). Only before
+        // any other parameter layer, as the fused pair computes no input gradient.
+        if let i = built.firstIndex(where: { !$0.parameterNames.isEmpty }), i + 1 < built.count,
+           let conv = built[i] as? Conv2dLayer, let pool = built[i + 1] as? PoolLayer, pool.kind == .max,
+           conv2dMaxPoolFusible(conv.geometry, pool.geometry) {
+            conv.fusedPool = (pool.geometry, pool.fusedReLUSlope)
+            pool.isFusedIntoConvolution = true
+        }
         guard shape.count == 1, shape[0] == classes else {
             throw ModelSpecError.badLayer(index: max(specs.count - 1, 0),
                                           message: "the model ends with shape \(shape), expected [\(classes)] logits")

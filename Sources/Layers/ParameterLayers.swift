@@ -15,6 +15,11 @@ public final class Conv2dLayer: Layer {
     var columns: FloatBuffer?
     /// Largest col cache a layer keeps (floats); bigger layers rebuild their cols in backward.
     public static let columnCacheLimit = 16 << 20
+    /// The max-pool after this layer (and the ReLU-like activation fused into that pool), run
+    /// by this layer image by image (`conv2dMaxPoolForward`); Network sets it for a first
+    /// layer that takes the direct route. The pool layer then hands values and gradients through.
+    public internal(set) var fusedPool: (geometry: PoolShape, reluSlope: Float?)?
+    var pooled: FloatBuffer?
 
     public init(name: String, inputShape: [Int], outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
         precondition(inputShape.count == 3, "\(name): conv needs a [C, H, W] input, got \(inputShape)")
@@ -42,7 +47,11 @@ public final class Conv2dLayer: Layer {
             dBias = gradients.view(named: qualified(name, "bias"))!.baseAddress
         }
         output = FloatBuffer(count: maxBatch * outputShape.elementCount)
-        dInput = FloatBuffer(count: maxBatch * inputShape.elementCount)
+        if let fusedPool {
+            pooled = FloatBuffer(count: maxBatch * fusedPool.geometry.channels * fusedPool.geometry.outHeight
+                                 * fusedPool.geometry.outWidth)
+        }
+        dInput = FloatBuffer(count: fusedPool == nil ? maxBatch * inputShape.elementCount : 0)
         let colCount = maxBatch * geometry.colRows * geometry.colCols
         // A same-width stride-1 layer rebuilds its cols in backward faster than a cache of
         // every image's cols comes back from memory (fashion-cnn: 2.5 ms less per step of 128,
@@ -62,6 +71,11 @@ public final class Conv2dLayer: Layer {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafePointer<Float> {
         self.input = input
         geometry.batch = batch
+        if let fusedPool, let pooled {
+            conv2dMaxPoolForward(pooled: pooled.pointer, convOutput: output.pointer, input: input, weight: weight,
+                                 bias: bias, conv: geometry, pool: fusedPool.geometry, reluSlope: fusedPool.reluSlope)
+            return UnsafePointer(pooled.pointer)
+        }
         conv2dForward(output: output.pointer, input: input, weight: weight, bias: bias, shape: geometry,
                       columns: columns?.pointer)
         return UnsafePointer(output.pointer)
@@ -69,6 +83,13 @@ public final class Conv2dLayer: Layer {
 
     public func backward(_ dOutput: UnsafePointer<Float>, batch: Int, needInputGradient: Bool) -> UnsafePointer<Float>? {
         geometry.batch = batch
+        if let fusedPool {
+            // dOutput is the gradient of the pooled output (the pool layer hands it through).
+            precondition(!needInputGradient, "\(name): a conv fused with its pool is a first layer")
+            conv2dMaxPoolBackward(dWeight: dWeight, dBias: dBias, dPooled: dOutput, convOutput: output.pointer,
+                                  input: input!, conv: geometry, pool: fusedPool.geometry, reluSlope: fusedPool.reluSlope)
+            return nil
+        }
         conv2dBackward(dInput: needInputGradient ? dInput.pointer : nil, dWeight: dWeight, dBias: dBias,
                        dOutput: dOutput, input: input!, weight: weight, shape: geometry,
                        columns: columns.map { UnsafePointer($0.pointer) })

@@ -67,6 +67,9 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
     /// Max-pooling followed by a ReLU-like activation applies it in the same pass (see
     /// `maxPoolForward`); nil: plain pooling.
     public internal(set) var fusedReLUSlope: Float?
+    /// The convolution before this layer pools its own output (Network fuses them, see
+    /// `Conv2dLayer.fusedPool`); this layer then hands values and gradients through unchanged.
+    public internal(set) var isFusedIntoConvolution = false
     public init(_ kind: Kind, size: Int, stride: Int?, inputShape: [Int]) {
         precondition(inputShape.count == 3, "pooling needs a [C, H, W] input, got \(inputShape)")
         self.kind = kind
@@ -74,7 +77,12 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
                              size: size, stride: stride)
         super.init(inputShape: inputShape, outputShape: [inputShape[0], geometry.outHeight, geometry.outWidth])
     }
+    public override func bind(parameters: ParameterArena, gradients: ParameterArena, buffers: ParameterArena,
+                              maxBatch: Int) {
+        if !isFusedIntoConvolution { super.bind(parameters: parameters, gradients: gradients, buffers: buffers, maxBatch: maxBatch) }
+    }
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafePointer<Float> {
+        if isFusedIntoConvolution { return input }
         self.input = input
         geometry.batch = batch
         switch kind {
@@ -84,6 +92,7 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
         return UnsafePointer(output.pointer)
     }
     public func backward(_ dOutput: UnsafePointer<Float>, batch: Int, needInputGradient: Bool) -> UnsafePointer<Float>? {
+        if isFusedIntoConvolution { return dOutput }
         guard needInputGradient, let input else { return nil }
         geometry.batch = batch
         switch kind {

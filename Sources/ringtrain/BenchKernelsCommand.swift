@@ -235,6 +235,19 @@ struct BenchKernelsCommand: ParsableCommand {
                 conv2dBackward(dInput: name == "conv1" ? nil : dx.pointer, dWeight: dw.pointer, dBias: nil,
                                dOutput: y.pointer, input: x.pointer, weight: w.pointer, shape: s)
             }
+            // A first layer as fashion-cnn runs it: fused with its 2x2 max-pool and ReLU.
+            let pool = PoolShape(batch: batch, channels: oc, height: s.outHeight, width: s.outWidth, size: 2)
+            if conv2dMaxPoolFusible(s, pool) {
+                let pooled = FloatBuffer(count: batch * oc * pool.outHeight * pool.outWidth)
+                timed("\(name)-pool-op-forward", flops, scaling: true) {
+                    conv2dMaxPoolForward(pooled: pooled.pointer, convOutput: y.pointer, input: x.pointer, weight: w.pointer,
+                                         bias: nil, conv: s, pool: pool, reluSlope: 0)
+                }
+                timed("\(name)-pool-op-backward", flops, scaling: true) {
+                    conv2dMaxPoolBackward(dWeight: dw.pointer, dBias: nil, dPooled: pooled.pointer, convOutput: y.pointer,
+                                          input: x.pointer, conv: s, pool: pool, reluSlope: 0)
+                }
+            }
         }
 
         // The linear products of fashion-cnn, whole batch per call (all threads for ours; OpenBLAS

@@ -159,6 +159,33 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(activations.map(\.isFusedIntoPooling), [true, true, false], "fc1's ReLU has no pool before it")
     }
 
+    /// A first convolution and its max-pool run fused (conv2dMaxPoolForward); the network's
+    /// logits and gradients must be the bits of the same layers unfused. A dropout of p = 0
+    /// (multiplies by exactly 1) between conv1 and its pool keeps them apart in the second net.
+    func testConvPoolFusionGivesTheBitsOfTheUnfusedLayers() throws {
+        func conv(_ n: String, _ out: Int) -> LayerSpec { LayerSpec(type: "conv", out: out, kernel: 3, pad: 1, name: n) }
+        let relu = LayerSpec(type: "relu"), pool = LayerSpec(type: "maxpool", size: 2)
+        let tail = [conv("conv2", 8), relu, pool, LayerSpec(type: "flatten"), LayerSpec(type: "linear", out: 16, name: "fc1"),
+                    relu, LayerSpec(type: "linear", name: "fc2")]
+        let fusedSpec = ModelSpec.layers([conv("conv1", 6), relu, pool] + tail)
+        let apartSpec = ModelSpec.layers([conv("conv1", 6), LayerSpec(type: "dropout", p: 0), relu, pool] + tail)
+        var results: [(logits: [Float], gradients: [Float])] = []
+        for (spec, fused) in [(fusedSpec, true), (apartSpec, false)] {
+            let net = try Network(spec: spec, inputShape: (1, 20, 20), classes: 5, seed: 21, maxBatch: 11)
+            XCTAssertEqual((net.layers[0] as! Conv2dLayer).fusedPool != nil, fused)
+            XCTAssertEqual(net.layers.compactMap { $0 as? PoolLayer }.map(\.isFusedIntoConvolution), [fused, false])
+            let x = FloatBuffer(count: 11 * 400); randomFill(x.pointer, x.count, seed: 5)
+            let logits = net.forward(x.pointer, batch: 11, training: true, step: 1)
+            let d = FloatBuffer(count: 11 * 5)
+            _ = softmaxCrossEntropy(dLogits: d.pointer, logits: logits.baseAddress!, labels: (0..<11).map { $0 % 5 },
+                                    classes: 5)
+            net.backward(dLogits: d.pointer, batch: 11, gradientReady: nil)
+            results.append((Array(logits), net.gradients.storage.array))
+        }
+        XCTAssertEqual(results[0].logits.map(\.bitPattern), results[1].logits.map(\.bitPattern))
+        XCTAssertEqual(results[0].gradients.map(\.bitPattern), results[1].gradients.map(\.bitPattern))
+    }
+
     func testGradientsAreBitIdenticalForAnyThreadCount() throws {
       for model in ["fashion-cnn", "fashion-cnn-bn"] {
         var results: [[Float]] = []

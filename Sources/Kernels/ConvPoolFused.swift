@@ -1,0 +1,91 @@
+// A first convolution (the direct route: one input channel) and the max-pool that follows it,
+// image by image. Run as two layers, the convolution's output (fashion-cnn: 32 x 28 x 28 floats,
+// 12.8 MB per batch of 128) goes out to memory and comes back for the pool, and in backward
+// the pool's 12.8 MB input gradient does the same before the weight gradient reads it: on two
+// threads these layers were memory-bound (1.5-1.7x one thread). Here each image's convolution
+// output is pooled while it is still in the core's L2, and in backward each image's gradient
+// of the convolution output is built in a per-thread scratch plane and consumed there.
+//
+// The results are the bits of the two layers run one after the other: the same kernels run on
+// the same values in the same order, one image at a time (the convolution output is still
+// stored, for the pool's backward to find its arg-max).
+
+/// Whether `conv2dMaxPoolForward`/`Backward` serve this pair: the direct forward and weight
+/// gradient routes, and a pool over the convolution's whole output.
+public func conv2dMaxPoolFusible(_ conv: Conv2dShape, _ pool: PoolShape) -> Bool {
+    conv2dUsesDirectWeightGradient(conv) && pool.channels == conv.outChannels && pool.height == conv.outHeight
+        && pool.width == conv.outWidth
+}
+
+/// convOutput[N, OC, OH, OW] = conv(input) (kept for the backward pass); pooled = maxPool(convOutput),
+/// with the ReLU-like activation of slope `reluSlope` applied in the pool's pass when given.
+/// `pool.batch` is ignored (the convolution's batch counts).
+public func conv2dMaxPoolForward(pooled: UnsafeMutablePointer<Float>, convOutput: UnsafeMutablePointer<Float>,
+                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 bias: UnsafePointer<Float>?, conv s: Conv2dShape, pool: PoolShape,
+                                 reluSlope: Float?, threads: Int = KernelThreads.count) {
+    precondition(conv2dMaxPoolFusible(s, pool), "conv2dMaxPoolForward: not a fusible pair")
+    var onePlaneSet = pool
+    onePlaneSet.batch = 1
+    let pooledPlane = pool.channels * pool.outHeight * pool.outWidth
+    parallelRanges(s.batch, threads: threads) { images in
+        for n in images {
+            conv2dDirectForward(output: convOutput, input: input, weight: weight, bias: bias, shape: s, images: n..<(n + 1))
+            maxPoolForward(output: pooled + n &* pooledPlane, input: convOutput + n &* s.outputPlane, shape: onePlaneSet,
+                           threads: 1, reluSlope: reluSlope)
+        }
+    }
+}
+
+/// dWeight and dBias (accumulated, dBias may be nil) from the gradient of the pooled output;
+/// `convOutput` and `input` as the forward pass left them. No input gradient: the fused pair is
+/// a network's first layer.
+public func conv2dMaxPoolBackward(dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
+                                  dPooled: UnsafePointer<Float>, convOutput: UnsafePointer<Float>,
+                                  input: UnsafePointer<Float>, conv s: Conv2dShape, pool: PoolShape,
+                                  reluSlope: Float?, threads: Int = KernelThreads.count) {
+    precondition(conv2dMaxPoolFusible(s, pool), "conv2dMaxPoolBackward: not a fusible pair")
+    var onePlaneSet = pool
+    onePlaneSet.batch = 1
+    var oneImage = s
+    oneImage.batch = 1
+    let pooledPlane = pool.channels * pool.outHeight * pool.outWidth
+    let oc = s.outChannels, ohw = s.colCols, wCount = oc &* s.colRows
+    // The same grouping and order of sums as conv2dBackward's direct route.
+    let groups = (s.batch + convGradientGroup - 1) / convGradientGroup
+    let partialBuffer = ScratchPool.shared.acquire(groups * wCount)
+    let planeSums = dBias == nil ? nil : ScratchPool.shared.acquire(s.batch * oc)
+    defer { ScratchPool.shared.release(partialBuffer); planeSums.map(ScratchPool.shared.release) }
+    let partial = partialBuffer.pointer
+    parallelRanges(groups, threads: threads) { groupRange in
+        let dOutBuffer = ScratchPool.shared.acquire(s.outputPlane)
+        defer { ScratchPool.shared.release(dOutBuffer) }
+        let dOut = dOutBuffer.pointer
+        for g in groupRange {
+            let pw = partial + g &* wCount
+            pw.update(repeating: 0, count: wCount)
+            for n in (g &* convGradientGroup)..<min(s.batch, (g &+ 1) &* convGradientGroup) {
+                maxPoolBackward(dInput: dOut, dOutput: dPooled + n &* pooledPlane, input: convOutput + n &* s.outputPlane,
+                                shape: onePlaneSet, threads: 1, reluSlope: reluSlope)
+                conv2dDirectWeightGradient(pw, dOutput: dOut, input: input + n &* s.inputPlane, shape: oneImage,
+                                           images: 0..<1)
+                if let planeSums {
+                    for o in 0..<oc { planeSums.pointer[n &* oc &+ o] = sumOf(dOut + o &* ohw, ohw) }
+                }
+            }
+        }
+    }
+    parallelRanges(wCount, threads: threads) { range in
+        for g in 0..<groups {
+            let pw = partial + g &* wCount
+            for i in range { dWeight[i] += pw[i] }
+        }
+    }
+    if let dBias, let planeSums {
+        for o in 0..<oc {
+            var total: Float = 0
+            for n in 0..<s.batch { total += planeSums.pointer[n &* oc &+ o] }
+            dBias[o] += total
+        }
+    }
+}
