@@ -284,13 +284,7 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
             }
         }
     }
-    // Sum the group partials in group order; split the weight elements between threads.
-    parallelRanges(wCount, threads: threads) { range in
-        for g in 0..<groups {
-            let pw = partial + g &* wCount
-            for i in range { dWeight[i] += pw[i] }
-        }
-    }
+    addGroupPartials(dWeight, partial, groups: groups, count: wCount, threads: threads)
     if let dBias {
         parallelRanges(oc, threads: threads) { range in
             for o in range {
@@ -300,6 +294,18 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                 }
                 dBias[o] += total
             }
+        }
+    }
+}
+
+/// dWeight[i] += the groups' partial sums of element i, in group order (the weight gradient's
+/// bits then depend on the grouping, never on the threads); threads split the elements.
+func addGroupPartials(_ dWeight: UnsafeMutablePointer<Float>, _ partial: UnsafePointer<Float>, groups: Int, count: Int,
+                      threads: Int) {
+    parallelRanges(count, threads: threads) { range in
+        for g in 0..<groups {
+            let pw = partial + g &* count
+            for i in range { dWeight[i] += pw[i] }
         }
     }
 }

@@ -75,12 +75,7 @@ public func conv2dMaxPoolBackward(dWeight: UnsafeMutablePointer<Float>, dBias: U
             }
         }
     }
-    parallelRanges(wCount, threads: threads) { range in
-        for g in 0..<groups {
-            let pw = partial + g &* wCount
-            for i in range { dWeight[i] += pw[i] }
-        }
-    }
+    addGroupPartials(dWeight, partial, groups: groups, count: wCount, threads: threads)
     if let dBias, let planeSums {
         for o in 0..<oc {
             var total: Float = 0

@@ -287,82 +287,72 @@ func microKernel6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<
     }
 }
 
-/// Edge tiles: one small function per row count and width, each with its own specialised copy
-/// of the body. (One function holding all twelve bodies outgrew the optimiser's inlining
-/// budget: its vector stores became calls, and fc2's all-edge product ran 3x slower. A table of
-/// closures cost conv1's depth-9 products 10%: reference counting on every call.)
+/// Edge tiles: one small function per row count (`edgeRows1` ... `edgeRows6`), each holding
+/// the body specialised for 16 and for 8 columns. (One function holding all twelve bodies
+/// outgrew the optimiser's inlining budget: its vector stores became calls, and fc2's all-edge
+/// product ran 3x slower. A table of closures cost conv1's depth-9 products 10%: reference
+/// counting on every call.)
 @inline(__always)
 func microKernelEdge(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
                      _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    if cols > 8 {
-        switch rows {
-        case 1: edge1x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 2: edge2x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 3: edge3x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 4: edge4x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 5: edge5x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        default: edge6x16(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        }
-    } else {
-        switch rows {
-        case 1: edge1x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 2: edge2x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 3: edge3x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 4: edge4x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        case 5: edge5x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        default: edge6x8(kc, ap, bp, c, ldc, rows, cols, load, tile)
-        }
+    switch rows {
+    case 1: edgeRows1(kc, ap, bp, c, ldc, rows, cols, load, tile)
+    case 2: edgeRows2(kc, ap, bp, c, ldc, rows, cols, load, tile)
+    case 3: edgeRows3(kc, ap, bp, c, ldc, rows, cols, load, tile)
+    case 4: edgeRows4(kc, ap, bp, c, ldc, rows, cols, load, tile)
+    case 5: edgeRows5(kc, ap, bp, c, ldc, rows, cols, load, tile)
+    default: edgeRows6(kc, ap, bp, c, ldc, rows, cols, load, tile)
     }
 }
 
-@inline(never) func edge1x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 1, sixteen: true)
+@inline(never) func edgeRows1(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 1, sixteen: true)
+    } else {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 1, sixteen: false)
+    }
 }
-@inline(never) func edge2x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 2, sixteen: true)
+@inline(never) func edgeRows2(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 2, sixteen: true)
+    } else {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 2, sixteen: false)
+    }
 }
-@inline(never) func edge3x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 3, sixteen: true)
+@inline(never) func edgeRows3(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 3, sixteen: true)
+    } else {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 3, sixteen: false)
+    }
 }
-@inline(never) func edge4x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 4, sixteen: true)
+@inline(never) func edgeRows4(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 4, sixteen: true)
+    } else {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 4, sixteen: false)
+    }
 }
-@inline(never) func edge5x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 5, sixteen: true)
+@inline(never) func edgeRows5(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 5, sixteen: true)
+    } else {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 5, sixteen: false)
+    }
 }
-@inline(never) func edge6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: true)
-}
-@inline(never) func edge1x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 1, sixteen: false)
-}
-@inline(never) func edge2x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 2, sixteen: false)
-}
-@inline(never) func edge3x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 3, sixteen: false)
-}
-@inline(never) func edge4x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 4, sixteen: false)
-}
-@inline(never) func edge5x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 5, sixteen: false)
-}
-@inline(never) func edge6x8(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-    _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
-    microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: false)
+@inline(never) func edgeRows6(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ load: Bool, _ tile: UnsafeMutablePointer<Float>) {
+    if cols > 8 {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: true)
+    } else {
+        microKernelBody(kc, ap, bp, c, ldc, rows, cols, load, tile, liveRows: 6, sixteen: false)
+    }
 }
 
 /// The micro-kernel for `liveRows` rows (1...6) of the packed A panel and the first 8 or 16

@@ -33,9 +33,11 @@ struct BenchKernelsCommand: ParsableCommand {
         func say(_ s: String) { if !json { print(s) } }
 
         let blas = try openblas.map { try OpenBLASReference(path: $0) }
-        let perThread = trainOnly ? 0 : measurePeakPerThread()
+        // (--only is for profiling one figure: no peak loops in the profile.)
+        let measurePeak = !trainOnly && only == nil
+        let perThread = measurePeak ? measurePeakPerThread() : 0
         let peak = perThread * Double(threads)
-        let concurrentPeak = trainOnly ? 0 : measureConcurrentPeak(threads: threads)
+        let concurrentPeak = measurePeak ? measureConcurrentPeak(threads: threads) : 0
         if let blas { say("OpenBLAS reference: \(blas.path) (core \(blas.coreName)); ratio = OpenBLAS ms / ours") }
         if !trainOnly { try measureProducts(&results, openblas: blas) }
         if only != nil {
