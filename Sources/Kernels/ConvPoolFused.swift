@@ -3,24 +3,25 @@
 // 12.8 MB per batch of 128) goes out to memory and comes back for the pool, and in backward
 // the pool's 12.8 MB input gradient does the same before the weight gradient reads it: on two
 // threads these layers were memory-bound (1.5-1.7x one thread). Here each image's convolution
-// output is pooled while it is still in the core's L2, and in backward each image's gradient
-// of the convolution output is built in a per-thread scratch plane and consumed there.
+// output is computed into a per-thread scratch plane (100 KB, in the core's L2) and pooled there;
+// only the pooled output and one arg-max code per pooled output (0.8 MB per batch) are kept for
+// backward, which builds each image's gradient of the convolution output from them in another
+// scratch plane and consumes it there.
 //
 // The results are the bits of the two layers run one after the other: the same kernels run on
-// the same values in the same order, one image at a time (the convolution output is still
-// stored, for the pool's backward to find its arg-max).
+// the same values in the same order, one image at a time.
 
 /// Whether `conv2dMaxPoolForward`/`Backward` serve this pair: the direct forward and weight
 /// gradient routes, and a pool over the convolution's whole output.
 public func conv2dMaxPoolFusible(_ conv: Conv2dShape, _ pool: PoolShape) -> Bool {
     conv2dUsesDirectWeightGradient(conv) && pool.channels == conv.outChannels && pool.height == conv.outHeight
-        && pool.width == conv.outWidth
+        && pool.width == conv.outWidth && maxPoolArgMaxFits(pool)
 }
 
-/// convOutput[N, OC, OH, OW] = conv(input) (kept for the backward pass); pooled = maxPool(convOutput),
-/// with the ReLU-like activation of slope `reluSlope` applied in the pool's pass when given.
-/// `pool.batch` is ignored (the convolution's batch counts).
-public func conv2dMaxPoolForward(pooled: UnsafeMutablePointer<Float>, convOutput: UnsafeMutablePointer<Float>,
+/// pooled = maxPool(conv(input)), with the ReLU-like activation of slope `reluSlope` applied in
+/// the pool's pass when given; `argMax` (one byte per pooled output) is what the backward pass
+/// needs. `pool.batch` is ignored (the convolution's batch counts).
+public func conv2dMaxPoolForward(pooled: UnsafeMutablePointer<Float>, argMax: UnsafeMutablePointer<UInt8>,
                                  input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                  bias: UnsafePointer<Float>?, conv s: Conv2dShape, pool: PoolShape,
                                  reluSlope: Float?, threads: Int = KernelThreads.count) {
@@ -29,19 +30,22 @@ public func conv2dMaxPoolForward(pooled: UnsafeMutablePointer<Float>, convOutput
     onePlaneSet.batch = 1
     let pooledPlane = pool.channels * pool.outHeight * pool.outWidth
     parallelRanges(s.batch, threads: threads) { images in
-        for n in images {
-            conv2dDirectForward(output: convOutput, input: input, weight: weight, bias: bias, shape: s, images: n..<(n + 1))
-            maxPoolForward(output: pooled + n &* pooledPlane, input: convOutput + n &* s.outputPlane, shape: onePlaneSet,
-                           threads: 1, reluSlope: reluSlope)
+        withScratch(s.outputPlane) { convOutput in
+            for n in images {
+                conv2dDirectForward(output: convOutput, input: input + n &* s.inputPlane, weight: weight, bias: bias,
+                                    shape: s, images: 0..<1)
+                maxPoolForwardRecordingArgMax(output: pooled + n &* pooledPlane, argMax: argMax + n &* pooledPlane,
+                                              input: convOutput, shape: onePlaneSet, reluSlope: reluSlope)
+            }
         }
     }
 }
 
 /// dWeight and dBias (accumulated, dBias may be nil) from the gradient of the pooled output;
-/// `convOutput` and `input` as the forward pass left them. No input gradient: the fused pair is
+/// `argMax` and `input` as the forward pass left them. No input gradient: the fused pair is
 /// a network's first layer.
 public func conv2dMaxPoolBackward(dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
-                                  dPooled: UnsafePointer<Float>, convOutput: UnsafePointer<Float>,
+                                  dPooled: UnsafePointer<Float>, argMax: UnsafePointer<UInt8>,
                                   input: UnsafePointer<Float>, conv s: Conv2dShape, pool: PoolShape,
                                   reluSlope: Float?, threads: Int = KernelThreads.count) {
     precondition(conv2dMaxPoolFusible(s, pool), "conv2dMaxPoolBackward: not a fusible pair")
@@ -65,8 +69,8 @@ public func conv2dMaxPoolBackward(dWeight: UnsafeMutablePointer<Float>, dBias: U
             let pw = partial + g &* wCount
             pw.update(repeating: 0, count: wCount)
             for n in (g &* convGradientGroup)..<min(s.batch, (g &+ 1) &* convGradientGroup) {
-                maxPoolBackward(dInput: dOut, dOutput: dPooled + n &* pooledPlane, input: convOutput + n &* s.outputPlane,
-                                shape: onePlaneSet, threads: 1, reluSlope: reluSlope)
+                maxPoolBackwardFromArgMax(dInput: dOut, dOutput: dPooled + n &* pooledPlane,
+                                          argMax: argMax + n &* pooledPlane, shape: onePlaneSet, reluSlope: reluSlope)
                 conv2dDirectWeightGradient(pw, dOutput: dOut, input: input + n &* s.inputPlane, shape: oneImage,
                                            images: 0..<1)
                 if let planeSums {

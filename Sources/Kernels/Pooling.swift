@@ -21,27 +21,28 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
                            threads: Int = KernelThreads.count, reluSlope: Float? = nil) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
     let fused = reluSlope != nil, slope = reluSlope ?? 0
-    let slope8 = SIMD8<Float>(repeating: slope)
     parallelRanges(s.planes, threads: threads) { planes in
         for p in planes {
             let src = input + p &* h &* w, dst = output + p &* oh &* ow
             if s.size == 2 && s.stride == 2 {
                 for y in 0..<oh {
                     let r0 = src + (2 &* y) &* w, r1 = r0 + w, d = dst + y &* ow
-                    var x = 0
-                    while x &+ 8 <= ow {
-                        let u = UnsafeRawPointer(r0 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
-                        let l = UnsafeRawPointer(r1 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
-                        var p = vmax(vmax(u.evenHalf, u.oddHalf), vmax(l.evenHalf, l.oddHalf))
-                        if fused { p = p.replacing(with: p * slope8, where: p .< SIMD8<Float>()) }
-                        UnsafeMutableRawPointer(d + x).storeBytes(of: p, as: SIMD8<Float>.self)
-                        x &+= 8
-                    }
-                    while x < ow {  // leftovers
-                        defer { x &+= 1 }
-                        let x2 = 2 &* x
-                        let m = max(max(r0[x2], r0[x2 &+ 1]), max(r1[x2], r1[x2 &+ 1]))
-                        d[x] = fused && m < 0 ? m * slope : m
+                    if ow >= 8 {
+                        // Vectors of 8 windows; a last partial vector overlaps the previous one
+                        // (its windows are computed again, to the same values).
+                        var x = 0
+                        while true {
+                            let xs = min(x, ow &- 8)
+                            maxPool2x2Forward8(d, r0, r1, xs, fused: fused, slope: slope)
+                            if xs == ow &- 8 { break }
+                            x &+= 8
+                        }
+                    } else {
+                        for x in 0..<ow {
+                            let x2 = 2 &* x
+                            let m = max(max(r0[x2], r0[x2 &+ 1]), max(r1[x2], r1[x2 &+ 1]))
+                            d[x] = fused && m < 0 ? m * slope : m
+                        }
                     }
                 }
                 continue
@@ -212,6 +213,16 @@ public func avgPoolForwardReference(output: UnsafeMutablePointer<Float>, input: 
 /// Lane-wise maximum (the stdlib's generic pointwiseMax is not inlined here).
 @inline(__always)
 func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+
+@inline(__always)
+func maxPool2x2Forward8(_ d: UnsafeMutablePointer<Float>, _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>,
+                        _ x: Int, fused: Bool, slope: Float) {
+    let u = UnsafeRawPointer(r0 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
+    let l = UnsafeRawPointer(r1 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
+    var p = vmax(vmax(u.evenHalf, u.oddHalf), vmax(l.evenHalf, l.oddHalf))
+    if fused { p = p.replacing(with: p * SIMD8(repeating: slope), where: p .< SIMD8<Float>()) }
+    UnsafeMutableRawPointer(d + x).storeBytes(of: p, as: SIMD8<Float>.self)
+}
 
 @inline(__always)
 func maxPool2x2Backward8(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>,

@@ -19,7 +19,7 @@ public final class Conv2dLayer: Layer {
     /// by this layer image by image (`conv2dMaxPoolForward`); Network sets it for a first
     /// layer that takes the direct route. The pool layer then hands values and gradients through.
     public internal(set) var fusedPool: (geometry: PoolShape, reluSlope: Float?)?
-    var pooled: FloatBuffer?
+    var pooled: FloatBuffer?, poolArgMax: ByteBuffer?
 
     public init(name: String, inputShape: [Int], outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) {
         precondition(inputShape.count == 3, "\(name): conv needs a [C, H, W] input, got \(inputShape)")
@@ -46,10 +46,13 @@ public final class Conv2dLayer: Layer {
             bias = parameters.view(named: qualified(name, "bias"))!.baseAddress
             dBias = gradients.view(named: qualified(name, "bias"))!.baseAddress
         }
-        output = FloatBuffer(count: maxBatch * outputShape.elementCount)
+        // Fused with its pool, the convolution's output lives in the kernel's scratch only.
+        output = FloatBuffer(count: fusedPool == nil ? maxBatch * outputShape.elementCount : 0)
         if let fusedPool {
-            pooled = FloatBuffer(count: maxBatch * fusedPool.geometry.channels * fusedPool.geometry.outHeight
-                                 * fusedPool.geometry.outWidth)
+            let pooledCount = maxBatch * fusedPool.geometry.channels * fusedPool.geometry.outHeight
+                * fusedPool.geometry.outWidth
+            pooled = FloatBuffer(count: pooledCount)
+            poolArgMax = ByteBuffer(count: pooledCount)
         }
         dInput = FloatBuffer(count: fusedPool == nil ? maxBatch * inputShape.elementCount : 0)
         let colCount = maxBatch * geometry.colRows * geometry.colCols
@@ -71,8 +74,8 @@ public final class Conv2dLayer: Layer {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafePointer<Float> {
         self.input = input
         geometry.batch = batch
-        if let fusedPool, let pooled {
-            conv2dMaxPoolForward(pooled: pooled.pointer, convOutput: output.pointer, input: input, weight: weight,
+        if let fusedPool, let pooled, let poolArgMax {
+            conv2dMaxPoolForward(pooled: pooled.pointer, argMax: poolArgMax.pointer, input: input, weight: weight,
                                  bias: bias, conv: geometry, pool: fusedPool.geometry, reluSlope: fusedPool.reluSlope)
             return UnsafePointer(pooled.pointer)
         }
@@ -83,10 +86,10 @@ public final class Conv2dLayer: Layer {
 
     public func backward(_ dOutput: UnsafePointer<Float>, batch: Int, needInputGradient: Bool) -> UnsafePointer<Float>? {
         geometry.batch = batch
-        if let fusedPool {
+        if let fusedPool, let poolArgMax {
             // dOutput is the gradient of the pooled output (the pool layer hands it through).
             precondition(!needInputGradient, "\(name): a conv fused with its pool is a first layer")
-            conv2dMaxPoolBackward(dWeight: dWeight, dBias: dBias, dPooled: dOutput, convOutput: output.pointer,
+            conv2dMaxPoolBackward(dWeight: dWeight, dBias: dBias, dPooled: dOutput, argMax: poolArgMax.pointer,
                                   input: input!, conv: geometry, pool: fusedPool.geometry, reluSlope: fusedPool.reluSlope)
             return nil
         }

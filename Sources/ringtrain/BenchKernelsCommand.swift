@@ -241,12 +241,13 @@ struct BenchKernelsCommand: ParsableCommand {
             let pool = PoolShape(batch: batch, channels: oc, height: s.outHeight, width: s.outWidth, size: 2)
             if conv2dMaxPoolFusible(s, pool) {
                 let pooled = FloatBuffer(count: batch * oc * pool.outHeight * pool.outWidth)
+                let argMax = ByteBuffer(count: pooled.count)
                 timed("\(name)-pool-op-forward", flops, scaling: true) {
-                    conv2dMaxPoolForward(pooled: pooled.pointer, convOutput: y.pointer, input: x.pointer, weight: w.pointer,
+                    conv2dMaxPoolForward(pooled: pooled.pointer, argMax: argMax.pointer, input: x.pointer, weight: w.pointer,
                                          bias: nil, conv: s, pool: pool, reluSlope: 0)
                 }
                 timed("\(name)-pool-op-backward", flops, scaling: true) {
-                    conv2dMaxPoolBackward(dWeight: dw.pointer, dBias: nil, dPooled: pooled.pointer, convOutput: y.pointer,
+                    conv2dMaxPoolBackward(dWeight: dw.pointer, dBias: nil, dPooled: pooled.pointer, argMax: argMax.pointer,
                                           input: x.pointer, conv: s, pool: pool, reluSlope: 0)
                 }
             }
