@@ -84,13 +84,16 @@ func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<
                           row0: i0 &+ ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, mc - ip &* gemmMR))
                 }
                 let wide = KernelISA.useAVX512
+                // Column panels in pairs: for the 12x32 kernel, or for a last row panel of at
+                // most 3 rows (the narrow-row tile).
+                let pairs = wide || (mc &- (rowPanels &- 1) &* gemmMR <= 3 && KernelISA.narrowTiles)
                 var jp = p0
                 while jp < p1 {
                     let j = jc &+ jp &* gemmNR
-                    if wide && jp &+ 1 < p1 {
+                    if pairs && jp &+ 1 < p1 {
                         microKernelColumnPair(kc, ap, rowPanels: rowPanels, bp + jp &* kc &* gemmNR,
-                                              bp + (jp &+ 1) &* kc &* gemmNR, c + j, ldc: ldc, i0: i0, m: m,
-                                              cols: min(2 &* gemmNR, n - j), load: load, tile: tile)
+                                              bp + (jp &+ 1) &* kc &* gemmNR, c + j, ldc: ldc, i0: i0, m: i0 &+ mc,
+                                              cols: min(2 &* gemmNR, n - j), load: load, tile: tile, wide: wide)
                         jp &+= 2
                         continue
                     }
@@ -231,6 +234,17 @@ func microKernelColumn(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ 
                        tile: UnsafeMutablePointer<Float>, wide: Bool) {
     let panel = kc &* gemmMR
     var ip = 0
+    if !wide && cols <= 4 && KernelISA.narrowTiles {
+        // At most 4 columns: row panels two at a time on the narrow-column tile (GemmNarrowTiles.swift).
+        while ip < rowPanels {
+            let i = i0 &+ ip &* gemmMR
+            let two = ip &+ 1 < rowPanels
+            narrowColumnsTile(kc, ap + ip &* panel, ap + (two ? ip &+ 1 : ip) &* panel, bp, c + i &* ldc, ldc,
+                              min(two ? 2 &* gemmMR : gemmMR, m - i), cols, load)
+            ip &+= 2
+        }
+        return
+    }
     if wide {
         while ip &+ 1 < rowPanels {
             let i = i0 &+ ip &* gemmMR
@@ -247,14 +261,15 @@ func microKernelColumn(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ 
 }
 
 /// Two adjacent B panels (`bp0` then `bp1`, columns 16 apart; `cols` counts both, 17...32)
-/// against every row panel: the 12x32 AVX-512 kernel on pairs of row panels, the column
-/// kernels per panel for the rest. Same bits as two `microKernelColumn` calls.
+/// against every row panel: with `wide`, the 12x32 AVX-512 kernel on pairs of row panels;
+/// then the column kernels per panel, except that without `wide` a last panel of at most 3 rows
+/// goes to the narrow-row tile (GemmNarrowTiles.swift). Same bits as two `microKernelColumn` calls.
 func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ bp0: UnsafePointer<Float>,
                            _ bp1: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, ldc: Int, i0: Int, m: Int,
-                           cols: Int, load: Bool, tile: UnsafeMutablePointer<Float>) {
+                           cols: Int, load: Bool, tile: UnsafeMutablePointer<Float>, wide: Bool) {
     let panel = kc &* gemmMR
     var ip = 0
-    while ip &+ 1 < rowPanels {
+    while wide && ip &+ 1 < rowPanels {
         let i = i0 &+ ip &* gemmMR
         gemmMicroKernel12x32AVX512(kc, ap + ip &* panel, ap + (ip &+ 1) &* panel, bp0, bp1,
                                    c + i &* ldc, ldc: ldc, rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
@@ -262,6 +277,11 @@ func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int
     }
     while ip < rowPanels {
         let i = i0 &+ ip &* gemmMR
+        if !wide && m &- i <= 3 && KernelISA.narrowTiles {
+            narrowRowsPairTile(kc, ap + ip &* panel, bp0, bp1, c + i &* ldc, ldc, m &- i, cols, load, tile)
+            ip &+= 1
+            continue
+        }
         microKernel6x16(kc, ap + ip &* panel, bp0, c + i &* ldc, ldc, min(gemmMR, m - i), gemmNR, load, tile)
         microKernel6x16(kc, ap + ip &* panel, bp1, c + (i &* ldc &+ gemmNR), ldc, min(gemmMR, m - i), cols &- gemmNR,
                         load, tile)

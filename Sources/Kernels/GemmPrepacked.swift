@@ -17,7 +17,10 @@ public final class PackedMatrixA {
         let slices = max(1, (k + gemmKC - 1) / gemmKC)
         sliceDepth = max(1, (k + slices - 1) / slices)
         paddedRows = (m + gemmMR - 1) / gemmMR * gemmMR
-        storage = .allocate(capacity: paddedRows * max(k, 1) + 16)
+        // 32 floats beyond the panels: the alignment, and the 2 floats past the last panel
+        // that the narrow-column tile reads (and ignores).
+        storage = .allocate(capacity: paddedRows * max(k, 1) + 32)
+        storage.initialize(repeating: 0, count: paddedRows * max(k, 1) + 32)
         base = alignUp(storage)
         var pc = 0
         while pc < k {
@@ -49,6 +52,8 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
     let tile = alignUp(bp + ncMax * a.sliceDepth)
     let rowPanels = a.paddedRows / gemmMR
     let wide = KernelISA.useAVX512
+    // Column panels in pairs: see gemmBlocked.
+    let pairs = wide || (m &- (rowPanels &- 1) &* gemmMR <= 3 && KernelISA.narrowTiles)
     var jc = 0
     while jc < n {
         let nc = min(gemmNC, n - jc)
@@ -67,12 +72,12 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
                 // rows costing more than the copy.
                 let dst = bp + jp &* kc &* gemmNR
                 packB(dst, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
-                if wide && jp &+ 1 < panels {
-                    // Two panels at once for the 12x32 kernel.
+                if pairs && jp &+ 1 < panels {
+                    // Two panels at once for the 12x32 kernel or the narrow-row tile.
                     let j1 = j &+ gemmNR, dst1 = dst + kc &* gemmNR
                     packB(dst1, b, ldb: ldb, transB: transB, row0: pc, col0: j1, kc: kc, cols: min(gemmNR, n - j1))
                     microKernelColumnPair(kc, slice, rowPanels: rowPanels, dst, dst1, c + j, ldc: ldc, i0: 0, m: m,
-                                          cols: min(2 &* gemmNR, n - j), load: load, tile: tile)
+                                          cols: min(2 &* gemmNR, n - j), load: load, tile: tile, wide: wide)
                     jp &+= 2
                     continue
                 }

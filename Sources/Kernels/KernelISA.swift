@@ -11,6 +11,13 @@ public enum KernelISA {
     /// state), unless `RINGTRAIN_KERNELS=avx2`. Tests switch it to compare the two paths.
     nonisolated(unsafe) public static var useAVX512: Bool = detectAVX512()
 
+    /// Whether the AVX2 GEMM uses its narrow-column and narrow-row tiles (GemmNarrowTiles.swift)
+    /// at the edges; `RINGTRAIN_GEMM_NARROW_TILES=off` turns them off, so that one binary can be
+    /// timed both ways (separate builds move the hot loops' code alignment, which alone shifted
+    /// every GEMM by 3-5% here). Both ways give the same bits.
+    nonisolated(unsafe) public static var narrowTiles: Bool =
+        ProcessInfo.processInfo.environment["RINGTRAIN_GEMM_NARROW_TILES"] != "off"
+
     /// "avx512" or "avx2", for logs and benchmarks.
     public static var name: String { useAVX512 ? "avx512" : "avx2" }
 

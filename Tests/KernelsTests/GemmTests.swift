@@ -71,7 +71,13 @@ final class GemmTests: XCTestCase {
     /// row count and width; each C element must still get exactly the bits it gets inside a full
     /// tile. The small product is compared with the top-left corner of a larger one whose extra
     /// rows and columns make every tile of that corner full.
+    /// Edge tiles, the narrow-column tile (N leaves <= 4 columns) and the narrow-row tile (a last
+    /// row panel of <= 3 rows, two column panels) against full 6x16 tiles, through `gemm` and
+    /// through `gemmPrepackedA`. On the AVX2 kernels, where the narrow tiles run.
     func testEdgeTilesGiveTheBitsOfFullTiles() {
+        let isa = KernelISA.useAVX512
+        KernelISA.useAVX512 = false
+        defer { KernelISA.useAVX512 = isa }
         for m in [1, 2, 3, 4, 5, 7, 9, 64] {
             for n in [1, 4, 8, 9, 15, 17, 196] {
                 for (k, accumulate) in [(9, false), (64, true), (300, false)] {
@@ -79,6 +85,8 @@ final class GemmTests: XCTestCase {
                     let bigA = randomBuffer(bigM * k, seed: UInt64(m * 1000 + k))
                     let bigB = randomBuffer(k * bigN, seed: UInt64(n * 1000 + k + 1))
                     let bigC = randomBuffer(bigM * bigN, seed: 7), c = FloatBuffer(count: m * n)
+                    let initialC = FloatBuffer(count: bigC.count)
+                    initialC.copy(from: bigC)
                     for i in 0..<m { for j in 0..<n { c[i * n + j] = bigC[i * bigN + j] } }
                     // The small operands are the corner of the big ones, read with the big strides.
                     gemm(c.pointer, ldc: n, bigA.pointer, lda: k, transA: false, bigB.pointer, ldb: bigN, transB: false,
@@ -88,6 +96,14 @@ final class GemmTests: XCTestCase {
                     var same = true
                     for i in 0..<m { for j in 0..<n where c[i * n + j].bitPattern != bigC[i * bigN + j].bitPattern { same = false } }
                     XCTAssertTrue(same, "m\(m) n\(n) k\(k): an edge tile's bits differ from a full tile's")
+                    // The same product with A prepacked (its own packing buffer and column loop).
+                    for i in 0..<m { for j in 0..<n { c[i * n + j] = initialC[i * bigN + j] } }
+                    let packed = PackedMatrixA(bigA.pointer, lda: k, transA: false, m: m, k: k)
+                    gemmPrepackedA(c.pointer, ldc: n, packed, bigB.pointer, ldb: bigN, transB: false, n: n,
+                                   accumulate: accumulate)
+                    same = true
+                    for i in 0..<m { for j in 0..<n where c[i * n + j].bitPattern != bigC[i * bigN + j].bitPattern { same = false } }
+                    XCTAssertTrue(same, "m\(m) n\(n) k\(k): a prepacked edge tile's bits differ from a full tile's")
                 }
             }
         }
