@@ -261,15 +261,32 @@ func microKernelColumn(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ 
 }
 
 /// Two adjacent B panels (`bp0` then `bp1`, columns 16 apart; `cols` counts both, 17...32)
-/// against every row panel: with `wide`, the 12x32 AVX-512 kernel on pairs of row panels;
-/// then the column kernels per panel, except that without `wide` a last panel of at most 3 rows
-/// goes to the narrow-row tile (GemmNarrowTiles.swift). Same bits as two `microKernelColumn` calls.
+/// against every row panel: with `wide`, the 12x32 AVX-512 kernel on pairs of row panels, the
+/// column kernels per panel for the rest; without, the column kernels, except that a last row
+/// panel of at most 3 rows goes to the narrow-row tile (GemmNarrowTiles.swift). Same bits as
+/// two `microKernelColumn` calls.
 func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ bp0: UnsafePointer<Float>,
                            _ bp1: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, ldc: Int, i0: Int, m: Int,
                            cols: Int, load: Bool, tile: UnsafeMutablePointer<Float>, wide: Bool) {
     let panel = kc &* gemmMR
+    if !wide {
+        // Column by column over the full row panels (each B panel stays in L1 while the A
+        // panels stream past; alternating the two B panels per row panel evicted them and
+        // cost fc1's M = 128 products 4%), then the narrow last row panel against both.
+        let last = i0 &+ (rowPanels &- 1) &* gemmMR
+        let narrowLast = m &- last <= 3 && KernelISA.narrowTiles
+        let full = narrowLast ? rowPanels &- 1 : rowPanels
+        microKernelColumn(kc, ap, rowPanels: full, bp0, c, ldc: ldc, i0: i0, m: m, cols: gemmNR, load: load,
+                          tile: tile, wide: false)
+        microKernelColumn(kc, ap, rowPanels: full, bp1, c + gemmNR, ldc: ldc, i0: i0, m: m, cols: cols &- gemmNR,
+                          load: load, tile: tile, wide: false)
+        if narrowLast {
+            narrowRowsPairTile(kc, ap + full &* panel, bp0, bp1, c + last &* ldc, ldc, m &- last, cols, load, tile)
+        }
+        return
+    }
     var ip = 0
-    while wide && ip &+ 1 < rowPanels {
+    while ip &+ 1 < rowPanels {
         let i = i0 &+ ip &* gemmMR
         gemmMicroKernel12x32AVX512(kc, ap + ip &* panel, ap + (ip &+ 1) &* panel, bp0, bp1,
                                    c + i &* ldc, ldc: ldc, rows: min(2 &* gemmMR, m - i), cols: cols, load: load)
@@ -277,11 +294,6 @@ func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int
     }
     while ip < rowPanels {
         let i = i0 &+ ip &* gemmMR
-        if !wide && m &- i <= 3 && KernelISA.narrowTiles {
-            narrowRowsPairTile(kc, ap + ip &* panel, bp0, bp1, c + i &* ldc, ldc, m &- i, cols, load, tile)
-            ip &+= 1
-            continue
-        }
         microKernel6x16(kc, ap + ip &* panel, bp0, c + i &* ldc, ldc, min(gemmMR, m - i), gemmNR, load, tile)
         microKernel6x16(kc, ap + ip &* panel, bp1, c + (i &* ldc &+ gemmNR), ldc, min(gemmMR, m - i), cols &- gemmNR,
                         load, tile)
