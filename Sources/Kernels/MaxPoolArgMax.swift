@@ -27,14 +27,9 @@ public func maxPoolForwardRecordingArgMax(output: UnsafeMutablePointer<Float>, a
             for y in 0..<oh {
                 let r0 = src + (2 &* y) &* w, r1 = r0 + w, d = dst + y &* ow, c = codes + y &* ow
                 if ow >= 8 {
-                    // Vectors of 8 windows, as in maxPoolForward (a last partial vector overlaps
-                    // the previous one).
-                    var x = 0
-                    while true {
-                        let xs = min(x, ow &- 8)
-                        maxPool2x2ForwardRecording8(d, c, r0, r1, xs, fused: fused, slope: slope)
-                        if xs == ow &- 8 { break }
-                        x &+= 8
+                    // Vectors of 8 windows, as in maxPoolForward.
+                    forEachOverlappingVector8(ow) { x in
+                        maxPool2x2ForwardRecording8(d, c, r0, r1, x, fused: fused, slope: slope)
                     }
                 } else {
                     for x in 0..<ow {
@@ -81,12 +76,8 @@ public func maxPoolBackwardFromArgMax(dInput: UnsafeMutablePointer<Float>, dOutp
             for y in 0..<oh {
                 let d0 = d + (2 &* y) &* w, d1 = d0 + w, gy = g + y &* ow, c = codes + y &* ow
                 if ow >= 8 {
-                    var x = 0
-                    while true {
-                        let xs = min(x, ow &- 8)
-                        maxPool2x2BackwardFromArgMax8(d0, d1, gy, c, xs, fused: fused, slope: slope)
-                        if xs == ow &- 8 { break }
-                        x &+= 8
+                    forEachOverlappingVector8(ow) { x in
+                        maxPool2x2BackwardFromArgMax8(d0, d1, gy, c, x, fused: fused, slope: slope)
                     }
                 } else {
                     for x in 0..<ow {

@@ -28,15 +28,7 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
                 for y in 0..<oh {
                     let r0 = src + (2 &* y) &* w, r1 = r0 + w, d = dst + y &* ow
                     if ow >= 8 {
-                        // Vectors of 8 windows; a last partial vector overlaps the previous one
-                        // (its windows are computed again, to the same values).
-                        var x = 0
-                        while true {
-                            let xs = min(x, ow &- 8)
-                            maxPool2x2Forward8(d, r0, r1, xs, fused: fused, slope: slope)
-                            if xs == ow &- 8 { break }
-                            x &+= 8
-                        }
+                        forEachOverlappingVector8(ow) { x in maxPool2x2Forward8(d, r0, r1, x, fused: fused, slope: slope) }
                     } else {
                         for x in 0..<ow {
                             let x2 = 2 &* x
@@ -81,12 +73,8 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
                     // Windows in vectors of 8 (or 4); a last partial vector overlaps the previous
                     // one, which is harmless because every window writes all four of its inputs.
                     if ow >= 8 {
-                        var x = 0
-                        while true {
-                            let xs = min(x, ow &- 8)
-                            maxPool2x2Backward8(d0, d1, r0, r1, gy, xs, fused: fused, slope: slope)
-                            if xs == ow &- 8 { break }
-                            x &+= 8
+                        forEachOverlappingVector8(ow) { x in
+                            maxPool2x2Backward8(d0, d1, r0, r1, gy, x, fused: fused, slope: slope)
                         }
                     } else if ow >= 4 {
                         maxPool2x2Backward4(d0, d1, r0, r1, gy, 0, fused: fused, slope: slope)
@@ -207,6 +195,20 @@ public func avgPoolForwardReference(output: UnsafeMutablePointer<Float>, input: 
                 output[(p * s.outHeight + y) * s.outWidth + x] = Float(t / Double(s.size * s.size))
             }
         }
+    }
+}
+
+/// body(x) for x = 0, 8, 16, ..., then x = count - 8 when count is not a multiple of 8: vectors
+/// of 8 windows along a row (count >= 8), the last one overlapping the one before; for passes
+/// where computing a window twice gives the same values (every window writes all its outputs).
+@inline(__always)
+func forEachOverlappingVector8(_ count: Int, _ body: (Int) -> Void) {
+    var x = 0
+    while true {
+        let xs = min(x, count &- 8)
+        body(xs)
+        if xs == count &- 8 { return }
+        x &+= 8
     }
 }
 
