@@ -86,7 +86,7 @@ func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<
                 let wide = KernelISA.useAVX512
                 // Column panels in pairs: for the 12x32 kernel, or for a last row panel of at
                 // most 3 rows (the narrow-row tile).
-                let pairs = wide || (mc &- (rowPanels &- 1) &* gemmMR <= 3 && KernelISA.narrowTiles)
+                let pairs = wide || narrowRowsTileTakes(rows: mc &- (rowPanels &- 1) &* gemmMR, wide: wide)
                 var jp = p0
                 while jp < p1 {
                     let j = jc &+ jp &* gemmNR
@@ -234,7 +234,7 @@ func microKernelColumn(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int, _ 
                        tile: UnsafeMutablePointer<Float>, wide: Bool) {
     let panel = kc &* gemmMR
     var ip = 0
-    if !wide && cols <= 4 && KernelISA.narrowTiles {
+    if narrowColumnsTileTakes(cols: cols, wide: wide) {
         // At most 4 columns: row panels two at a time on the narrow-column tile (GemmNarrowTiles.swift).
         while ip < rowPanels {
             let i = i0 &+ ip &* gemmMR
@@ -274,7 +274,7 @@ func microKernelColumnPair(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int
         // panels stream past; alternating the two B panels per row panel evicted them and
         // cost fc1's M = 128 products 4%), then the narrow last row panel against both.
         let last = i0 &+ (rowPanels &- 1) &* gemmMR
-        let narrowLast = m &- last <= 3 && KernelISA.narrowTiles
+        let narrowLast = narrowRowsTileTakes(rows: m &- last, wide: false)
         let full = narrowLast ? rowPanels &- 1 : rowPanels
         microKernelColumn(kc, ap, rowPanels: full, bp0, c, ldc: ldc, i0: i0, m: m, cols: gemmNR, load: load,
                           tile: tile, wide: false)

@@ -14,6 +14,15 @@
 // Every C element is still its sum over k in order, from zero, with fused multiply-adds, plus C
 // when `load`: the bits of the 6x16 kernel.
 
+/// Whether the narrow-column tile takes a column panel of `cols` columns.
+@inline(__always)
+func narrowColumnsTileTakes(cols: Int, wide: Bool) -> Bool { !wide && cols <= 4 && KernelISA.narrowTiles }
+
+/// Whether the narrow-row tile takes a last row panel of `rows` rows (the column loops then
+/// hand the micro-kernels two column panels at a time).
+@inline(__always)
+func narrowRowsTileTakes(rows: Int, wide: Bool) -> Bool { !wide && rows <= 3 && KernelISA.narrowTiles }
+
 /// C[rows, cols] (+)= A[rows, kc] * B[kc, cols] for cols <= 4 and rows <= 12: `ap0` is the packed
 /// A panel of rows 0..<6 and, when rows > 6, `ap1` the one of rows 6..<12; `bp` a packed B panel
 /// ([kc][16], columns past `cols` zero). Reads 2 floats past the end of each A panel (lanes 6

@@ -53,7 +53,7 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
     let rowPanels = a.paddedRows / gemmMR
     let wide = KernelISA.useAVX512
     // Column panels in pairs: see gemmBlocked.
-    let pairs = wide || (m &- (rowPanels &- 1) &* gemmMR <= 3 && KernelISA.narrowTiles)
+    let pairs = wide || narrowRowsTileTakes(rows: m &- (rowPanels &- 1) &* gemmMR, wide: wide)
     var jc = 0
     while jc < n {
         let nc = min(gemmNC, n - jc)

@@ -107,11 +107,7 @@ public func maxPoolBackwardFromArgMax(dInput: UnsafeMutablePointer<Float>, dOutp
 func maxPool2x2ForwardRecording8(_ d: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<UInt8>,
                                  _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ x: Int,
                                  fused: Bool, slope: Float) {
-    let x2 = 2 &* x
-    let u = UnsafeRawPointer(r0 + x2).loadUnaligned(as: SIMD16<Float>.self)
-    let l = UnsafeRawPointer(r1 + x2).loadUnaligned(as: SIMD16<Float>.self)
-    let a = u.evenHalf, b = u.oddHalf, e = l.evenHalf, f = l.oddHalf
-    let m = vmax(vmax(a, b), vmax(e, f))
+    let (a, b, lowerLeft, _, m) = windows2x2x8(r0, r1, x)
     let zero = SIMD8<Float>()
     let p = fused ? m.replacing(with: m * SIMD8(repeating: slope), where: m .< zero) : m
     UnsafeMutableRawPointer(d + x).storeBytes(of: p, as: SIMD8<Float>.self)
@@ -119,7 +115,7 @@ func maxPool2x2ForwardRecording8(_ d: UnsafeMutablePointer<Float>, _ c: UnsafeMu
     // codes are built as floats: Swift's integer SIMD comparisons and selects compile to a
     // loop over the lanes, its float ones to single instructions.
     var code = SIMD8<Float>(repeating: 3)
-    code.replace(with: 2, where: e .== m)
+    code.replace(with: 2, where: lowerLeft .== m)
     code.replace(with: 1, where: b .== m)
     code.replace(with: 0, where: a .== m)
     code.replace(with: code + Float(argMaxNonPositive), where: m .<= zero)

@@ -216,12 +216,21 @@ func forEachOverlappingVector8(_ count: Int, _ body: (Int) -> Void) {
 @inline(__always)
 func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
 
+/// The inputs of the 8 adjacent 2x2 windows of output columns x ..< x + 8 (input rows r0 and
+/// r1): top-left, top-right, bottom-left, bottom-right, and the windows' maxima.
+@_transparent  // with @inline(__always) it stayed a call in maxPoolForward/Backward
+func windows2x2x8(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ x: Int)
+    -> (a: SIMD8<Float>, b: SIMD8<Float>, c: SIMD8<Float>, e: SIMD8<Float>, max: SIMD8<Float>) {
+    let u = UnsafeRawPointer(r0 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
+    let l = UnsafeRawPointer(r1 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
+    let a = u.evenHalf, b = u.oddHalf, c = l.evenHalf, e = l.oddHalf
+    return (a, b, c, e, vmax(vmax(a, b), vmax(c, e)))
+}
+
 @inline(__always)
 func maxPool2x2Forward8(_ d: UnsafeMutablePointer<Float>, _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>,
                         _ x: Int, fused: Bool, slope: Float) {
-    let u = UnsafeRawPointer(r0 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
-    let l = UnsafeRawPointer(r1 + 2 &* x).loadUnaligned(as: SIMD16<Float>.self)
-    var p = vmax(vmax(u.evenHalf, u.oddHalf), vmax(l.evenHalf, l.oddHalf))
+    var p = windows2x2x8(r0, r1, x).max
     if fused { p = p.replacing(with: p * SIMD8(repeating: slope), where: p .< SIMD8<Float>()) }
     UnsafeMutableRawPointer(d + x).storeBytes(of: p, as: SIMD8<Float>.self)
 }
@@ -231,10 +240,7 @@ func maxPool2x2Backward8(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutableP
                          _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int,
                          fused: Bool, slope: Float) {
     let x2 = 2 &* x
-    let u = UnsafeRawPointer(r0 + x2).loadUnaligned(as: SIMD16<Float>.self)
-    let l = UnsafeRawPointer(r1 + x2).loadUnaligned(as: SIMD16<Float>.self)
-    let a = u.evenHalf, b = u.oddHalf, c = l.evenHalf, e = l.oddHalf
-    let m = vmax(vmax(a, b), vmax(c, e))
+    let (a, b, c, e, m) = windows2x2x8(r0, r1, x)
     var v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD8<Float>.self)
     let zero = SIMD8<Float>()
     if fused { v = v.replacing(with: v * SIMD8(repeating: slope), where: m .<= zero) }
