@@ -41,12 +41,95 @@ public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
     // Equal KC slices, so a depth just over KC does not leave a thin slice that pays a full C pass.
     let slices = (k + gemmKC - 1) / gemmKC
     let kcMax = (k + slices - 1) / slices
+    if m <= gemmMC && kcMax &* ncMax >= gemmPackEachBPanelMinimum && KernelISA.packEachBPanel {
+        // One block of rows: nothing would reuse a packed B, so each panel is packed where it is used.
+        gemmOneRowBlock(c, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB, m: m, n: n, k: k,
+                        accumulate: accumulate, threads: max(1, threads), kcMax: kcMax)
+        return
+    }
     withScratch(ncMax * kcMax) { bp in
         gemmBlocked(c, ldc: ldc, a, lda: lda, transA: transA, b, ldb: ldb, transB: transB, m: m, n: n, k: k,
                     accumulate: accumulate, threads: max(1, threads), kcMax: kcMax, bp: bp)
     }
 }
 
+/// Smallest B slice (floats) that `gemm` packs panel by panel when M <= MC. Below it the whole
+/// slice stays in L1 anyway and packing it in one pass is cheaper: conv1's forward product
+/// (9 x 784, 28 KB) lost 15% packed panel by panel (OpenBLAS ratio 1.27x -> 1.07x).
+let gemmPackEachBPanelMinimum = 16 * 1024
+
+/// `gemm` for M <= MC and a B slice of at least `gemmPackEachBPanelMinimum` floats (the conv
+/// products of fashion-cnn but conv1's forward): each task packs all of op(A) for its
+/// slice of depth, then packs each of its B panels right before the kernels use it
+/// (`multiplyPackingEachBPanel`). `gemmBlocked` packs the whole B slice first, for the row
+/// blocks to share; with one row block that only costs cache: conv2's forward packed 240 KB
+/// of B beside its 225 KB source and 74 KB of packed A, more than a Zen 3 core's 512 KB L2.
+func gemmOneRowBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                     _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, m: Int, n: Int, k: Int, accumulate: Bool,
+                     threads: Int, kcMax: Int) {
+    let rowPanels = (m + gemmMR - 1) / gemmMR
+    var jc = 0
+    while jc < n {
+        let nc = min(gemmNC, n - jc)
+        let panels = (nc + gemmNR - 1) / gemmNR
+        // Threads split the columns (C tiles are disjoint, so the bits do not depend on the split).
+        let splits = min(panels, threads > 1 ? 2 * threads : 1)
+        var pc = 0
+        while pc < k {
+            let kc = min(kcMax, k - pc)
+            let load = accumulate || pc > 0
+            parallelFor(splits, threads: threads) { t in
+                let p0 = t * panels / splits, p1 = (t + 1) * panels / splits
+                if p0 == p1 { return }
+                withScratch(rowPanels * gemmMR * kc + 16 + 96 + 2 * gemmNR * kc) { ap in
+                    let tile = alignUp(ap + rowPanels * gemmMR * kc)  // 96 floats, then room for two B panels
+                    for ip in 0..<rowPanels {
+                        packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
+                              row0: ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, m - ip &* gemmMR))
+                    }
+                    multiplyPackingEachBPanel(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc,
+                                              jc: jc, panels: p0, p1, n: n, c, ldc: ldc, i0: 0, m: m, load: load,
+                                              bp: tile + 96, tile: tile, wide: KernelISA.useAVX512)
+                }
+            }
+            pc += kc
+        }
+        jc += nc
+    }
+}
+
+/// C rows i0 ..< m, in the columns of B panels p0 ..< p1 of the column block at jc:
+/// (load ? C : 0) + the packed A panels * op(B)[row0 ..< row0 + kc, those columns]. Each B
+/// panel (or pair, for the 12x32 kernel and the narrow-row tile) is packed into `bp` (room for
+/// two panels, reused) right before the kernels run on it, so they read it from L1.
+@inline(__always)
+func multiplyPackingEachBPanel(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int,
+                               _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, row0: Int, jc: Int,
+                               panels p0: Int, _ p1: Int, n: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+                               i0: Int, m: Int, load: Bool, bp: UnsafeMutablePointer<Float>,
+                               tile: UnsafeMutablePointer<Float>, wide: Bool) {
+    // Column panels in pairs: for the 12x32 kernel, or for a last row panel of at most 3 rows.
+    let pairs = wide || narrowRowsTileTakes(rows: m &- i0 &- (rowPanels &- 1) &* gemmMR, wide: wide)
+    let bp1 = bp + kc &* gemmNR
+    var jp = p0
+    while jp < p1 {
+        let j = jc &+ jp &* gemmNR
+        packB(bp, b, ldb: ldb, transB: transB, row0: row0, col0: j, kc: kc, cols: min(gemmNR, n - j))
+        if pairs && jp &+ 1 < p1 {
+            let j1 = j &+ gemmNR
+            packB(bp1, b, ldb: ldb, transB: transB, row0: row0, col0: j1, kc: kc, cols: min(gemmNR, n - j1))
+            microKernelColumnPair(kc, ap, rowPanels: rowPanels, bp, bp1, c + j, ldc: ldc, i0: i0, m: m,
+                                  cols: min(2 &* gemmNR, n - j), load: load, tile: tile, wide: wide)
+            jp &+= 2
+            continue
+        }
+        microKernelColumn(kc, ap, rowPanels: rowPanels, bp, c + j, ldc: ldc, i0: i0, m: m,
+                          cols: min(gemmNR, n - j), load: load, tile: tile, wide: wide)
+        jp &+= 1
+    }
+}
+
+/// `gemm` for M > MC: B slices packed whole, shared by the row blocks.
 func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
                  _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, m: Int, n: Int, k: Int, accumulate: Bool,
                  threads: Int, kcMax: Int, bp: UnsafeMutablePointer<Float>) {
@@ -128,11 +211,27 @@ func packB(_ dst: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, ldb: I
             d.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
         }
     } else if !transB {
+        // A last, partial panel (conv2's N = 196 leaves 4 columns): the row is zeroed with one
+        // vector store and the live columns copied 8 and 4 at a time. Zeroing the padding one
+        // float at a time (a bounds-checked scalar loop) was 5% of conv2's forward op.
         for p in 0..<kc {
-            let src = b + ((row0 &+ p) &* ldb &+ col0)
-            let d = dst + p &* gemmNR
-            for jj in 0..<cols { d[jj] = src[jj] }
-            for jj in cols..<gemmNR { d[jj] = 0 }
+            let src = UnsafeRawPointer(b + ((row0 &+ p) &* ldb &+ col0))
+            let d = UnsafeMutableRawPointer(dst + p &* gemmNR)
+            d.storeBytes(of: SIMD16<Float>(), as: SIMD16<Float>.self)
+            var jj = 0
+            if cols >= 8 {
+                d.storeBytes(of: src.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                jj = 8
+            }
+            if cols &- jj >= 4 {
+                d.storeBytes(of: src.loadUnaligned(fromByteOffset: jj &* 4, as: SIMD4<Float>.self), toByteOffset: jj &* 4,
+                             as: SIMD4<Float>.self)
+                jj &+= 4
+            }
+            while jj < cols {
+                d.storeBytes(of: src.load(fromByteOffset: jj &* 4, as: Float.self), toByteOffset: jj &* 4, as: Float.self)
+                jj &+= 1
+            }
         }
     } else {
         packBTransposed(dst, b + (col0 &* ldb &+ row0), ldb: ldb, kc: kc, cols: cols)

@@ -47,47 +47,25 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
         if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
         return
     }
-    let ncMax = min(gemmNC, (n + gemmNR - 1) / gemmNR * gemmNR)
-    withScratch(ncMax * a.sliceDepth + 16 + 96) { bp in
-    let tile = alignUp(bp + ncMax * a.sliceDepth)
+    // Every panel is packed, full ones too: reading a row-major B in place (rows ldb apart) was
+    // measured 2% slower on fashion-cnn (conv2 forward 10%), the strided rows costing more than
+    // the copy.
     let rowPanels = a.paddedRows / gemmMR
-    let wide = KernelISA.useAVX512
-    // Column panels in pairs: see gemmBlocked.
-    let pairs = wide || narrowRowsTileTakes(rows: m &- (rowPanels &- 1) &* gemmMR, wide: wide)
-    var jc = 0
-    while jc < n {
-        let nc = min(gemmNC, n - jc)
-        let panels = (nc + gemmNR - 1) / gemmNR
-        var pc = 0
-        while pc < k {
-            let kc = min(a.sliceDepth, k - pc)
-            let slice = a.base + a.paddedRows &* pc
-            let load = accumulate || pc > 0
-            var jp = 0
-            while jp < panels {
-                let j = jc &+ jp &* gemmNR
-                let cols = min(gemmNR, n - j)
-                // Every panel is packed, full ones too: reading a row-major B in place (rows ldb
-                // apart) was measured 2% slower on fashion-cnn (conv2 forward 10%), the strided
-                // rows costing more than the copy.
-                let dst = bp + jp &* kc &* gemmNR
-                packB(dst, b, ldb: ldb, transB: transB, row0: pc, col0: j, kc: kc, cols: cols)
-                if pairs && jp &+ 1 < panels {
-                    // Two panels at once for the 12x32 kernel or the narrow-row tile.
-                    let j1 = j &+ gemmNR, dst1 = dst + kc &* gemmNR
-                    packB(dst1, b, ldb: ldb, transB: transB, row0: pc, col0: j1, kc: kc, cols: min(gemmNR, n - j1))
-                    microKernelColumnPair(kc, slice, rowPanels: rowPanels, dst, dst1, c + j, ldc: ldc, i0: 0, m: m,
-                                          cols: min(2 &* gemmNR, n - j), load: load, tile: tile, wide: wide)
-                    jp &+= 2
-                    continue
-                }
-                microKernelColumn(kc, slice, rowPanels: rowPanels, dst, c + j, ldc: ldc, i0: 0, m: m,
-                                  cols: cols, load: load, tile: tile, wide: wide)
-                jp &+= 1
+    withScratch(96 + 2 * gemmNR * a.sliceDepth) { tile in
+        var jc = 0
+        while jc < n {
+            let nc = min(gemmNC, n - jc)
+            let panels = (nc + gemmNR - 1) / gemmNR
+            var pc = 0
+            while pc < k {
+                let kc = min(a.sliceDepth, k - pc)
+                multiplyPackingEachBPanel(kc, a.base + a.paddedRows &* pc, rowPanels: rowPanels, b, ldb: ldb,
+                                          transB: transB, row0: pc, jc: jc, panels: 0, panels, n: n, c, ldc: ldc,
+                                          i0: 0, m: m, load: accumulate || pc > 0, bp: tile + 96, tile: tile,
+                                          wide: KernelISA.useAVX512)
+                pc += kc
             }
-            pc += kc
+            jc += nc
         }
-        jc += nc
-    }
     }
 }

@@ -18,6 +18,12 @@ public enum KernelISA {
     nonisolated(unsafe) public static var narrowTiles: Bool =
         ProcessInfo.processInfo.environment["RINGTRAIN_GEMM_NARROW_TILES"] != "off"
 
+    /// Whether `gemm` with M <= MC packs each B panel right before using it (gemmOneRowBlock)
+    /// rather than the whole B slice first; `RINGTRAIN_GEMM_PACK_EACH_B_PANEL=off` for the old
+    /// way, to time both in one binary. Both give the same bits.
+    nonisolated(unsafe) public static var packEachBPanel: Bool =
+        ProcessInfo.processInfo.environment["RINGTRAIN_GEMM_PACK_EACH_B_PANEL"] != "off"
+
     /// "avx512" or "avx2", for logs and benchmarks.
     public static var name: String { useAVX512 ? "avx512" : "avx2" }
 
