@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "KernelsAVX512",
                 swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"],
                                              .when(platforms: [.linux]))]),
-        // Prefetch hints for the micro-kernels (static inline C: Swift has no prefetch).
+        // Prefetch hints for the micro-kernels (static inline C: Swift has no prefetch), and the
+        // atomics of the kernels' thread pool.
         .target(name: "CKernelHints"),
         .target(name: "Kernels", dependencies: ["Tensors", "KernelsAVX512", "CKernelHints"], swiftSettings: simdSettings),
         .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),

@@ -1,2 +1,3 @@
-// Header-only target (include/kernel_hints.h); SwiftPM needs one source file per C target.
+// Header-only target (include/kernel_hints.h, include/thread_sync.h); SwiftPM needs one
+// source file per C target.
 #include "kernel_hints.h"

@@ -163,7 +163,11 @@ struct BenchKernelsCommand: ParsableCommand {
                 results.append(BenchResult(name: name, flops: flops, seconds: median(repeats, body)))
                 return
             }
-            let t = medianPaired(repeats, body, { KernelThreads.count = 1; body(); KernelThreads.count = threads })
+            // Before each N-thread run, an empty parallelFor wakes the pool threads, which park
+            // during a one-thread run longer than their spin window: in training, kernel calls
+            // follow each other and find them awake (KernelThreadPool.swift).
+            let t = medianPaired(repeats, body, { KernelThreads.count = 1; body(); KernelThreads.count = threads },
+                                 beforeFirst: { parallelFor(threads, threads: threads) { _ in } })
             results.append(BenchResult(name: name, flops: flops, seconds: t.first, oneThreadSeconds: t.second,
                                        speedup: t.ratio))
         }
@@ -313,14 +317,16 @@ func median(_ repeats: Int, _ body: () -> Void) -> Double {
 /// each; which goes first alternates, as the later of two neighbours tends to run slower), and
 /// the median of the ratios second / first within each pair: noise that moves on a scale of
 /// seconds cancels in the pairs.
-func medianPaired(_ repeats: Int, _ first: () -> Void, _ second: () -> Void)
+/// `beforeFirst` runs, untimed, right before every timed run of `first`.
+func medianPaired(_ repeats: Int, _ first: () -> Void, _ second: () -> Void, beforeFirst: () -> Void = {})
     -> (first: Double, second: Double, ratio: Double) {
     first(); second()
     var a: [Double] = [], b: [Double] = [], ratios: [Double] = []
     for r in 0..<repeats {
         func timed(_ body: () -> Void) -> Double { let t0 = now(); body(); return now() - t0 }
+        func timedFirst() -> Double { beforeFirst(); return timed(first) }
         let (x, y): (Double, Double)
-        if r % 2 == 0 { let tx = timed(first); y = timed(second); x = tx } else { let ty = timed(second); x = timed(first); y = ty }
+        if r % 2 == 0 { let tx = timedFirst(); y = timed(second); x = tx } else { let ty = timed(second); x = timedFirst(); y = ty }
         a.append(x); b.append(y); ratios.append(y / x)
     }
     func mid(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
