@@ -168,6 +168,10 @@ func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<
 
 /// image[C, H, W] = col2im(col): scatters (adds) every col entry back; image is zeroed first.
 public func col2im(_ image: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape) {
+    if ShiftedPlaneTapMasks.serves(s) {
+        col2imShiftedPlanes(image, col, s, ShiftedPlaneTapMasks(s))
+        return
+    }
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
     image.update(repeating: 0, count: s.inputPlane)
     var row = 0
@@ -245,6 +249,8 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
     let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
     defer { ScratchPool.shared.release(partialBuffer) }
     let directWeights = conv2dUsesDirectWeightGradient(s)
+    // col2im's gather masks, once per batch (ShiftedPlaneCol2im.swift).
+    let tapMasks = dInput != nil && ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil
     parallelRanges(groups, threads: threads) { groupRange in
         let colBuffer = s.isPointwise || columns != nil || directWeights ? nil : ScratchPool.shared.acquire(ckk * ohw)
         let dColBuffer = dInput == nil || s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
@@ -279,7 +285,9 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                     let target = dCol ?? dImg
                     gemmPrepackedA(target, ldc: ohw, packedWeightT!, dOut, ldb: ohw, transB: false, n: ohw,
                                    accumulate: false)
-                    if let dCol { col2im(dImg, dCol, s) }
+                    if let dCol {
+                        if let tapMasks { col2imShiftedPlanes(dImg, dCol, s, tapMasks) } else { col2im(dImg, dCol, s) }
+                    }
                 }
             }
         }

@@ -201,7 +201,10 @@ func alignUp(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
 }
 
 /// Packs op(B)[row0..<row0+kc, col0..<col0+cols] as [kc][16], zero-padding missing columns.
-@inline(__always)
+/// Never inlined: inside gemmOneRowBlock's large body the optimiser left its SIMD loads and
+/// stores as calls to the stdlib's generic specialisations (7.7% of conv2's backward op);
+/// one call per panel costs nothing by comparison.
+@inline(never)
 func packB(_ dst: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
            row0: Int, col0: Int, kc: Int, cols: Int) {
     if !transB && cols == gemmNR {
@@ -281,7 +284,7 @@ func packBTransposed(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Fl
 /// Packs op(A)[row0..<row0+rows, col0..<col0+kc] as [kc][6], zero-padding missing rows.
 /// For A^T a full panel's six values of one k are contiguous in the source and move as a 4-float
 /// and a 2-float vector (conv2's backward-data product: +2% against one float at a time).
-@inline(__always)
+@inline(never)  // see packB
 func packA(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
            row0: Int, col0: Int, kc: Int, rows: Int) {
     let d = UnsafeMutableRawPointer(dst)

@@ -64,33 +64,7 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
         for p in planes {
             let src = input + p &* h &* w, g = dOutput + p &* oh &* ow, d = dInput + p &* h &* w
             if s.size == 2 && s.stride == 2 {
-                // One pass: every input of a window gets the gradient or 0 (first maximum wins).
-                if oh &* 2 != h || ow &* 2 != w { d.update(repeating: 0, count: h &* w) }
-                for y in 0..<oh {
-                    let r0 = src + (2 &* y) &* w, r1 = r0 + w
-                    let d0 = d + (2 &* y) &* w, d1 = d0 + w
-                    let gy = g + (y &* ow)
-                    // Windows in vectors of 8 (or 4); a last partial vector overlaps the previous
-                    // one, which is harmless because every window writes all four of its inputs.
-                    if ow >= 8 {
-                        forEachOverlappingVector8(ow) { x in
-                            maxPool2x2Backward8(d0, d1, r0, r1, gy, x, fused: fused, slope: slope)
-                        }
-                    } else if ow >= 4 {
-                        maxPool2x2Backward4(d0, d1, r0, r1, gy, 0, fused: fused, slope: slope)
-                        maxPool2x2Backward4(d0, d1, r0, r1, gy, ow &- 4, fused: fused, slope: slope)
-                    } else {
-                        for x in 0..<ow {
-                            let x2 = 2 &* x
-                            let a = r0[x2], b = r0[x2 &+ 1], c = r1[x2], e = r1[x2 &+ 1]
-                            let m = max(max(a, b), max(c, e))
-                            let v = fused && m <= 0 ? gy[x] * slope : gy[x]
-                            let ta = a == m, tb = !ta && b == m, tc = !ta && !tb && c == m
-                            d0[x2] = ta ? v : 0; d0[x2 &+ 1] = tb ? v : 0
-                            d1[x2] = tc ? v : 0; d1[x2 &+ 1] = !ta && !tb && !tc ? v : 0
-                        }
-                    }
-                }
+                maxPool2x2BackwardPlane(d, src, g, h: h, w: w, oh: oh, ow: ow, fused: fused, slope: slope)
                 continue
             }
             d.update(repeating: 0, count: h &* w)
@@ -104,6 +78,40 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
                     let v = g[y &* ow &+ x]
                     d[at] += fused && best <= 0 ? v * slope : v
                 }
+            }
+        }
+    }
+}
+
+/// One plane of the 2x2 stride-2 max-pool backward pass: every input of a window gets the
+/// gradient or 0 (first maximum wins). Its own function: inlined into maxPoolBackward's
+/// closure, its SIMD loads and stores stayed calls to the stdlib's generic specialisations.
+@inline(never)
+func maxPool2x2BackwardPlane(_ d: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                             h: Int, w: Int, oh: Int, ow: Int, fused: Bool, slope: Float) {
+    if oh &* 2 != h || ow &* 2 != w { d.update(repeating: 0, count: h &* w) }
+    for y in 0..<oh {
+        let r0 = src + (2 &* y) &* w, r1 = r0 + w
+        let d0 = d + (2 &* y) &* w, d1 = d0 + w
+        let gy = g + (y &* ow)
+        // Windows in vectors of 8 (or 4); a last partial vector overlaps the previous
+        // one, which is harmless because every window writes all four of its inputs.
+        if ow >= 8 {
+            forEachOverlappingVector8(ow) { x in
+                maxPool2x2Backward8(d0, d1, r0, r1, gy, x, fused: fused, slope: slope)
+            }
+        } else if ow >= 4 {
+            maxPool2x2Backward4(d0, d1, r0, r1, gy, 0, fused: fused, slope: slope)
+            maxPool2x2Backward4(d0, d1, r0, r1, gy, ow &- 4, fused: fused, slope: slope)
+        } else {
+            for x in 0..<ow {
+                let x2 = 2 &* x
+                let a = r0[x2], b = r0[x2 &+ 1], c = r1[x2], e = r1[x2 &+ 1]
+                let m = max(max(a, b), max(c, e))
+                let v = fused && m <= 0 ? gy[x] * slope : gy[x]
+                let ta = a == m, tb = !ta && b == m, tc = !ta && !tb && c == m
+                d0[x2] = ta ? v : 0; d0[x2 &+ 1] = tb ? v : 0
+                d1[x2] = tc ? v : 0; d1[x2 &+ 1] = !ta && !tb && !tc ? v : 0
             }
         }
     }
