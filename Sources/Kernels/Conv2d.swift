@@ -53,6 +53,10 @@ public func parallelRanges(_ total: Int, threads: Int = KernelThreads.count, _ b
 /// col[C*KH*KW, OH*OW] from one image [C, H, W].
 public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
+    if ShiftedPlaneTapMasks.serves(s) {
+        im2colShiftedPlanes(col, image, s, ShiftedPlaneTapMasks(s))
+        return
+    }
     if s.hasShiftedPlaneColumns {
         im2colSameWidth(col, image, s)
         return
@@ -87,6 +91,13 @@ public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Fl
     }
 }
 
+/// im2col with the shifted-plane masks of this geometry when it has them (computed once per batch).
+@inline(__always)
+func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape,
+            masks: ShiftedPlaneTapMasks?) {
+    if let masks { im2colShiftedPlanes(col, image, s, masks) } else { im2col(col, image, s) }
+}
+
 /// im2col when stride is 1 and the output is as wide as the input (a "same" convolution, the
 /// common case): a col row is then the image plane shifted by a constant offset, with zeros
 /// where the window leaves the image. The row-by-row copy of 14-float segments (conv2 of
@@ -94,14 +105,17 @@ public func im2col(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Fl
 /// floats at a time under a column mask (conv2 of fashion-cnn on a Zen 3 core: 1.48-1.55 ms per
 /// batch of 128, against 1.67 ms for one memcpy per col row plus scalar zeroing of the wrapped
 /// columns, which narrower planes still use).
-func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape) {
+/// `channels`: the channels whose col rows to build (all by default).
+func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<Float>, _ s: Conv2dShape,
+                     channels: Range<Int>? = nil) {
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width, p = s.padding
     let total = oh &* ow
     let masked = ow >= 8  // one wrap at most per step of 8
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     let width = SIMD8<Int32>(repeating: Int32(ow))
-    var row = 0
-    for c in 0..<s.channels {
+    let channels = channels ?? 0..<s.channels
+    var row = channels.lowerBound &* s.kernelH &* s.kernelW
+    for c in channels {
         let plane = image + c &* h &* w
         for kh in 0..<s.kernelH {
             // Output rows whose window row lies inside the image.
@@ -219,6 +233,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
         return
     }
     let packedWeight = PackedMatrixA(weight, lda: ckk, transA: false, m: s.outChannels, k: ckk)
+    let tapMasks = ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil  // once per batch
     parallelRanges(s.batch, threads: threads) { images in
         let colBuffer = s.isPointwise || columns != nil ? nil : ScratchPool.shared.acquire(ckk * ohw)
         defer { colBuffer.map(ScratchPool.shared.release) }
@@ -228,7 +243,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
             let img = input + n &* s.inputPlane
             for oc in 0..<s.outChannels { (out + oc &* ohw).update(repeating: bias?[oc] ?? 0, count: ohw) }
             let b: UnsafePointer<Float>
-            if let col { im2col(col, img, s); b = UnsafePointer(col) } else { b = img }
+            if let col { im2col(col, img, s, masks: tapMasks); b = UnsafePointer(col) } else { b = img }
             gemmPrepackedA(out, ldc: ohw, packedWeight, b, ldb: ohw, transB: false, n: ohw, accumulate: true)
         }
     }
@@ -249,8 +264,8 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
     let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
     defer { ScratchPool.shared.release(partialBuffer) }
     let directWeights = conv2dUsesDirectWeightGradient(s)
-    // col2im's gather masks, once per batch (ShiftedPlaneCol2im.swift).
-    let tapMasks = dInput != nil && ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil
+    // im2col's and col2im's masks, once per batch (ShiftedPlanes.swift).
+    let tapMasks = ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil
     parallelRanges(groups, threads: threads) { groupRange in
         let colBuffer = s.isPointwise || columns != nil || directWeights ? nil : ScratchPool.shared.acquire(ckk * ohw)
         let dColBuffer = dInput == nil || s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
@@ -273,7 +288,7 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                     } else if let columns {
                         b = columns + n &* ckk &* ohw
                     } else {
-                        im2col(col!, img, s); b = UnsafePointer(col!)
+                        im2col(col!, img, s, masks: tapMasks); b = UnsafePointer(col!)
                     }
                     // pw[OC, CKK] (+)= dOut[OC, OHW] * col[CKK, OHW]^T
                     gemm(pw, ldc: ckk, dOut, lda: ohw, transA: false, b, ldb: ohw, transB: true,
