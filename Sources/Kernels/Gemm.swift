@@ -61,7 +61,7 @@ let gemmPackEachBPanelMinimum = 16 * 1024
 /// `gemm` for M <= MC and a B slice of at least `gemmPackEachBPanelMinimum` floats (the conv
 /// products of fashion-cnn but conv1's forward): each task packs all of op(A) for its
 /// slice of depth, then packs each of its B panels right before the kernels use it
-/// (`multiplyPackingEachBPanel`). `gemmBlocked` packs the whole B slice first, for the row
+/// (`multiplyBPanels`). `gemmBlocked` packs the whole B slice first, for the row
 /// blocks to share; with one row block that only costs cache: conv2's forward packed 240 KB
 /// of B beside its 225 KB source and 74 KB of packed A, more than a Zen 3 core's 512 KB L2.
 func gemmOneRowBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
@@ -87,9 +87,9 @@ func gemmOneRowBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePoin
                         packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
                               row0: ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, m - ip &* gemmMR))
                     }
-                    multiplyPackingEachBPanel(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc,
-                                              jc: jc, panels: p0, p1, n: n, c, ldc: ldc, i0: 0, m: m, load: load,
-                                              bp: tile + 96, tile: tile, wide: KernelISA.useAVX512)
+                    multiplyBPanels(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc, jc: jc,
+                                    panels: p0, p1, n: n, c, ldc: ldc, i0: 0, m: m, load: load, bp: tile + 96,
+                                    tile: tile, wide: KernelISA.useAVX512, packing: true)
                 }
             }
             pc += kc
@@ -99,31 +99,34 @@ func gemmOneRowBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePoin
 }
 
 /// C rows i0 ..< m, in the columns of B panels p0 ..< p1 of the column block at jc:
-/// (load ? C : 0) + the packed A panels * op(B)[row0 ..< row0 + kc, those columns]. Each B
-/// panel (or pair, for the 12x32 kernel and the narrow-row tile) is packed into `bp` (room for
-/// two panels, reused) right before the kernels run on it, so they read it from L1.
+/// (load ? C : 0) + the packed A panels * op(B)[row0 ..< row0 + kc, those columns]. With
+/// `packing`, each B panel (or pair, for the 12x32 kernel and the narrow-row tile) is packed
+/// into `bp` (room for two panels, reused) right before the kernels run on it, so they read it
+/// from L1; without, `bp` holds the block's panels packed already, panel jp at jp * kc * 16.
 @inline(__always)
-func multiplyPackingEachBPanel(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int,
-                               _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, row0: Int, jc: Int,
-                               panels p0: Int, _ p1: Int, n: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
-                               i0: Int, m: Int, load: Bool, bp: UnsafeMutablePointer<Float>,
-                               tile: UnsafeMutablePointer<Float>, wide: Bool) {
+func multiplyBPanels(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int,
+                     _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, row0: Int, jc: Int,
+                     panels p0: Int, _ p1: Int, n: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+                     i0: Int, m: Int, load: Bool, bp: UnsafeMutablePointer<Float>,
+                     tile: UnsafeMutablePointer<Float>, wide: Bool, packing: Bool) {
     // Column panels in pairs: for the 12x32 kernel, or for a last row panel of at most 3 rows.
     let pairs = wide || narrowRowsTileTakes(rows: m &- i0 &- (rowPanels &- 1) &* gemmMR, wide: wide)
-    let bp1 = bp + kc &* gemmNR
     var jp = p0
     while jp < p1 {
         let j = jc &+ jp &* gemmNR
-        packB(bp, b, ldb: ldb, transB: transB, row0: row0, col0: j, kc: kc, cols: min(gemmNR, n - j))
+        let b0 = packing ? bp : bp + jp &* kc &* gemmNR, b1 = b0 + kc &* gemmNR
+        if packing { packB(b0, b, ldb: ldb, transB: transB, row0: row0, col0: j, kc: kc, cols: min(gemmNR, n - j)) }
         if pairs && jp &+ 1 < p1 {
-            let j1 = j &+ gemmNR
-            packB(bp1, b, ldb: ldb, transB: transB, row0: row0, col0: j1, kc: kc, cols: min(gemmNR, n - j1))
-            microKernelColumnPair(kc, ap, rowPanels: rowPanels, bp, bp1, c + j, ldc: ldc, i0: i0, m: m,
+            if packing {
+                let j1 = j &+ gemmNR
+                packB(b1, b, ldb: ldb, transB: transB, row0: row0, col0: j1, kc: kc, cols: min(gemmNR, n - j1))
+            }
+            microKernelColumnPair(kc, ap, rowPanels: rowPanels, b0, b1, c + j, ldc: ldc, i0: i0, m: m,
                                   cols: min(2 &* gemmNR, n - j), load: load, tile: tile, wide: wide)
             jp &+= 2
             continue
         }
-        microKernelColumn(kc, ap, rowPanels: rowPanels, bp, c + j, ldc: ldc, i0: i0, m: m,
+        microKernelColumn(kc, ap, rowPanels: rowPanels, b0, c + j, ldc: ldc, i0: i0, m: m,
                           cols: min(gemmNR, n - j), load: load, tile: tile, wide: wide)
         jp &+= 1
     }
@@ -166,25 +169,9 @@ func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<
                     packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
                           row0: i0 &+ ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, mc - ip &* gemmMR))
                 }
-                let wide = KernelISA.useAVX512
-                // Column panels in pairs: for the 12x32 kernel, or for a last row panel of at
-                // most 3 rows (the narrow-row tile).
-                let pairs = wide || narrowRowsTileTakes(rows: mc &- (rowPanels &- 1) &* gemmMR, wide: wide)
-                var jp = p0
-                while jp < p1 {
-                    let j = jc &+ jp &* gemmNR
-                    if pairs && jp &+ 1 < p1 {
-                        microKernelColumnPair(kc, ap, rowPanels: rowPanels, bp + jp &* kc &* gemmNR,
-                                              bp + (jp &+ 1) &* kc &* gemmNR, c + j, ldc: ldc, i0: i0, m: i0 &+ mc,
-                                              cols: min(2 &* gemmNR, n - j), load: load, tile: tile, wide: wide)
-                        jp &+= 2
-                        continue
-                    }
-                    microKernelColumn(kc, ap, rowPanels: rowPanels, bp + jp &* kc &* gemmNR,
-                                      c + j, ldc: ldc, i0: i0, m: m, cols: min(gemmNR, n - j), load: load,
-                                      tile: tile, wide: wide)
-                    jp &+= 1
-                }
+                multiplyBPanels(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc, jc: jc,
+                                panels: p0, p1, n: n, c, ldc: ldc, i0: i0, m: i0 &+ mc, load: load, bp: bp,
+                                tile: tile, wide: KernelISA.useAVX512, packing: false)
                 }
             }
             pc += kc

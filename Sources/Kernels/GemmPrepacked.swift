@@ -59,10 +59,10 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
             var pc = 0
             while pc < k {
                 let kc = min(a.sliceDepth, k - pc)
-                multiplyPackingEachBPanel(kc, a.base + a.paddedRows &* pc, rowPanels: rowPanels, b, ldb: ldb,
-                                          transB: transB, row0: pc, jc: jc, panels: 0, panels, n: n, c, ldc: ldc,
-                                          i0: 0, m: m, load: accumulate || pc > 0, bp: tile + 96, tile: tile,
-                                          wide: KernelISA.useAVX512)
+                multiplyBPanels(kc, a.base + a.paddedRows &* pc, rowPanels: rowPanels, b, ldb: ldb, transB: transB,
+                                row0: pc, jc: jc, panels: 0, panels, n: n, c, ldc: ldc, i0: 0, m: m,
+                                load: accumulate || pc > 0, bp: tile + 96, tile: tile, wide: KernelISA.useAVX512,
+                                packing: true)
                 pc += kc
             }
             jc += nc
