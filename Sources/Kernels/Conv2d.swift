@@ -46,7 +46,7 @@ public let convGradientGroup = 8
 public func parallelRanges(_ total: Int, threads: Int = KernelThreads.count, _ body: (Range<Int>) -> Void) {
     let workers = max(1, min(threads, total))
     parallelFor(workers, threads: workers) { w in
-        body((w * total / workers)..<((w + 1) * total / workers))
+        body(workerShare(w, of: workers, tasks: total))
     }
 }
 
@@ -180,6 +180,13 @@ func im2colSameWidth(_ col: UnsafeMutablePointer<Float>, _ image: UnsafePointer<
     }
 }
 
+/// col2im with the shifted-plane masks of this geometry when it has them (computed once per batch).
+@inline(__always)
+func col2im(_ image: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape,
+            masks: ShiftedPlaneTapMasks?) {
+    if let masks { col2imShiftedPlanes(image, col, s, masks) } else { col2im(image, col, s) }
+}
+
 /// image[C, H, W] = col2im(col): scatters (adds) every col entry back; image is zeroed first.
 public func col2im(_ image: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape) {
     if ShiftedPlaneTapMasks.serves(s) {
@@ -233,7 +240,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
         return
     }
     let packedWeight = PackedMatrixA(weight, lda: ckk, transA: false, m: s.outChannels, k: ckk)
-    let tapMasks = ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil  // once per batch
+    let tapMasks = !s.isPointwise && ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil  // once per batch
     parallelRanges(s.batch, threads: threads) { images in
         let colBuffer = s.isPointwise || columns != nil ? nil : ScratchPool.shared.acquire(ckk * ohw)
         defer { colBuffer.map(ScratchPool.shared.release) }
@@ -264,11 +271,14 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
     let packedWeightT = dInput == nil ? nil : PackedMatrixA(weight, lda: ckk, transA: true, m: ckk, k: oc)
     defer { ScratchPool.shared.release(partialBuffer) }
     let directWeights = conv2dUsesDirectWeightGradient(s)
-    // im2col's and col2im's masks, once per batch (ShiftedPlanes.swift).
-    let tapMasks = ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil
+    // im2col rebuilds each image's cols for the weight gradient; col2im scatters dCol back.
+    let buildsCols = !s.isPointwise && columns == nil && !directWeights
+    let scattersCols = !s.isPointwise && dInput != nil
+    // Their masks, once per batch (ShiftedPlanes.swift), when either runs.
+    let tapMasks = (buildsCols || scattersCols) && ShiftedPlaneTapMasks.serves(s) ? ShiftedPlaneTapMasks(s) : nil
     parallelRanges(groups, threads: threads) { groupRange in
-        let colBuffer = s.isPointwise || columns != nil || directWeights ? nil : ScratchPool.shared.acquire(ckk * ohw)
-        let dColBuffer = dInput == nil || s.isPointwise ? nil : ScratchPool.shared.acquire(ckk * ohw)
+        let colBuffer = buildsCols ? ScratchPool.shared.acquire(ckk * ohw) : nil
+        let dColBuffer = scattersCols ? ScratchPool.shared.acquire(ckk * ohw) : nil
         defer { colBuffer.map(ScratchPool.shared.release); dColBuffer.map(ScratchPool.shared.release) }
         let col = colBuffer?.pointer, dCol = dColBuffer?.pointer
         for g in groupRange {
@@ -300,9 +310,7 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                     let target = dCol ?? dImg
                     gemmPrepackedA(target, ldc: ohw, packedWeightT!, dOut, ldb: ohw, transB: false, n: ohw,
                                    accumulate: false)
-                    if let dCol {
-                        if let tapMasks { col2imShiftedPlanes(dImg, dCol, s, tapMasks) } else { col2im(dImg, dCol, s) }
-                    }
+                    if let dCol { col2im(dImg, dCol, s, masks: tapMasks) }
                 }
             }
         }

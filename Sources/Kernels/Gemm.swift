@@ -68,33 +68,52 @@ func gemmOneRowBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePoin
                      _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, m: Int, n: Int, k: Int, accumulate: Bool,
                      threads: Int, kcMax: Int) {
     let rowPanels = (m + gemmMR - 1) / gemmMR
+    forEachGemmBlock(n: n, k: k, kcMax: kcMax) { jc, _, panels, pc, kc in
+        // Threads split the columns (C tiles are disjoint, so the bits do not depend on the split).
+        let splits = min(panels, threads > 1 ? 2 * threads : 1)
+        let load = accumulate || pc > 0
+        parallelFor(splits, threads: threads) { t in
+            let share = workerShare(t, of: splits, tasks: panels)
+            if share.isEmpty { return }
+            withScratch(rowPanels * gemmMR * kc + 16 + 96 + 2 * gemmNR * kc) { ap in
+                let tile = alignUp(ap + rowPanels * gemmMR * kc)  // 96 floats, then room for two B panels
+                packAPanels(ap, a, lda: lda, transA: transA, row0: 0, rows: m, col0: pc, kc: kc)
+                multiplyBPanels(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc, jc: jc,
+                                panels: share.lowerBound, share.upperBound, n: n, c, ldc: ldc, i0: 0, m: m, load: load,
+                                bp: tile + 96, tile: tile, wide: KernelISA.useAVX512, packing: true)
+            }
+        }
+    }
+}
+
+/// The blocking loops every GEMM driver shares: column blocks of at most NC columns (`nc`
+/// columns in `panels` 16-column panels, from `jc`), and inside each, slices of depth of at
+/// most `kcMax` (`kc` deep, from `pc`).
+@inline(__always)
+func forEachGemmBlock(n: Int, k: Int, kcMax: Int,
+                      _ body: (_ jc: Int, _ nc: Int, _ panels: Int, _ pc: Int, _ kc: Int) -> Void) {
     var jc = 0
     while jc < n {
         let nc = min(gemmNC, n - jc)
         let panels = (nc + gemmNR - 1) / gemmNR
-        // Threads split the columns (C tiles are disjoint, so the bits do not depend on the split).
-        let splits = min(panels, threads > 1 ? 2 * threads : 1)
         var pc = 0
         while pc < k {
             let kc = min(kcMax, k - pc)
-            let load = accumulate || pc > 0
-            parallelFor(splits, threads: threads) { t in
-                let p0 = t * panels / splits, p1 = (t + 1) * panels / splits
-                if p0 == p1 { return }
-                withScratch(rowPanels * gemmMR * kc + 16 + 96 + 2 * gemmNR * kc) { ap in
-                    let tile = alignUp(ap + rowPanels * gemmMR * kc)  // 96 floats, then room for two B panels
-                    for ip in 0..<rowPanels {
-                        packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
-                              row0: ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, m - ip &* gemmMR))
-                    }
-                    multiplyBPanels(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc, jc: jc,
-                                    panels: p0, p1, n: n, c, ldc: ldc, i0: 0, m: m, load: load, bp: tile + 96,
-                                    tile: tile, wide: KernelISA.useAVX512, packing: true)
-                }
-            }
+            body(jc, nc, panels, pc, kc)
             pc += kc
         }
         jc += nc
+    }
+}
+
+/// Packs op(A)[row0 ..< row0 + rows, col0 ..< col0 + kc] as consecutive 6-row panels ([kc][6]
+/// each, the last zero-padded).
+@inline(__always)
+func packAPanels(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                 row0: Int, rows: Int, col0: Int, kc: Int) {
+    for ip in 0..<((rows + gemmMR - 1) / gemmMR) {
+        packA(dst + ip &* kc &* gemmMR, a, lda: lda, transA: transA, row0: row0 &+ ip &* gemmMR, col0: col0, kc: kc,
+              rows: min(gemmMR, rows - ip &* gemmMR))
     }
 }
 
@@ -136,47 +155,32 @@ func multiplyBPanels(_ kc: Int, _ ap: UnsafePointer<Float>, rowPanels: Int,
 func gemmBlocked(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, transA: Bool,
                  _ b: UnsafePointer<Float>, ldb: Int, transB: Bool, m: Int, n: Int, k: Int, accumulate: Bool,
                  threads: Int, kcMax: Int, bp: UnsafeMutablePointer<Float>) {
-
-    var jc = 0
-    while jc < n {
-        let nc = min(gemmNC, n - jc)
-        let panels = (nc + gemmNR - 1) / gemmNR
-        var pc = 0
-        while pc < k {
-            let kc = min(kcMax, k - pc)
-            // Pack B[pc..<pc+kc, jc..<jc+nc] into 16-column panels.
-            let packTasks = min(panels, threads * 4)
-            parallelFor(packTasks, threads: threads) { t in
-                let lo = t * panels / packTasks, hi = (t + 1) * panels / packTasks
-                for jp in lo..<hi {
-                    packB(bp + jp &* kc &* gemmNR, b, ldb: ldb, transB: transB,
-                          row0: pc, col0: jc &+ jp &* gemmNR, kc: kc, cols: min(gemmNR, nc - jp &* gemmNR))
-                }
+    forEachGemmBlock(n: n, k: k, kcMax: kcMax) { jc, nc, panels, pc, kc in
+        // Pack B[pc..<pc+kc, jc..<jc+nc] into 16-column panels.
+        let packTasks = min(panels, threads * 4)
+        parallelFor(packTasks, threads: threads) { t in
+            for jp in workerShare(t, of: packTasks, tasks: panels) {
+                packB(bp + jp &* kc &* gemmNR, b, ldb: ldb, transB: transB,
+                      row0: pc, col0: jc &+ jp &* gemmNR, kc: kc, cols: min(gemmNR, nc - jp &* gemmNR))
             }
-            // Split C rows into MC blocks, and columns into groups of panels if rows are few.
-            let mBlocks = (m + gemmMC - 1) / gemmMC
-            let nSplits = threads > 1 && mBlocks < 2 * threads ? min(panels, 2 * threads) : 1
-            let load = accumulate || pc > 0
-            parallelFor(mBlocks * nSplits, threads: threads) { t in
-                let ib = t / nSplits, js = t % nSplits
-                let i0 = ib &* gemmMC, mc = min(gemmMC, m - i0)
-                let p0 = js * panels / nSplits, p1 = (js + 1) * panels / nSplits
-                if p0 == p1 { return }
-                withScratch(gemmMC * kc + 16 + 96) { ap in
-                let tile = alignUp(ap + gemmMC * kc)  // 96 floats after the packed A
-                let rowPanels = (mc + gemmMR - 1) / gemmMR
-                for ip in 0..<rowPanels {
-                    packA(ap + ip &* kc &* gemmMR, a, lda: lda, transA: transA,
-                          row0: i0 &+ ip &* gemmMR, col0: pc, kc: kc, rows: min(gemmMR, mc - ip &* gemmMR))
-                }
-                multiplyBPanels(kc, ap, rowPanels: rowPanels, b, ldb: ldb, transB: transB, row0: pc, jc: jc,
-                                panels: p0, p1, n: n, c, ldc: ldc, i0: i0, m: i0 &+ mc, load: load, bp: bp,
-                                tile: tile, wide: KernelISA.useAVX512, packing: false)
-                }
-            }
-            pc += kc
         }
-        jc += nc
+        // Split C rows into MC blocks, and columns into groups of panels if rows are few.
+        let mBlocks = (m + gemmMC - 1) / gemmMC
+        let nSplits = threads > 1 && mBlocks < 2 * threads ? min(panels, 2 * threads) : 1
+        let load = accumulate || pc > 0
+        parallelFor(mBlocks * nSplits, threads: threads) { t in
+            let ib = t / nSplits, js = t % nSplits
+            let i0 = ib &* gemmMC, mc = min(gemmMC, m - i0)
+            let share = workerShare(js, of: nSplits, tasks: panels)
+            if share.isEmpty { return }
+            withScratch(gemmMC * kc + 16 + 96) { ap in
+                let tile = alignUp(ap + gemmMC * kc)  // 96 floats after the packed A
+                packAPanels(ap, a, lda: lda, transA: transA, row0: i0, rows: mc, col0: pc, kc: kc)
+                multiplyBPanels(kc, ap, rowPanels: (mc + gemmMR - 1) / gemmMR, b, ldb: ldb, transB: transB, row0: pc,
+                                jc: jc, panels: share.lowerBound, share.upperBound, n: n, c, ldc: ldc, i0: i0,
+                                m: i0 &+ mc, load: load, bp: bp, tile: tile, wide: KernelISA.useAVX512, packing: false)
+            }
+        }
     }
 }
 

@@ -25,11 +25,7 @@ public final class PackedMatrixA {
         var pc = 0
         while pc < k {
             let kc = min(sliceDepth, k - pc)
-            let slice = base + paddedRows &* pc
-            for ip in 0..<(paddedRows / gemmMR) {
-                packA(slice + ip &* kc &* gemmMR, a, lda: lda, transA: transA, row0: ip &* gemmMR, col0: pc, kc: kc,
-                      rows: min(gemmMR, m - ip &* gemmMR))
-            }
+            packAPanels(base + paddedRows &* pc, a, lda: lda, transA: transA, row0: 0, rows: m, col0: pc, kc: kc)
             pc += kc
         }
     }
@@ -52,20 +48,11 @@ public func gemmPrepackedA(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: Pack
     // the copy.
     let rowPanels = a.paddedRows / gemmMR
     withScratch(96 + 2 * gemmNR * a.sliceDepth) { tile in
-        var jc = 0
-        while jc < n {
-            let nc = min(gemmNC, n - jc)
-            let panels = (nc + gemmNR - 1) / gemmNR
-            var pc = 0
-            while pc < k {
-                let kc = min(a.sliceDepth, k - pc)
-                multiplyBPanels(kc, a.base + a.paddedRows &* pc, rowPanels: rowPanels, b, ldb: ldb, transB: transB,
-                                row0: pc, jc: jc, panels: 0, panels, n: n, c, ldc: ldc, i0: 0, m: m,
-                                load: accumulate || pc > 0, bp: tile + 96, tile: tile, wide: KernelISA.useAVX512,
-                                packing: true)
-                pc += kc
-            }
-            jc += nc
+        forEachGemmBlock(n: n, k: k, kcMax: a.sliceDepth) { jc, _, panels, pc, kc in
+            multiplyBPanels(kc, a.base + a.paddedRows &* pc, rowPanels: rowPanels, b, ldb: ldb, transB: transB,
+                            row0: pc, jc: jc, panels: 0, panels, n: n, c, ldc: ldc, i0: 0, m: m,
+                            load: accumulate || pc > 0, bp: tile + 96, tile: tile, wide: KernelISA.useAVX512,
+                            packing: true)
         }
     }
 }

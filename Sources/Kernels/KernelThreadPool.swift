@@ -12,8 +12,8 @@ import CKernelHints
 // threads. OpenMP runtimes and OpenBLAS spin between parallel regions for the same reason.
 //
 // Protocol: the caller publishes a job (body, task and worker counts) and increments `epoch`;
-// every pool thread runs its share (the same static split as before: worker w takes tasks
-// w * tasks / workers ..< (w + 1) * tasks / workers, the caller is worker 0) and decrements
+// every pool thread runs its share (the same static split as before, `workerShare`; the caller
+// is worker 0) and decrements
 // `remaining`; the caller runs its own share and then waits for `remaining` to reach zero. A
 // thread that saw no new epoch for `spinSeconds` parks on a condition variable; the caller
 // wakes parked threads after publishing (`parked` and `epoch` are sequentially consistent, so
@@ -82,7 +82,7 @@ final class KernelThreadPool: @unchecked Sendable {
     private func runShare(_ w: Int) {
         let workers = jobWorkers, tasks = jobTasks
         guard w < workers, let body = job else { return }
-        for t in (w &* tasks / workers)..<((w &+ 1) &* tasks / workers) { body(t) }
+        for t in workerShare(w, of: workers, tasks: tasks) { body(t) }
     }
 
     /// Spins on `remaining`; yields the CPU after a while, in case a pool thread was descheduled

@@ -16,9 +16,15 @@ public enum KernelThreads {
     static let useDispatch = ProcessInfo.processInfo.environment["RINGTRAIN_KERNEL_THREADS"] == "dispatch"
 }
 
+/// The tasks worker w of `workers` runs: a static contiguous split of 0..<tasks, the same for
+/// every way of running them (so the bits never depend on which thread ran what).
+@inlinable
+public func workerShare(_ w: Int, of workers: Int, tasks: Int) -> Range<Int> {
+    (w &* tasks / workers)..<((w &+ 1) &* tasks / workers)
+}
+
 /// Runs `body(t)` for t in 0..<tasks on up to `threads` workers (the calling thread is one),
-/// on the kernel thread pool (KernelThreadPool.swift). Static contiguous split: task t goes to
-/// worker t * workers / tasks.
+/// on the kernel thread pool (KernelThreadPool.swift); worker w runs `workerShare(w, ...)`.
 public func parallelFor(_ tasks: Int, threads: Int = KernelThreads.count, _ body: (Int) -> Void) {
     if tasks <= 0 { return }
     let workers = min(max(threads, 1), tasks)
@@ -26,7 +32,7 @@ public func parallelFor(_ tasks: Int, threads: Int = KernelThreads.count, _ body
     if KernelThreads.useDispatch {
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for t in (w * tasks / workers)..<((w + 1) * tasks / workers) { body(t) }
+                for t in workerShare(w, of: workers, tasks: tasks) { body(t) }
             }
         }
         return
