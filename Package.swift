@@ -27,6 +27,10 @@ let package = Package(
         // System libraries.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Image codecs, touched only by ImageCodecs.
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CSpng", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
 
         // Numerics.
         .target(name: "Tensors", swiftSettings: simdSettings),
@@ -42,6 +46,8 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),
         .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),
+        // JPEG, PNG and WebP decoding and encoding: the only target that imports the image libraries.
+        .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CSpng", "CWebP"], swiftSettings: simdSettings),
 
         // Observability files (TensorBoard events, Chrome traces): no dependencies, so the
         // communication threads can record spans too.
@@ -86,6 +92,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSparsePlanes"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs", "TestSupport"]),
