@@ -14,16 +14,26 @@
 import CTurboJPEG
 
 final class TurboJPEGDecoder {
-    private let handle: tjhandle
+    private var handle: tjhandle
 
-    init() {
+    init() { handle = TurboJPEGDecoder.makeHandle() }
+
+    deinit { tjDestroy(handle) }
+
+    private static func makeHandle() -> tjhandle {
         guard let h = tjInitDecompress() else {
             fatalError("[image] tjInitDecompress returned NULL: \(String(cString: tjGetErrorStr2(nil)))")
         }
-        handle = h
+        return h
     }
 
-    deinit { tjDestroy(handle) }
+    /// A fresh decompressor, forgetting the tables earlier files left in it (see
+    /// JPEGMarkerInfo.definesItsTables): what every file decodes with must not depend on the
+    /// files decoded before it.
+    private func replaceHandle() {
+        tjDestroy(handle)
+        handle = TurboJPEGDecoder.makeHandle()
+    }
 
     private var message: String { String(cString: tjGetErrorStr2(handle)) }
 
@@ -34,10 +44,13 @@ final class TurboJPEGDecoder {
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let rc = tjDecompressHeader3(handle, base, UInt(bytes.count), &w, &h, &subsamp, &colorspace)
         // tjDecompressHeader3 also returns -1 after a mere warning, with every field filled in;
-        // a fatal error returns before any field is written, so the sentinels tell them apart.
+        // a fatal error returns before any field is written, and a datastream without an image
+        // (tables only, or cut before its frame header) returns 0 with nothing written: the
+        // sentinels tell them apart.
         let filled = w >= 1 && h >= 1 && subsamp >= 0 && colorspace >= 0
-        if rc != 0 && !(filled && tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)) {
-            let m = message
+        let warningOnly = rc != 0 && tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
+        guard filled && (rc == 0 || warningOnly) else {
+            let m = rc == 0 ? "no image in the datastream (tables only, or cut before the frame header)" : message
             let kind: ImageDecodeError.Kind = markers.headerTruncated ? .truncated
                 : (m.contains("Unsupported") || m.contains("Could not determine")) ? .unsupported : .corrupt
             throw ImageDecodeError(kind, "JPEG: tjDecompressHeader3: \(m)")
@@ -56,6 +69,7 @@ final class TurboJPEGDecoder {
     func decode(_ bytes: UnsafeRawBufferPointer, options: DecodeOptions, scratch: ScratchBuffer) throws -> DecodedImage {
         let (header, _, markers) = try readHeader(bytes)
         try checkPixelLimit(header, options)
+        if !markers.definesItsTables { replaceHandle() }
         let orientation = options.applyOrientation ? header.orientation : 1
         let swaps = (5...8).contains(orientation)
         let scale = options.minimumSize.map {

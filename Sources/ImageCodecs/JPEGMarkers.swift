@@ -10,6 +10,12 @@ struct JPEGMarkerInfo {
     var headerTruncated = false
     /// Offset of the first byte after the first SOS segment, when the walk reached one.
     var firstScanData: Int?
+    /// Whether the header defines quantization (DQT) and Huffman (DHT) tables itself. libjpeg
+    /// keeps tables across images in one decompressor, so a file without its own would decode
+    /// with the previous file's: such a file gets a fresh decompressor.
+    var definesItsTables: Bool { sawQuantizationTable && sawHuffmanTable }
+    var sawQuantizationTable = false
+    var sawHuffmanTable = false
 }
 
 /// Walks the segments after SOI. Stops at the first SOS, at EOI, at a length field below 2 (what
@@ -41,6 +47,8 @@ func walkJPEGMarkers(_ bytes: UnsafeRawBufferPointer) -> JPEGMarkerInfo {
             foundEXIF = true
             info.orientation = exifOrientation(payload)
         }
+        if marker == 0xDB { info.sawQuantizationTable = true }
+        if marker == 0xC4 { info.sawHuffmanTable = true }
         if marker == 0xDA {
             info.firstScanData = end
             return info
