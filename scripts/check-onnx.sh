@@ -5,13 +5,14 @@
 #   scripts/check-onnx.sh MODEL.onnx INPUT.npy EXPECTED_LOGITS.npy [--tolerance T]
 #   scripts/check-onnx.sh MODEL.onnx --check-only
 set -Eeuo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib.sh
+# No cd: the paths given are the caller's.
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+source "$REPO/scripts/lib.sh"
 if [ $# -lt 2 ]; then
     echo "usage: scripts/check-onnx.sh MODEL.onnx (INPUT.npy EXPECTED.npy | --check-only)" >&2
     exit 2
 fi
-VENV="${ONNX_VENV:-.build-tools/venv-onnx}"
+VENV="${ONNX_VENV:-$REPO/.build-tools/venv-onnx}"
 ensure_venv "$VENV" "onnx, onnxruntime, numpy" onnx onnxruntime numpy >&2
 step "checking $1 with onnx.checker and onnxruntime" >&2
-"$VENV/bin/python" scripts/check-onnx.py "$@"
+"$VENV/bin/python" "$REPO/scripts/check-onnx.py" "$@"
