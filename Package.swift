@@ -77,11 +77,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Tuning", dependencies: ["Training", "Tensors"]),
+        // Models out: ONNX files written with our own protobuf encoder (no protobuf dependency).
+        .target(name: "ModelExport", dependencies: ["Layers", "Tensors"]),
         // Reading a run directory back: the HTML report (Foundation only).
         .target(name: "Report"),
         .executableTarget(name: "ringtrain", dependencies: [
             "Cluster", "Tuning", "Report", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
-            "Transport", "Checkpoints", "Telemetry",
+            "Transport", "Checkpoints", "Telemetry", "ModelExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
 
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Layers", "Tensors", "Datasets"]),
     ],
     // Swift 5 language mode: the hot paths share raw buffers between worker threads under
     // explicit synchronisation, which Swift 6's strict checking cannot express without
