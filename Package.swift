@@ -42,6 +42,9 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),
         .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),
+        // Pixels: resampling (Pillow's algorithm, bit-exact), crops, colour and TrivialAugment
+        // operations, image statistics. No dependencies, no Foundation.
+        .target(name: "Imaging", swiftSettings: simdSettings),
 
         // Observability files (TensorBoard events, Chrome traces): no dependencies, so the
         // communication threads can record spans too.
@@ -86,6 +89,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSparsePlanes"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs", "TestSupport"]),
