@@ -48,6 +48,9 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),
         // JPEG, PNG and WebP decoding and encoding: the only target that imports the image libraries.
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CSpng", "CWebP"], swiftSettings: simdSettings),
+        // Pixels: resampling (Pillow's algorithm, bit-exact), crops, colour and TrivialAugment
+        // operations, image statistics. No dependencies, no Foundation.
+        .target(name: "Imaging", swiftSettings: simdSettings),
 
         // Observability files (TensorBoard events, Chrome traces): no dependencies, so the
         // communication threads can record spans too.
@@ -95,6 +98,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CSparsePlanes"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs", "TestSupport"]),

@@ -1,14 +1,15 @@
 // PNG through libspng. libspng 0.7 has no way to reset a context, so each image gets a fresh one
 // (a few small allocations next to inflating the data). Every context is bounded: image limits
 // from maxPixels, chunk and cache limits against hostile ancillary chunks, CRC errors fatal.
+// libspng 0.7 drops an ancillary chunk whose contents are malformed (an eXIf that is not a TIFF
+// block, a second eXIf, a bad tEXt keyword) and goes on, so a broken EXIF block is no error here
+// either; a malformed critical chunk (IHDR, PLTE, IDAT) is.
 import CSpng
 
 /// A libspng failure: the call and libspng's code, turned into an ImageDecodeError at the edge.
 struct SpngFailure: Error {
     var call: String
     var code: Int32
-
-    var isEXIFProblem: Bool { code == Int32(SPNG_EEXIF.rawValue) || code == Int32(SPNG_EDUP_EXIF.rawValue) }
 
     var decodeError: ImageDecodeError {
         let kind: ImageDecodeError.Kind
@@ -69,6 +70,12 @@ final class SpngDecodingContext {
         return true
     }
 
+    /// Reads the chunks after the image data through IEND, so that a file cut after its last
+    /// row is still reported as truncated (Pillow accepts a PNG without its IEND; we do not).
+    func readToEnd() throws {
+        try check(spng_decode_chunks(ctx), "spng_decode_chunks")
+    }
+
     /// The eXIf chunk's orientation (1 without one).
     func orientation() throws -> Int {
         var exif = spng_exif()
@@ -88,10 +95,20 @@ struct PNGPlan {
     var flags: Int32
 }
 
-func planPNG(_ png: SpngDecodingContext, ignoreEXIF: Bool) throws -> PNGPlan {
+/// `lenient` (readHeader): when the chunks after IHDR cannot be read (the file is cut or damaged
+/// there), report no tRNS and orientation 1 rather than fail; decoding will report the damage.
+/// `checkLimit` runs on the IHDR size before any other chunk is read.
+func planPNG(_ png: SpngDecodingContext, ignoreEXIF: Bool = false, lenient: Bool = false,
+             checkLimit: (ImageHeader) throws -> Void = { _ in }) throws -> PNGPlan {
     let ihdr = try png.ihdr()
-    let transparent = try png.hasTransparency()
-    let orientation = ignoreEXIF ? 1 : try png.orientation()
+    try checkLimit(ImageHeader(format: .png, width: Int(ihdr.width), height: Int(ihdr.height), storedChannels: 1, orientation: 1))
+    var transparent = false, orientation = 1
+    do {
+        transparent = try png.hasTransparency()
+        orientation = ignoreEXIF ? 1 : try png.orientation()
+    } catch is SpngFailure where lenient {
+        (transparent, orientation) = (false, 1)
+    }
     let colorType = UInt32(ihdr.color_type)
     var channels: Int
     switch colorType {
@@ -126,17 +143,24 @@ func planPNG(_ png: SpngDecodingContext, ignoreEXIF: Bool) throws -> PNGPlan {
 
 enum PNGDecoding {
     static func readHeader(_ bytes: UnsafeRawBufferPointer) throws -> ImageHeader {
-        try withEXIFFallback(bytes) { data, ignoreEXIF in
-            try planPNG(SpngDecodingContext(data, maxPixels: Int.max), ignoreEXIF: ignoreEXIF).header
+        do {
+            return try planPNG(SpngDecodingContext(bytes, maxPixels: Int.max), lenient: true).header
+        } catch let failure as SpngFailure {
+            throw failure.decodeError
         }
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, options: DecodeOptions, scratch: ScratchBuffer) throws -> DecodedImage {
-        try withEXIFFallback(bytes) { data, ignoreEXIF in
-            let png = try SpngDecodingContext(data, maxPixels: options.maxPixels)
-            let plan = try planPNG(png, ignoreEXIF: ignoreEXIF || !options.applyOrientation)
-            try checkPixelLimit(plan.header, options)
-            return try decode(png, plan: plan, options: options, scratch: scratch)
+        do {
+            let png = try SpngDecodingContext(bytes, maxPixels: options.maxPixels)
+            let plan = try planPNG(png, ignoreEXIF: !options.applyOrientation) { try checkPixelLimit($0, options) }
+            let image = try decode(png, plan: plan, options: options, scratch: scratch)
+            guard pngEndsWithIEND(bytes) else {
+                throw ImageDecodeError(.truncated, "PNG: the file ends inside its IEND chunk")
+            }
+            return image
+        } catch let failure as SpngFailure {
+            throw failure.decodeError
         }
     }
 
@@ -154,51 +178,30 @@ enum PNGDecoding {
         if walk.isIdentity && layoutIsOutput(plan.layout, outChannels: options.channels) {
             let pixels = try makePixels(count: outCount) { out in
                 try png.check(spng_decode_image(png.ctx, out, outCount, plan.spngFormat, plan.flags), "spng_decode_image")
+                try png.readToEnd()
             }
             return DecodedImage(width: w, height: h, channels: options.channels, pixels: pixels)
         }
         let pixels = try scratch.with(count: sourceCount) { source in
             try png.check(spng_decode_image(png.ctx, source, sourceCount, plan.spngFormat, plan.flags), "spng_decode_image")
+            try png.readToEnd()
             return makePixels(count: outCount) { out in
                 remap(plan.layout, source: source, walk: walk, outChannels: options.channels, into: out)
             }
         }
         return DecodedImage(width: walk.outWidth, height: walk.outHeight, channels: options.channels, pixels: pixels)
     }
-
-    /// Runs `body` on the file; when libspng refuses its eXIf chunk (not TIFF-shaped, or twice),
-    /// runs it once more on a copy without eXIf chunks and with orientation 1: a malformed EXIF
-    /// block is ignored, never an error, whichever library reads it.
-    private static func withEXIFFallback<R>(_ bytes: UnsafeRawBufferPointer,
-                                            _ body: (UnsafeRawBufferPointer, Bool) throws -> R) throws -> R {
-        do {
-            return try body(bytes, false)
-        } catch let failure as SpngFailure where failure.isEXIFProblem {
-            guard let stripped = pngRemovingChunks(bytes, type: Array("eXIf".utf8)) else { throw failure.decodeError }
-            do {
-                return try stripped.withUnsafeBytes { try body($0, true) }
-            } catch let again as SpngFailure {
-                throw again.decodeError
-            }
-        } catch let failure as SpngFailure {
-            throw failure.decodeError
-        }
-    }
 }
 
-/// A copy of the PNG without its chunks of `type`, or nil when it has none. Removing whole
-/// chunks (length, type, data, CRC) keeps every other chunk's CRC valid.
-func pngRemovingChunks(_ bytes: UnsafeRawBufferPointer, type: [UInt8]) -> [UInt8]? {
-    var out = [UInt8](bytes.prefix(8))
-    var pos = 8
-    var removed = false
-    while pos <= bytes.count - 12 {
-        let length = Int(bytes[pos]) << 24 | Int(bytes[pos + 1]) << 16 | Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3])
-        let end = min(bytes.count, pos + 12 + length)  // length < 2^32: no overflow in Int
-        let chunk = bytes[pos..<end]
-        if bytes[(pos + 4)..<(pos + 8)].elementsEqual(type) { removed = true } else { out.append(contentsOf: chunk) }
-        pos = end
+/// Whether the complete 12-byte IEND chunk (empty, so its CRC is a constant) is in the file:
+/// libspng reads IEND's type but does not notice its CRC cut short. Searched from the end, as
+/// files may carry bytes after IEND (which, like Pillow, we ignore).
+func pngEndsWithIEND(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+    var start = bytes.count - iend.count
+    while start >= 8 {
+        if bytes[start] == 0 && bytes[start..<(start + 12)].elementsEqual(iend) { return true }
+        start -= 1
     }
-    if pos < bytes.count { out.append(contentsOf: bytes[pos...]) }
-    return removed ? out : nil
+    return false
 }
