@@ -15,7 +15,7 @@
 /// gradient routes, and a pool over the convolution's whole output.
 public func conv2dMaxPoolFusible(_ conv: Conv2dShape, _ pool: PoolShape) -> Bool {
     conv2dUsesDirectWeightGradient(conv) && pool.channels == conv.outChannels && pool.height == conv.outHeight
-        && pool.width == conv.outWidth && maxPoolArgMaxFits(pool)
+        && pool.width == conv.outWidth && pool.padding == 0 && maxPoolArgMaxFits(pool)
 }
 
 /// pooled = maxPool(conv(input)), with the ReLU-like activation of slope `reluSlope` applied in

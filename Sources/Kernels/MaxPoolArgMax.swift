@@ -12,7 +12,7 @@
 public let argMaxNonPositive: UInt8 = 0x80
 
 /// Whether a pool's window indices fit in a code beside the flag bit.
-public func maxPoolArgMaxFits(_ s: PoolShape) -> Bool { s.size * s.size <= Int(argMaxNonPositive) }
+public func maxPoolArgMaxFits(_ s: PoolShape) -> Bool { s.padding == 0 && s.size * s.size <= Int(argMaxNonPositive) }
 
 /// output = maxPool(input) (with the activation of slope `reluSlope` when given, as in
 /// `maxPoolForward`), and one arg-max code per output in `argMax`.

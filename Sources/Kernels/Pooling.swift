@@ -1,16 +1,19 @@
-// Pooling, NCHW. Window `size`, step `stride`, no padding; OH = (H - size) / stride + 1.
+// Pooling, NCHW. Window `size`, step `stride`, `padding` on every side (max-pool only: padded
+// positions never win, as in PyTorch's MaxPool2d); OH = (H + 2 * padding - size) / stride + 1.
 // Max-pool backward recomputes the arg-max from the input (first maximum wins on ties).
 // Threads split the N*C planes; every output is written by one thread.
 
 public struct PoolShape: Sendable, Equatable {
-    public var batch, channels, height, width, size, stride: Int
-    public init(batch: Int, channels: Int, height: Int, width: Int, size: Int, stride: Int? = nil) {
+    public var batch, channels, height, width, size, stride, padding: Int
+    public init(batch: Int, channels: Int, height: Int, width: Int, size: Int, stride: Int? = nil, padding: Int = 0) {
         self.batch = batch; self.channels = channels; self.height = height; self.width = width
-        self.size = size; self.stride = stride ?? size
-        precondition(size >= 1 && self.stride >= 1 && height >= size && width >= size, "bad pool geometry")
+        self.size = size; self.stride = stride ?? size; self.padding = padding
+        // PyTorch's rule: padding at most half the window, so every window holds an input.
+        precondition(size >= 1 && self.stride >= 1 && padding >= 0 && 2 * padding <= size
+                     && height + 2 * padding >= size && width + 2 * padding >= size, "bad pool geometry")
     }
-    public var outHeight: Int { (height - size) / stride + 1 }
-    public var outWidth: Int { (width - size) / stride + 1 }
+    public var outHeight: Int { (height + 2 * padding - size) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - size) / stride + 1 }
     public var planes: Int { batch * channels }
 }
 
@@ -24,6 +27,10 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
     parallelRanges(s.planes, threads: threads) { planes in
         for p in planes {
             let src = input + p &* h &* w, dst = output + p &* oh &* ow
+            if s.padding > 0 {
+                maxPoolPaddedForwardPlane(dst, src, s, fused: fused, slope: slope)
+                continue
+            }
             if s.size == 2 && s.stride == 2 {
                 for y in 0..<oh {
                     let r0 = src + (2 &* y) &* w, r1 = r0 + w, d = dst + y &* ow
@@ -63,6 +70,10 @@ public func maxPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: Unsafe
     parallelRanges(s.planes, threads: threads) { planes in
         for p in planes {
             let src = input + p &* h &* w, g = dOutput + p &* oh &* ow, d = dInput + p &* h &* w
+            if s.padding > 0 {
+                maxPoolPaddedBackwardPlane(d, src, g, s, fused: fused, slope: slope)
+                continue
+            }
             if s.size == 2 && s.stride == 2 {
                 maxPool2x2BackwardPlane(d, src, g, h: h, w: w, oh: oh, ow: ow, fused: fused, slope: slope)
                 continue
@@ -117,8 +128,51 @@ func maxPool2x2BackwardPlane(_ d: UnsafeMutablePointer<Float>, _ src: UnsafePoin
     }
 }
 
+/// One plane of a padded max-pool (ResNet's 3x3 stride-2 pad-1 stem pool): each window runs
+/// over its in-bounds part only. Row and column bounds are clamped once per window, so the
+/// inner loops have no test.
+@inline(never)
+func maxPoolPaddedForwardPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ s: PoolShape,
+                               fused: Bool, slope: Float) {
+    let oh = s.outHeight, ow = s.outWidth
+    for y in 0..<oh {
+        let y0 = max(y &* s.stride &- s.padding, 0), y1 = min(y &* s.stride &- s.padding &+ s.size, s.height)
+        for x in 0..<ow {
+            let x0 = max(x &* s.stride &- s.padding, 0), x1 = min(x &* s.stride &- s.padding &+ s.size, s.width)
+            var m = -Float.infinity
+            for yy in y0..<y1 {
+                let r = src + yy &* s.width
+                for xx in x0..<x1 { m = max(m, r[xx]) }
+            }
+            dst[y &* ow &+ x] = fused && m < 0 ? m * slope : m
+        }
+    }
+}
+
+/// Backward of `maxPoolPaddedForwardPlane`: the gradient goes to each window's first maximum
+/// (scanned in the same order, so it is the input the forward pass kept); dInput overwritten.
+@inline(never)
+func maxPoolPaddedBackwardPlane(_ d: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                                _ s: PoolShape, fused: Bool, slope: Float) {
+    let oh = s.outHeight, ow = s.outWidth
+    d.update(repeating: 0, count: s.height &* s.width)
+    for y in 0..<oh {
+        let y0 = max(y &* s.stride &- s.padding, 0), y1 = min(y &* s.stride &- s.padding &+ s.size, s.height)
+        for x in 0..<ow {
+            let x0 = max(x &* s.stride &- s.padding, 0), x1 = min(x &* s.stride &- s.padding &+ s.size, s.width)
+            var best = -Float.infinity, at = y0 &* s.width &+ x0
+            for yy in y0..<y1 {
+                for xx in x0..<x1 where src[yy &* s.width &+ xx] > best { best = src[yy &* s.width &+ xx]; at = yy &* s.width &+ xx }
+            }
+            let v = g[y &* ow &+ x]
+            d[at] += fused && best <= 0 ? v * slope : v
+        }
+    }
+}
+
 public func avgPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, shape s: PoolShape,
                            threads: Int = KernelThreads.count) {
+    precondition(s.padding == 0, "average pooling has no padding")
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
     let scale = 1 / Float(s.size * s.size)
     parallelRanges(s.planes, threads: threads) { planes in
@@ -141,6 +195,7 @@ public func avgPoolForward(output: UnsafeMutablePointer<Float>, input: UnsafePoi
 /// dInput is overwritten.
 public func avgPoolBackward(dInput: UnsafeMutablePointer<Float>, dOutput: UnsafePointer<Float>, shape s: PoolShape,
                             threads: Int = KernelThreads.count) {
+    precondition(s.padding == 0, "average pooling has no padding")
     let oh = s.outHeight, ow = s.outWidth, h = s.height, w = s.width
     let scale = 1 / Float(s.size * s.size)
     parallelRanges(s.planes, threads: threads) { planes in
@@ -183,7 +238,9 @@ public func maxPoolForwardReference(output: UnsafeMutablePointer<Float>, input: 
                 var m = -Float.infinity
                 for ky in 0..<s.size {
                     for kx in 0..<s.size {
-                        m = max(m, input[(p * s.height + y * s.stride + ky) * s.width + x * s.stride + kx])
+                        let iy = y * s.stride + ky - s.padding, ix = x * s.stride + kx - s.padding
+                        guard iy >= 0, iy < s.height, ix >= 0, ix < s.width else { continue }
+                        m = max(m, input[(p * s.height + iy) * s.width + ix])
                     }
                 }
                 output[(p * s.outHeight + y) * s.outWidth + x] = m

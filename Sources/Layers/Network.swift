@@ -66,10 +66,13 @@ public final class Network {
             case "leakyrelu": layer = ActivationLayer(.leakyRelu(slope: s.slope ?? 0.01), inputShape: shape)
             case "elu": layer = ActivationLayer(.elu(alpha: s.alpha ?? 1), inputShape: shape)
             case "maxpool", "avgpool":
-                let size = s.size ?? 2
-                try need(shape.count == 3 && size >= 1 && shape[1] >= size && shape[2] >= size,
+                let size = s.size ?? 2, pad = s.pad ?? 0
+                try need(s.type == "maxpool" || pad == 0, "\"pad\" is for max-pooling only")
+                try need(pad >= 0 && 2 * pad <= size, "pad \(pad) must be in 0...size/2 (\(size / 2))")
+                try need(shape.count == 3 && size >= 1 && (s.stride ?? size) >= 1
+                         && shape[1] + 2 * pad >= size && shape[2] + 2 * pad >= size,
                          "size \(size) does not fit input \(shape)")
-                layer = PoolLayer(s.type == "maxpool" ? .max : .average, size: size, stride: s.stride,
+                layer = PoolLayer(s.type == "maxpool" ? .max : .average, size: size, stride: s.stride, padding: pad,
                                   inputShape: shape)
             case "globalavgpool":
                 try need(shape.count == 3, "needs an image input, got \(shape)")
@@ -86,7 +89,9 @@ public final class Network {
             case "residual":
                 try need(shape.count == 3, "needs an image input, got \(shape)")
                 try need(s.out != nil && s.out! > 0, "needs \"out\" > 0")
-                layer = ResidualBlock(name: name, inputShape: shape, outChannels: s.out!, stride: s.stride ?? 1)
+                try need(s.shortcut.map { !$0.isEmpty && !$0.contains(".") } ?? true, "\"shortcut\" must be a plain name such as downsample")
+                layer = ResidualBlock(name: name, inputShape: shape, outChannels: s.out!, stride: s.stride ?? 1,
+                                      shortcutName: s.shortcut ?? "shortcut")
             default:
                 throw ModelSpecError.badLayer(index: i, message: "unknown type \"\(s.type)\"; known: "
                                               + LayerSpec.types.joined(separator: ", "))
@@ -174,6 +179,26 @@ public final class Network {
             guard needInput, let next else { break }
             g = next
         }
+    }
+
+    /// Every layer, residual blocks' inner layers included, in order.
+    public var allLayers: [Layer] {
+        layers.flatMap { l -> [Layer] in
+            if let block = l as? ResidualBlock { return block.main + block.shortcut }
+            return [l]
+        }
+    }
+
+    /// Batch norms whose scale (`NAME.weight`) is frozen run on their running statistics
+    /// (see `BatchNormLayer.usesRunningStatistics`); returns their names.
+    @discardableResult
+    public func useRunningStatistics(whereFrozen isFrozen: (String) -> Bool) -> [String] {
+        var names: [String] = []
+        for case let bn as BatchNormLayer in allLayers {
+            bn.usesRunningStatistics = isFrozen(qualified(bn.name, "weight"))
+            if bn.usesRunningStatistics { names.append(bn.name) }
+        }
+        return names
     }
 
     public func resetProfile() { layerSeconds = Array(repeating: (0, 0), count: layers.count) }

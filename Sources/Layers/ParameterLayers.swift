@@ -172,6 +172,10 @@ public final class BatchNormLayer: Layer {
     let saveMean: FloatBuffer, saveInvStd: FloatBuffer
     var input: UnsafePointer<Float>?
     var lastTraining = true
+    /// Fine-tuning with this layer's parameters frozen: normalise with the running statistics
+    /// in training too, and leave them as they are (a frozen backbone keeps the statistics it
+    /// was trained with; updating them on a few new images would shift every layer after it).
+    public var usesRunningStatistics = false
 
     public init(name: String, inputShape: [Int]) {
         self.name = name; self.inputShape = inputShape
@@ -211,12 +215,13 @@ public final class BatchNormLayer: Layer {
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, context: ForwardContext) -> UnsafePointer<Float> {
         self.input = input
-        lastTraining = context.training
+        let training = context.training && !usesRunningStatistics
+        lastTraining = training
         let s = BatchNormShape(batch: batch, channels: channels, spatial: spatial)
         batchNormForward(output: output.pointer, input: input, scale: gamma, shift: beta, runningMean: runningMean,
                          runningVar: runningVar, saveMean: saveMean.pointer, saveInvStd: saveInvStd.pointer,
-                         shape: s, training: context.training)
-        if context.training { tracked.pointee += 1 }
+                         shape: s, training: training)
+        if training { tracked.pointee += 1 }
         return UnsafePointer(output.pointer)
     }
 

@@ -11,7 +11,10 @@ public final class ResidualBlock: Layer {
     let shortcut: [Layer]
     var sum: FloatBuffer!, activated: FloatBuffer!, dSum: FloatBuffer!, dInput: FloatBuffer!
 
-    public init(name: String, inputShape: [Int], outChannels: Int, stride: Int) {
+    /// `shortcutName`: the state_dict name of the projection shortcut (conv 1x1 + batch norm)
+    /// when shapes change: torchvision's ResNets call it `downsample`; `shortcut` is the name
+    /// of RingTrain's own resnet8 and of layer lists unless they say otherwise.
+    public init(name: String, inputShape: [Int], outChannels: Int, stride: Int, shortcutName: String = "shortcut") {
         self.name = name; self.inputShape = inputShape
         let conv1 = Conv2dLayer(name: qualified(name, "conv1"), inputShape: inputShape, outChannels: outChannels,
                                 kernel: 3, stride: stride, padding: 1, bias: false)
@@ -22,9 +25,9 @@ public final class ResidualBlock: Layer {
         let bn2 = BatchNormLayer(name: qualified(name, "bn2"), inputShape: conv2.outputShape)
         main = [conv1, bn1, relu, conv2, bn2]
         if stride != 1 || inputShape[0] != outChannels {
-            let sc = Conv2dLayer(name: qualified(name, "shortcut.0"), inputShape: inputShape, outChannels: outChannels,
+            let sc = Conv2dLayer(name: qualified(name, shortcutName + ".0"), inputShape: inputShape, outChannels: outChannels,
                                  kernel: 1, stride: stride, padding: 0, bias: false)
-            shortcut = [sc, BatchNormLayer(name: qualified(name, "shortcut.1"), inputShape: sc.outputShape)]
+            shortcut = [sc, BatchNormLayer(name: qualified(name, shortcutName + ".1"), inputShape: sc.outputShape)]
         } else {
             shortcut = []
         }

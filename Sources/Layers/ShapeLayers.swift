@@ -70,11 +70,12 @@ public final class PoolLayer: ParameterFreeLayer, Layer {
     /// The convolution before this layer pools its own output (Network fuses them, see
     /// `Conv2dLayer.fusedPool`); this layer then hands values and gradients through unchanged.
     public internal(set) var isFusedIntoConvolution = false
-    public init(_ kind: Kind, size: Int, stride: Int?, inputShape: [Int]) {
+    public init(_ kind: Kind, size: Int, stride: Int?, padding: Int = 0, inputShape: [Int]) {
         precondition(inputShape.count == 3, "pooling needs a [C, H, W] input, got \(inputShape)")
+        precondition(kind == .max || padding == 0, "average pooling has no padding")
         self.kind = kind
         geometry = PoolShape(batch: 1, channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-                             size: size, stride: stride)
+                             size: size, stride: stride, padding: padding)
         super.init(inputShape: inputShape, outputShape: [inputShape[0], geometry.outHeight, geometry.outWidth])
     }
     public override func bind(parameters: ParameterArena, gradients: ParameterArena, buffers: ParameterArena,
