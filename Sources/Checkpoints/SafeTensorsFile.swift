@@ -123,15 +123,37 @@ public struct SafeTensorsFile: Sendable {
     // MARK: - Reading
 
     /// Reads and validates a file (see `parse`).
-    public static func read(path: String, integrity: IntegrityCheck = .required) throws -> SafeTensorsFile {
-        try parse(bytes: try FileIO.readAll(path: path), path: path, integrity: integrity)
+    public static func read(path: String, integrity: IntegrityCheck = .required,
+                            dtypes: DTypePolicy = .float32Only) throws -> SafeTensorsFile {
+        try parse(bytes: try FileIO.readAll(path: path), path: path, integrity: integrity, dtypes: dtypes)
+    }
+
+    /// Which element types a reader takes. RingTrain writes F32 only, and its checkpoints are
+    /// read strictly; weights from elsewhere (timm's `model.safetensors`, a converted
+    /// torchvision `.pth`) may hold F16, BF16 or F64 tensors, converted to F32 on reading, and
+    /// integer ones (batch norm's `num_batches_tracked`), converted too.
+    public enum DTypePolicy: Sendable {
+        case float32Only
+        case convertToFloat32
+    }
+
+    /// Bytes per element of a safetensors dtype, nil for one we do not read.
+    static func elementBytes(_ dtype: String) -> Int? {
+        switch dtype {
+        case "F64", "I64", "U64": return 8
+        case "F32", "I32", "U32": return 4
+        case "F16", "BF16", "I16", "U16": return 2
+        case "I8", "U8", "BOOL": return 1
+        default: return nil
+        }
     }
 
     /// Validates everything and decodes the tensors: the header length against the file size,
     /// the JSON, `__metadata__` (string to string), each tensor's dtype (F32 only), shape and
     /// `data_offsets` (in range, matching the shape, contiguous and non-overlapping, covering the
     /// whole data section), then the checksums. Errors name `path` and the tensor or field.
-    public static func parse(bytes: [UInt8], path: String = "<memory>", integrity: IntegrityCheck = .required) throws -> SafeTensorsFile {
+    public static func parse(bytes: [UInt8], path: String = "<memory>", integrity: IntegrityCheck = .required,
+                             dtypes: DTypePolicy = .float32Only) throws -> SafeTensorsFile {
         func fail(_ kind: CheckpointError.Kind, _ field: String?, _ message: String) -> CheckpointError {
             CheckpointError(kind, file: path, field: field, message)
         }
@@ -170,7 +192,7 @@ public struct SafeTensorsFile: Sendable {
 
         let dataStart = 8 + n
         let dataCount = bytes.count - dataStart
-        struct Entry { let name: String; let shape: [Int]; let begin: Int; let end: Int }
+        struct Entry { let name: String; let shape: [Int]; let begin: Int; let end: Int; let dtype: String }
         var entries: [Entry] = []
         for (name, value) in top where name != "__metadata__" {
             let field = "tensor \(name)"
@@ -179,7 +201,11 @@ public struct SafeTensorsFile: Sendable {
                 throw fail(.badTensor, field, "unknown field '\(key)'")
             }
             guard let dtype = e["dtype"] as? String else { throw fail(.badTensor, field, "dtype missing or not a string") }
-            guard dtype == "F32" else { throw fail(.badTensor, field, "dtype \(dtype) is not supported (only F32)") }
+            guard dtype == "F32" || (dtypes == .convertToFloat32 && elementBytes(dtype) != nil) else {
+                throw fail(.badTensor, field, dtypes == .float32Only ? "dtype \(dtype) is not supported (only F32)"
+                           : "dtype \(dtype) is not supported (F64, F32, F16, BF16 and integer types are)")
+            }
+            let width = elementBytes(dtype)!
             guard let shape = integers(e["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(.badTensor, field, "shape missing or not a list of non-negative integers")
             }
@@ -195,10 +221,10 @@ public struct SafeTensorsFile: Sendable {
                 guard !overflow, p <= dataCount else { throw fail(.badTensor, field, "shape \(shape) is larger than the file") }
                 elements = p
             }
-            guard off[1] - off[0] == elements * 4 else {
-                throw fail(.badTensor, field, "data_offsets [\(off[0]), \(off[1])) span \(off[1] - off[0]) bytes, but F32 \(shape) needs \(elements * 4)")
+            guard off[1] - off[0] == elements * width else {
+                throw fail(.badTensor, field, "data_offsets [\(off[0]), \(off[1])) span \(off[1] - off[0]) bytes, but \(dtype) \(shape) needs \(elements * width)")
             }
-            entries.append(Entry(name: name, shape: shape, begin: off[0], end: off[1]))
+            entries.append(Entry(name: name, shape: shape, begin: off[0], end: off[1], dtype: dtype))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var cursor = 0
@@ -246,10 +272,15 @@ public struct SafeTensorsFile: Sendable {
         tensors.reserveCapacity(entries.count)
         bytes.withUnsafeBytes { raw in
             for e in entries {
+                let source = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)])
+                if e.dtype != "F32" {
+                    tensors.append(SafeTensor(name: e.name, shape: e.shape, values: SafeTensorConversion.toFloat(source, dtype: e.dtype)))
+                    continue
+                }
                 let count = (e.end - e.begin) / 4
                 var values = [Float](repeating: 0, count: count)
                 values.withUnsafeMutableBytes { dst in
-                    if count > 0 { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)])) }
+                    if count > 0 { dst.copyMemory(from: source) }
                 }
                 #if _endian(big)
                 values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }

@@ -97,7 +97,7 @@ public final class Optimizer {
                 let wd = groups.decays(slot) ? o.weightDecay : 0
                 SGDKernel.update(p: parameters.pointer + slot.offset, g: gradients.pointer + slot.offset,
                                  buf: state.first.map { $0.arena.pointer + slot.offset }, count: slot.count,
-                                 lr: lr, momentum: m, dampening: o.dampening, nesterov: o.nesterov,
+                                 lr: lr * groups.lrMultiplier(slot.name), momentum: m, dampening: o.dampening, nesterov: o.nesterov,
                                  weightDecay: wd, decoupled: o.weightDecayMode == .decoupled, firstStep: t == 1)
             }
         case .adamw(let o):
@@ -105,14 +105,14 @@ public final class Optimizer {
             // Bias corrections in Double, as PyTorch computes them in Python floats.
             let bc1 = 1 - pow(Double(b1), Double(t))
             let bc2 = 1 - pow(Double(o.beta2), Double(t))
-            let stepSize = Float(Double(lr) / bc1)
             let bc2Sqrt = Float(bc2.squareRoot())
             for slot in layout.slots where groups.isTrainable(slot) {
                 let wd = groups.decays(slot) ? o.weightDecay : 0
+                let slotLR = lr * groups.lrMultiplier(slot.name)
                 AdamWKernel.update(p: parameters.pointer + slot.offset, g: gradients.pointer + slot.offset,
                                    m: state[0].arena.pointer + slot.offset, v: state[1].arena.pointer + slot.offset,
-                                   count: slot.count, lr: lr, beta1: b1, beta2: o.beta2, eps: o.epsilon,
-                                   weightDecay: wd, stepSize: stepSize, bc2Sqrt: bc2Sqrt)
+                                   count: slot.count, lr: slotLR, beta1: b1, beta2: o.beta2, eps: o.epsilon,
+                                   weightDecay: wd, stepSize: Float(Double(slotLR) / bc1), bc2Sqrt: bc2Sqrt)
             }
         }
         stepCount = t

@@ -62,18 +62,35 @@ public struct ParameterGroups: Sendable, Equatable {
     /// A prefix matches whole name components: "conv1" freezes "conv1.weight", not "conv10.weight";
     /// "conv1." and "" (everything) are taken literally.
     public var frozenPrefixes: [String]
+    /// Per name prefix, a factor on the learning rate (discriminative fine-tuning: a new head
+    /// at 10x the backbone's rate). The longest matching prefix wins; no match: 1.
+    public var lrMultipliers: [String: Float]
 
-    public init(decayRoles: Set<TensorRole> = [.weight], frozenPrefixes: [String] = []) {
+    public init(decayRoles: Set<TensorRole> = [.weight], frozenPrefixes: [String] = [], lrMultipliers: [String: Float] = [:]) {
         self.decayRoles = decayRoles
         self.frozenPrefixes = frozenPrefixes
+        self.lrMultipliers = lrMultipliers
     }
 
     public func isFrozen(_ name: String) -> Bool {
-        frozenPrefixes.contains { prefix in
-            guard name.hasPrefix(prefix) else { return false }
-            if prefix.isEmpty || prefix.hasSuffix(".") || name.count == prefix.count { return true }
-            return name.dropFirst(prefix.count).first == "."
+        frozenPrefixes.contains { Self.prefix($0, matches: name) }
+    }
+
+    /// Whether `prefix` covers `name` in whole name components ("conv1" covers "conv1.weight",
+    /// not "conv10.weight"; "" and prefixes ending in "." are taken literally).
+    public static func prefix(_ prefix: String, matches name: String) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        if prefix.isEmpty || prefix.hasSuffix(".") || name.count == prefix.count { return true }
+        return name.dropFirst(prefix.count).first == "."
+    }
+
+    /// The learning-rate factor of a slot.
+    public func lrMultiplier(_ name: String) -> Float {
+        var best: (length: Int, factor: Float)? = nil
+        for (prefix, factor) in lrMultipliers where Self.prefix(prefix, matches: name) {
+            if best == nil || prefix.count > best!.length { best = (prefix.count, factor) }
         }
+        return best?.factor ?? 1
     }
 
     /// Whether a slot is updated by a step (not frozen, not a buffer).
@@ -118,11 +135,14 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     public var clipGradNorm: Float?
     public var decayRoles: [TensorRole]
     public var freeze: [String]
+    /// `lr_multipliers`: name prefix -> learning-rate factor (see `ParameterGroups.lrMultipliers`).
+    public var lrMultipliers: [String: Float] = [:]
 
     public init(type: Kind = .sgd, momentum: Float = 0.9, nesterov: Bool = false, dampening: Float = 0,
                 weightDecay: Float? = nil, weightDecayMode: WeightDecayMode = .l2,
                 beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
-                clipGradNorm: Float? = nil, decayRoles: [TensorRole] = [.weight], freeze: [String] = []) {
+                clipGradNorm: Float? = nil, decayRoles: [TensorRole] = [.weight], freeze: [String] = [],
+                lrMultipliers: [String: Float] = [:]) {
         self.type = type
         self.momentum = momentum
         self.nesterov = nesterov
@@ -135,13 +155,14 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         self.clipGradNorm = clipGradNorm
         self.decayRoles = decayRoles
         self.freeze = freeze
+        self.lrMultipliers = lrMultipliers
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, momentum, nesterov, dampening
         case weightDecay = "weight_decay", weightDecayMode = "weight_decay_mode"
         case beta1, beta2, eps
-        case clipGradNorm = "clip_grad_norm", decayRoles = "decay_roles", freeze
+        case clipGradNorm = "clip_grad_norm", decayRoles = "decay_roles", freeze, lrMultipliers = "lr_multipliers"
     }
 
     public init(from decoder: Decoder) throws {
@@ -160,6 +181,7 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         clipGradNorm = try c.decodeIfPresent(Float.self, forKey: .clipGradNorm)
         decayRoles = try c.decodeIfPresent([TensorRole].self, forKey: .decayRoles) ?? d.decayRoles
         freeze = try c.decodeIfPresent([String].self, forKey: .freeze) ?? d.freeze
+        lrMultipliers = try c.decodeIfPresent([String: Float].self, forKey: .lrMultipliers) ?? d.lrMultipliers
         try validate()
     }
 
@@ -177,6 +199,9 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         try check(beta2 >= 0 && beta2 < 1, .beta2, "must be in [0, 1), got \(beta2)")
         try check(eps > 0 && eps.isFinite, .eps, "must be > 0, got \(eps)")
         if let c = clipGradNorm { try check(c > 0 && c.isFinite, .clipGradNorm, "must be > 0, got \(c)") }
+        for (prefix, factor) in lrMultipliers.sorted(by: { $0.key < $1.key }) {
+            try check(factor >= 0 && factor <= 1000 && factor.isFinite, .lrMultipliers, "'\(prefix)': factor must be in 0...1000, got \(factor)")
+        }
     }
 
     public var algorithm: OptimizerAlgorithm {
@@ -190,6 +215,6 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     }
 
     public var groups: ParameterGroups {
-        ParameterGroups(decayRoles: Set(decayRoles), frozenPrefixes: freeze)
+        ParameterGroups(decayRoles: Set(decayRoles), frozenPrefixes: freeze, lrMultipliers: lrMultipliers)
     }
 }
