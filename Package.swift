@@ -45,12 +45,15 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Tensors", "KernelsAVX512", "CKernelHints"], swiftSettings: simdSettings),
         .target(name: "Layers", dependencies: ["Tensors", "Kernels"], swiftSettings: simdSettings),
         .target(name: "Optim", dependencies: ["Tensors"], swiftSettings: simdSettings),
-        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: simdSettings),
         // JPEG, PNG and WebP decoding and encoding: the only target that imports the image libraries.
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CSpng", "CWebP"], swiftSettings: simdSettings),
         // Pixels: resampling (Pillow's algorithm, bit-exact), crops, colour and TrivialAugment
         // operations, image statistics. No dependencies, no Foundation.
         .target(name: "Imaging", swiftSettings: simdSettings),
+        .target(name: "Datasets", dependencies: [
+            "Tensors", "CZlib", "ImageCodecs", "Imaging",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: simdSettings),
 
         // Observability files (TensorBoard events, Chrome traces): no dependencies, so the
         // communication threads can record spans too.
@@ -86,17 +89,17 @@ let package = Package(
         .target(name: "Report"),
         .executableTarget(name: "ringtrain", dependencies: [
             "Cluster", "Tuning", "Report", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
-            "Transport", "Checkpoints", "Telemetry", "ModelExport",
+            "Transport", "Checkpoints", "Telemetry", "ModelExport", "ImageCodecs", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
 
         // Tests: one target per library target, plus the command line run as a binary.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ImageCodecs"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensors"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "ImageCodecs", "TestSupport"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),

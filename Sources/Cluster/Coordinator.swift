@@ -97,7 +97,7 @@ public final class Coordinator {
         } catch {
             throw ClusterError("[coordinator] cannot write \(options.runDirectory)/config.json: \(error)", exitCode: 2)
         }
-        let fingerprint = try? Dataset.load(directory: options.config.data).train.fingerprint
+        let fingerprint = try? options.config.loadDataset().train.fingerprint
         var members = try rendezvous(expectedFingerprint: fingerprint)
         assignRanks(&members)
         let addresses = members.sorted { $0.rank < $1.rank }.map(\.ringAddress)

@@ -70,8 +70,13 @@ public final class Worker {
         register.ringAddress = listener.address
         register.pid = getpid()
         var preloaded: Dataset?
-        if let dir = options.data {
-            preloaded = try loadData(dir)
+        // A raw image folder is read with the run's settings (record size, channels), which
+        // come with the assignment; other formats are read now, so registration carries the
+        // fingerprint.
+        if let dir = options.data, Dataset.detectFormat(directory: dir) != .imageFolder {
+            var local = TrainingConfig()
+            local.data = dir
+            preloaded = try loadData(local)
             register.fingerprint = preloaded?.train.fingerprint
         }
         try control.send(register)
@@ -103,7 +108,7 @@ public final class Worker {
         }
         let firstTag = "[rank \(assign.rank ?? -1)]"
         if let dir = options.data { config.data = dir }
-        let dataset = try preloaded ?? loadData(config.data)
+        let dataset = try preloaded ?? loadData(config)
         if let expected = assign.fingerprint, dataset.train.fingerprint != expected {
             throw ClusterError("\(firstTag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
         }
@@ -299,9 +304,9 @@ public final class Worker {
         log("[worker] cannot re-execute /proc/self/exe: \(String(cString: strerror(errno)))")
     }
 
-    func loadData(_ dir: String) throws -> Dataset {
+    func loadData(_ config: TrainingConfig) throws -> Dataset {
         do {
-            return try Dataset.load(directory: dir)
+            return try config.loadDataset()
         } catch {
             throw ClusterError("[worker] \(error)", exitCode: 2)
         }

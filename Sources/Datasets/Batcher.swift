@@ -49,18 +49,17 @@ public struct BatchAssembler: Sendable {
     public func fill(_ batch: Batch, indices: ArraySlice<Int>, epoch: Int) {
         precondition(indices.count <= batch.capacity, "batch of \(indices.count) exceeds capacity \(batch.capacity)")
         let size = data.imageSize
-        data.pixels.withUnsafeBufferPointer { pixels in
-            for (slot, index) in indices.enumerated() {
-                let draw = augmentation.isIdentity ? AugmentationDraw()
-                    : AugmentationDraw(config: augmentation, seed: seed, epoch: epoch, index: index,
-                                       width: data.width, height: data.height)
-                Augmenter.apply(draw, source: pixels.baseAddress! + index * size,
-                                output: batch.images.pointer + slot * size,
-                                channels: data.channels, height: data.height, width: data.width,
-                                mean: mean, std: std)
-                batch.set(label: Int32(data.labels[index]), index: index, at: slot)
-            }
+        for (slot, index) in indices.enumerated() {
+            let draw = augmentation.isIdentity ? AugmentationDraw()
+                : AugmentationDraw(config: augmentation, seed: seed, epoch: epoch, index: index,
+                                   width: data.width, height: data.height)
+            Augmenter.apply(draw, source: data.image(index),
+                            output: batch.images.pointer + slot * size,
+                            channels: data.channels, height: data.height, width: data.width,
+                            mean: mean, std: std)
+            batch.set(label: data.labels[index], index: index, at: slot)
         }
+        data.releasePages(of: indices)
         batch.count = indices.count
     }
 }

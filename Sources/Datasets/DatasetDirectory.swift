@@ -1,35 +1,116 @@
 import Foundation
 
-/// A dataset on disk: its format, the train and test splits, and the class names.
+/// A dataset on disk: its format, the splits, and the class names.
 public struct Dataset: Sendable {
     public enum Format: String, Codable, Sendable {
         case idx = "idx"
         case cifar10 = "cifar10-binary"
+        /// A folder written by `ringtrain data prepare` (docs/datasets.md).
+        case prepared = "prepared"
+        /// A raw image folder (`ROOT/<class>/<images>`), read through its prepared cache.
+        case imageFolder = "image-folder"
     }
 
     public let directory: String
     public let format: Format
     public let train: LabeledImages
+    /// A validation split the data itself carries (`val/` of an image folder); nil when the
+    /// trainer holds out `validation_fraction` of the training split instead.
+    public let validation: LabeledImages?
     public let test: LabeledImages
     public let classNames: [String]
+    /// Per-channel mean and std of the training split's pixels in [0, 1] (the normalisation).
+    public let normalization: (mean: [Double], std: [Double])
+    /// Where the prepared records live (prepared datasets and raw folders; nil otherwise).
+    public let preparedDirectory: String?
+    /// How images were made into records (prepared data): what `predict` repeats on new images.
+    public let preparation: ImagePreparation?
 
-    /// Detects the format from the files in `directory` (IDX: `train-images-idx3-ubyte[.gz]`
-    /// and friends; CIFAR-10: `data_batch_{1..5}.bin` + `test_batch.bin`, also inside a
-    /// `cifar-10-batches-bin/` subfolder) and reads both splits, checking every file.
-    public static func load(directory: String) throws -> Dataset {
+    public init(directory: String, format: Format, train: LabeledImages, validation: LabeledImages? = nil,
+                test: LabeledImages, classNames: [String], normalization: (mean: [Double], std: [Double])? = nil,
+                preparedDirectory: String? = nil, preparation: ImagePreparation? = nil) {
+        self.directory = directory
+        self.format = format
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.classNames = classNames
+        if let normalization {
+            self.normalization = normalization
+        } else {
+            let stats = DatasetStatistics(train)
+            self.normalization = (stats.mean, stats.std)
+        }
+        self.preparedDirectory = preparedDirectory
+        self.preparation = preparation
+    }
+
+    public var classCount: Int { train.classCount }
+
+    /// The format `load` would read `directory` as (nil: none).
+    public static func detectFormat(directory: String) -> Format? {
+        let fm = FileManager.default
+        if PreparedDataset.isPrepared(directory: directory) { return .prepared }
+        if find(directory, "train-images-idx3-ubyte") != nil { return .idx }
+        if [directory, directory + "/cifar-10-batches-bin"].contains(where: { fm.fileExists(atPath: $0 + "/test_batch.bin") }) { return .cifar10 }
+        if ImageFolder.looksLikeImageFolder(directory) { return .imageFolder }
+        return nil
+    }
+
+    /// What a reader may be told besides the directory: class names from the config, and how
+    /// a raw image folder is prepared on first use.
+    public struct LoadOptions: Sendable {
+        /// `class_names` of the config: overrides names found beside the data.
+        public var classNames: [String]?
+        public var imageFolder: ImageFolderOptions
+        /// Progress of preparing a raw folder's cache (about once a second).
+        public var progress: (@Sendable (PrepareProgress) -> Void)?
+        public init(classNames: [String]? = nil, imageFolder: ImageFolderOptions = ImageFolderOptions(),
+                    progress: (@Sendable (PrepareProgress) -> Void)? = nil) {
+            self.classNames = classNames
+            self.imageFolder = imageFolder
+            self.progress = progress
+        }
+    }
+
+    /// Detects the format from the files in `directory` and reads every split, checking every
+    /// file: a prepared dataset (`manifest.json`), IDX (`train-images-idx3-ubyte[.gz]` and
+    /// friends), CIFAR-10 binary (`data_batch_{1..5}.bin` + `test_batch.bin`, also inside a
+    /// `cifar-10-batches-bin/` subfolder), or else an image folder.
+    public static func load(directory: String, options: LoadOptions = LoadOptions()) throws -> Dataset {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw DatasetError(file: directory, field: "directory", "does not exist or is not a directory")
         }
-        if let trainImages = find(directory, "train-images-idx3-ubyte") {
-            return try loadIDX(directory: directory, trainImages: trainImages)
+        let dataset: Dataset
+        if PreparedDataset.isPrepared(directory: directory) {
+            dataset = try PreparedDataset.open(directory: directory).dataset(format: .prepared, source: directory)
+        } else if let trainImages = find(directory, "train-images-idx3-ubyte") {
+            dataset = try loadIDX(directory: directory, trainImages: trainImages)
+        } else if let dir = [directory, directory + "/cifar-10-batches-bin"].first(where: { fm.fileExists(atPath: $0 + "/test_batch.bin") }) {
+            dataset = try loadCIFAR(directory: dir)
+        } else if ImageFolder.looksLikeImageFolder(directory) {
+            dataset = try ImageFolderCache.load(root: directory, options: options.imageFolder, progress: options.progress)
+        } else {
+            throw DatasetError(file: directory, field: "format",
+                               "no dataset found: expected a prepared dataset (manifest.json), IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), CIFAR-10 binary batches (data_batch_N.bin, test_batch.bin) or an image folder (ROOT/<class>/<images>, optionally under train/, val/, test/)")
         }
-        for dir in [directory, directory + "/cifar-10-batches-bin"] where fm.fileExists(atPath: dir + "/test_batch.bin") {
-            return try loadCIFAR(directory: dir)
+        guard let names = options.classNames else { return dataset }
+        return try dataset.renamingClasses(names, source: "config key 'class_names'")
+    }
+
+    /// The same data with other class names (the config's `class_names`); their number must
+    /// cover every label.
+    func renamingClasses(_ names: [String], source: String) throws -> Dataset {
+        guard names.count >= classCount else {
+            throw DatasetError(file: directory, field: "class_names",
+                               "\(source) names \(names.count) classes, but the data has labels up to \(classCount - 1)")
         }
-        throw DatasetError(file: directory, field: "format",
-                           "no dataset found: expected IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...) or CIFAR-10 binary batches (data_batch_N.bin, test_batch.bin)")
+        func widened(_ s: LabeledImages) -> LabeledImages { s.withClassCount(names.count) }
+        return Dataset(directory: directory, format: format, train: widened(train), validation: validation.map(widened),
+                       test: widened(test), classNames: names, normalization: normalization,
+                       preparedDirectory: preparedDirectory, preparation: preparation)
     }
 
     static func find(_ dir: String, _ stem: String) -> String? {
@@ -39,67 +120,10 @@ public struct Dataset: Sendable {
         return nil
     }
 
-    static func loadIDX(directory: String, trainImages: String) throws -> Dataset {
-        func required(_ stem: String) throws -> String {
-            guard let p = find(directory, stem) else {
-                throw DatasetError(file: directory + "/" + stem + "[.gz]", field: "file", "is missing")
-            }
-            return p
-        }
-        let train = try readIDXPair(images: trainImages, labels: try required("train-labels-idx1-ubyte"))
-        let test = try readIDXPair(images: try required("t10k-images-idx3-ubyte"), labels: try required("t10k-labels-idx1-ubyte"))
-        let isFashion = directory.lowercased().contains("fashion")
-        let names = isFashion
-            ? ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-            : (0..<10).map(String.init)
-        return Dataset(directory: directory, format: .idx, train: train, test: test, classNames: names)
-    }
-
-    /// Reads an IDX image file and its label file and checks that they agree.
-    public static func readIDXPair(images imagePath: String, labels labelPath: String, classCount: Int = 10) throws -> LabeledImages {
-        let images = try IDXReader.read(path: imagePath)
-        let labels = try IDXReader.read(path: labelPath)
-        guard images.dimensions.count == 3 || images.dimensions.count == 4 else {
-            throw DatasetError(file: imagePath, field: "dimension count", offset: 3,
-                               "images need 3 dimensions (N, H, W) or 4 (N, C, H, W); found \(images.dimensions.count)")
-        }
-        guard labels.dimensions.count == 1 else {
-            throw DatasetError(file: labelPath, field: "dimension count", offset: 3,
-                               "labels need 1 dimension; found \(labels.dimensions.count)")
-        }
-        let n = images.dimensions[0]
-        guard labels.dimensions[0] == n else {
-            throw DatasetError(file: labelPath, field: "item count", offset: 4,
-                               "\(labels.dimensions[0]) labels, but \(imagePath) has \(n) images")
-        }
-        let labelHeader = 8
-        for (i, l) in labels.data.enumerated() where Int(l) >= classCount {
-            throw DatasetError(file: labelPath, field: "label of item \(i)", offset: labelHeader + i,
-                               "label \(l) is out of range 0..<\(classCount)")
-        }
-        let d = images.dimensions
-        let (c, h, w) = d.count == 3 ? (1, d[1], d[2]) : (d[1], d[2], d[3])
-        return LabeledImages(channels: c, height: h, width: w, classCount: classCount, pixels: images.data, labels: labels.data)
-    }
-
-    static func loadCIFAR(directory: String) throws -> Dataset {
-        var trainPixels = [UInt8](), trainLabels = [UInt8]()
-        var batches = 0
-        for b in 1...5 {
-            let path = directory + "/data_batch_\(b).bin"
-            guard FileManager.default.fileExists(atPath: path) else { break }
-            try CIFARReader.read(path: path, images: &trainPixels, labels: &trainLabels)
-            batches += 1
-        }
-        guard batches > 0 else {
-            throw DatasetError(file: directory + "/data_batch_1.bin", field: "file", "is missing")
-        }
-        var testPixels = [UInt8](), testLabels = [UInt8]()
-        try CIFARReader.read(path: directory + "/test_batch.bin", images: &testPixels, labels: &testLabels)
-        let make = { (p: [UInt8], l: [UInt8]) in
-            LabeledImages(channels: 3, height: 32, width: 32, classCount: 10, pixels: p, labels: l)
-        }
-        return Dataset(directory: directory, format: .cifar10, train: make(trainPixels, trainLabels),
-                       test: make(testPixels, testLabels), classNames: CIFARReader.classNames)
+    /// The class count of splits read without a class list: one more than the largest label
+    /// in any of them (a label that appears only in the test split still gets its output).
+    static func inferredClassCount(_ splits: [[Int32]], names: [String]?) -> Int {
+        let largest = splits.compactMap { $0.max() }.max() ?? 0
+        return max(Int(largest) + 1, names?.count ?? 0, 1)
     }
 }

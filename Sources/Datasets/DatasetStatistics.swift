@@ -24,20 +24,20 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
         // Exact integer sums per channel: no float drift over 47 million pixels.
         var sums = [UInt64](repeating: 0, count: images.channels)
         var squares = [UInt64](repeating: 0, count: images.channels)
-        images.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<images.count {
-                for c in 0..<images.channels {
-                    let base = (i * images.channels + c) * plane
-                    var s: UInt64 = 0, q: UInt64 = 0
-                    for j in 0..<plane {
-                        let v = UInt64(p[base + j])
-                        s &+= v
-                        q &+= v &* v
-                    }
-                    sums[c] &+= s
-                    squares[c] &+= q
+        for i in 0..<images.count {
+            let p = images.image(i)
+            for c in 0..<images.channels {
+                let base = c * plane
+                var s: UInt64 = 0, q: UInt64 = 0
+                for j in 0..<plane {
+                    let v = UInt64(p[base + j])
+                    s &+= v
+                    q &+= v &* v
                 }
+                sums[c] &+= s
+                squares[c] &+= q
             }
+            if images.isMapped { images.releasePages(of: [i][...]) }
         }
         let n = Double(images.count * plane)
         let means = sums.map { n > 0 ? Double($0) / n / 255 : 0 }

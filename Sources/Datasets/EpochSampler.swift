@@ -17,7 +17,7 @@ public struct EpochSampler: Sendable {
         /// A fresh permutation per epoch.
         case shuffled
         /// Every class oversampled to the size of the largest, then shuffled (class imbalance).
-        case balanced(labels: [UInt8], classCount: Int)
+        case balanced(labels: [Int32], classCount: Int)
     }
 
     public let datasetSize: Int
@@ -92,7 +92,7 @@ public struct EpochSampler: Sendable {
         min(cursor + batchSize * worldSize, epochLength)
     }
 
-    private func balancedOrder(labels: [UInt8], classCount: Int, epoch: Int) -> [Int] {
+    private func balancedOrder(labels: [Int32], classCount: Int, epoch: Int) -> [Int] {
         var byClass = [[Int]](repeating: [], count: classCount)
         for (i, l) in labels.enumerated() { byClass[Int(l)].append(i) }
         let target = byClass.map(\.count).max() ?? 0

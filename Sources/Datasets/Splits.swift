@@ -4,7 +4,7 @@ import Tensors
 public enum Splits {
     /// Indices of a train part and a validation part: in each class, `round(fraction * count)`
     /// randomly chosen samples go to validation. Both lists are sorted.
-    public static func stratified(labels: [UInt8], classCount: Int, validationFraction: Double,
+    public static func stratified(labels: [Int32], classCount: Int, validationFraction: Double,
                                   seed: UInt64) -> (train: [Int], validation: [Int]) {
         precondition((0...1).contains(validationFraction), "validation fraction must be in [0, 1]")
         var train: [Int] = [], validation: [Int] = []
@@ -20,7 +20,7 @@ public enum Splits {
 
     /// k stratified folds: fold i is the validation part of the i-th split. Every sample is in
     /// exactly one fold, and each class is spread over the folds as evenly as possible.
-    public static func kFold(labels: [UInt8], classCount: Int, folds k: Int, seed: UInt64) -> [[Int]] {
+    public static func kFold(labels: [Int32], classCount: Int, folds k: Int, seed: UInt64) -> [[Int]] {
         precondition(k >= 2, "k-fold needs at least 2 folds")
         var folds = [[Int]](repeating: [], count: k)
         var offset = 0
@@ -34,7 +34,7 @@ public enum Splits {
         return folds.map { $0.sorted() }
     }
 
-    static func membersByClass(_ labels: [UInt8], _ classCount: Int) -> [[Int]] {
+    static func membersByClass(_ labels: [Int32], _ classCount: Int) -> [[Int]] {
         var byClass = [[Int]](repeating: [], count: classCount)
         for (i, l) in labels.enumerated() { byClass[Int(l)].append(i) }
         return byClass

@@ -6,7 +6,7 @@ extension Trainer {
     /// The model of `config`: a built-in or a layer list, with `dropout` applied to every
     /// dropout layer (an error when the model has none: the setting would silently do nothing).
     public static func modelSpec(_ config: TrainingConfig) throws -> ModelSpec {
-        let spec: ModelSpec = try config.layers.map { .layers($0) } ?? ModelSpec.named(config.model)
+        let spec: ModelSpec = try config.layers.map { .layers($0) } ?? ModelSpec.named(config.model, stem: config.stem)
         guard let p = config.dropout else { return spec }
         let layers = try spec.resolvedLayers()
         guard layers.contains(where: { $0.type == "dropout" }) else {

@@ -89,10 +89,16 @@ public final class Trainer {
             KernelThreads.count = max(ProcessInfo.processInfo.activeProcessorCount, 1)
         }
 
-        dataset = try preloaded ?? Dataset.load(directory: config.data)
+        let progress = options.progress
+        dataset = try preloaded ?? config.loadDataset(progress: { p in
+            progress?.message(String(format: "preparing %@: %d/%d images, %.0f images/s", config.data, p.done, p.total, p.imagesPerSecond))
+        })
         let full = dataset.train
-        let stats = DatasetStatistics(full)
-        if config.validationFraction > 0 {
+        if let carried = dataset.validation {
+            // The data's own validation split (an image folder's val/) wins over a hold-out.
+            trainImages = full
+            validationImages = carried.count > 0 ? carried : nil
+        } else if config.validationFraction > 0 {
             let split = Splits.stratified(labels: full.labels, classCount: full.classCount,
                                           validationFraction: config.validationFraction, seed: config.seed)
             trainImages = full.subset(split.train)
@@ -111,6 +117,13 @@ public final class Trainer {
                               classes: full.classCount, seed: config.seed, maxBatch: config.batchSize)
         dLogits = FloatBuffer(count: config.batchSize * full.classCount)
         optimizer = Optimizer(config: config.optimizerConfig, layout: network.parameters.layout)
+        try Self.checkFreeze(config.freeze, network: network)
+        let groups = config.optimizerConfig.groups
+        let runningStatistics = network.useRunningStatistics(whereFrozen: groups.isFrozen)
+        if !config.freeze.isEmpty {
+            let frozen = network.parameters.layout.slots.filter { groups.isFrozen($0.name) }
+            options.progress?.message("freeze \(config.freeze.joined(separator: ", ")): \(frozen.count) of \(network.parameters.layout.slots.count) parameter tensors fixed (\(frozen.reduce(0) { $0 + $1.count }) values); batch norms on running statistics: \(runningStatistics.isEmpty ? "none" : runningStatistics.joined(separator: ", "))")
+        }
 
         let world = communicator.worldSize
         let stepsPerEpoch = max((sampler.samplesPerRank(cursor: 0, worldSize: world) + config.batchSize - 1) / config.batchSize, 1)
@@ -119,10 +132,12 @@ public final class Trainer {
                                                 stepsPerEpoch: stepsPerEpoch, runSteps: stepsPerEpoch * config.epochs)
         state = TrainingState(model: spec, config: config, globalStep: 0, epoch: 0, cursor: 0, seed: config.seed,
                               worldSize: world, stepsPerEpoch: stepsPerEpoch, scheduler: scheduler,
-                              normalizationMean: stats.mean.map(Float.init), normalizationStd: stats.std.map(Float.init),
+                              normalizationMean: dataset.normalization.mean.map(Float.init),
+                              normalizationStd: dataset.normalization.std.map(Float.init),
                               inputShape: [full.channels, full.height, full.width], classes: full.classCount,
                               classNames: dataset.classNames, optimizerStep: 0, datasetFingerprint: full.fingerprint,
                               history: [])
+        state.inputPreparation = dataset.preparation
 
         if options.writesRunDirectory {
             runDirectory = try RunDirectory(path: options.runDirectory, tensorboard: config.tensorboard)
@@ -199,30 +214,6 @@ public final class Trainer {
         restored.worldSize = communicator.worldSize
         restored.stepsPerEpoch = state.stepsPerEpoch
         state = restored
-    }
-
-    /// Transfer learning: copies every tensor of `path` whose name and shape match this model.
-    func initialise(from path: String) throws {
-        let file = try SafeTensorsFile.read(path: path)
-        var copied = 0
-        var skipped: [String] = []
-        for arena in [network.parameters, network.buffers] {
-            for slot in arena.layout.slots {
-                if let t = file.tensor(named: slot.name), t.shape == slot.shape {
-                    let v = arena.view(slot)
-                    for i in 0..<slot.count { v[i] = t.values[i] }
-                    copied += 1
-                } else {
-                    skipped.append(slot.name)
-                }
-            }
-        }
-        guard copied > 0 else {
-            throw CheckpointError(.mismatch, file: path, field: "tensors", "no tensor matches this model by name and shape")
-        }
-        if !skipped.isEmpty {
-            options.progress?.message("init-from \(path): kept fresh initialisation for \(skipped.joined(separator: ", "))")
-        }
     }
 
     /// Residual tensors carry the rank in distributed runs (`residual.<rank>.<bucket>`).

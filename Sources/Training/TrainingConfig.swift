@@ -10,10 +10,18 @@ import Optim
 public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Built-in model name (`fashion-cnn`, `fashion-cnn-bn`, `resnet8`), or use `layers`.
     public var model: String = "fashion-cnn"
+    /// resnet18 / resnet34: `imagenet` (7x7/2 conv + 3x3/2 max-pool, torchvision's) or `cifar`
+    /// (3x3/1 conv, no pool: for small images). nil: imagenet.
+    public var stem: ResNetStem? = nil
     /// A user model as a layer list (overrides `model` when present); see docs/models.md.
     public var layers: [LayerSpec]? = nil
-    /// Dataset directory (IDX or CIFAR-10 binary).
+    /// Dataset directory: IDX, CIFAR-10 binary, a prepared dataset, or an image folder.
     public var data: String = "/usr/share/datasets/fashion-mnist"
+    /// Class names in label order, overriding those found beside the data.
+    public var classNames: [String]? = nil
+    /// How an image folder given as `data` is prepared on first use (record size, resize,
+    /// channels, checks, cache directory); ignored for other formats.
+    public var images = ImageFolderOptions()
     public var epochs: Int = 10
     /// End the run after this many epochs as if it were the last (checkpoint, test
     /// evaluation, summary) while the schedule still spans `epochs`; resuming with a larger
@@ -78,8 +86,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var zstdLevel: Int = 1
     /// Gradient bucket size in bytes for the overlapped all-reduce.
     public var bucketBytes: Int = 1 << 20
-    /// Parameter name prefixes kept fixed (fine-tuning).
+    /// Parameter name prefixes kept fixed (fine-tuning). Batch norms whose parameters are
+    /// frozen also run in evaluation mode (running statistics used, not updated).
     public var freeze: [String] = []
+    /// Learning-rate factors by parameter name prefix (`{"fc": 10}`: the head at 10x the rest).
+    public var lrMultipliers: [String: Double] = [:]
     /// Start from another run's weights (a checkpoint file).
     public var initFrom: String? = nil
     /// Print a progress line at most this often (seconds) when not on a terminal.
@@ -93,13 +104,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, layers, data, epochs, stopAtEpoch = "stop_at_epoch", dropout, batchSize = "batch_size", lr, lrScaling = "lr_scaling", optimizer, momentum, nesterov
+        case model, stem, layers, data, classNames = "class_names", images, epochs, stopAtEpoch = "stop_at_epoch", dropout, batchSize = "batch_size", lr, lrScaling = "lr_scaling", optimizer, momentum, nesterov
         case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
         case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", elasticBatch = "elastic_batch", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
-        case freeze, initFrom = "init_from", progressSeconds = "progress_seconds"
+        case freeze, lrMultipliers = "lr_multipliers", initFrom = "init_from", progressSeconds = "progress_seconds"
         case tensorboard, timeline, timelineSteps = "timeline_steps"
     }
 
@@ -112,8 +123,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
         }
         model = try get(.model, d.model)
+        stem = try c.decodeIfPresent(ResNetStem.self, forKey: .stem)
         layers = try c.decodeIfPresent([LayerSpec].self, forKey: .layers)
         data = try get(.data, d.data)
+        classNames = try c.decodeIfPresent([String].self, forKey: .classNames)
+        images = try get(.images, d.images)
         epochs = try get(.epochs, d.epochs)
         stopAtEpoch = try get(.stopAtEpoch, d.stopAtEpoch)
         dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
@@ -146,6 +160,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         zstdLevel = try get(.zstdLevel, d.zstdLevel)
         bucketBytes = try get(.bucketBytes, d.bucketBytes)
         freeze = try get(.freeze, d.freeze)
+        lrMultipliers = try get(.lrMultipliers, d.lrMultipliers)
         initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
         progressSeconds = try get(.progressSeconds, d.progressSeconds)
         tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
@@ -170,6 +185,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         }
         for key in top.keys.sorted() where !allKeys.contains(key) {
             throw ConfigurationError(key: key, "unknown key (known keys: \(allKeys.joined(separator: ", ")))", source: source)
+        }
+        if let images = top["images"] as? [String: Any] {
+            for key in images.keys.sorted() where !ImageFolderOptions.allKeys.contains(key) {
+                throw ConfigurationError(key: "images.\(key)", "unknown key (known: \(ImageFolderOptions.allKeys.joined(separator: ", ")))", source: source)
+            }
         }
         if let aug = top["augmentation"] as? [String: Any] {
             for key in aug.keys.sorted() where !AugmentationConfig.allKeys.contains(key) {
@@ -198,7 +218,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 
-    public static let builtinModels = ["fashion-cnn", "fashion-cnn-bn", "resnet8"]
+    public static let builtinModels = ModelSpec.builtinNames
     public static let codecs = ["none", "zstd", "bf16-zstd", "auto"]
 
     /// Range and choice checks; the first problem is thrown, naming its key.
@@ -208,6 +228,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         }
         if layers == nil && !Self.builtinModels.contains(model) {
             try fail("model", "'\(model)' is not a built-in model (\(Self.builtinModels.joined(separator: ", "))); give a layer list in 'layers' for your own")
+        }
+        if stem != nil && (layers != nil || !["resnet18", "resnet34"].contains(model)) {
+            try fail("stem", "is an option of resnet18 and resnet34 only")
         }
         if epochs < 1 || epochs > 100_000 { try fail("epochs", "must be in 1...100000, got \(epochs)") }
         if stopAtEpoch < 0 { try fail("stop_at_epoch", "must be >= 0 (0 = off), got \(stopAtEpoch)") }
@@ -228,6 +251,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if !(labelSmoothing >= 0 && labelSmoothing < 1) { try fail("label_smoothing", "must be in [0, 1), got \(labelSmoothing)") }
         if !["none", "balanced"].contains(classWeights) { try fail("class_weights", "must be none or balanced") }
         if !["shuffled", "balanced"].contains(sampler) { try fail("sampler", "must be shuffled or balanced") }
+        for (prefix, factor) in lrMultipliers.sorted(by: { $0.key < $1.key }) where !(factor >= 0 && factor <= 1000) {
+            try fail("lr_multipliers.\(prefix)", "must be in 0...1000, got \(factor)")
+        }
+        if let names = classNames, names.isEmpty || names.contains(where: \.isEmpty) || Set(names).count != names.count {
+            try fail("class_names", "must be a non-empty list of distinct, non-empty names")
+        }
+        if let problem = images.validate() { try fail("images." + problem.key, problem.message) }
         if let problem = augmentation.validate().first { try fail("augmentation." + problem.split(separator: " ")[0], problem) }
         if !(validationFraction >= 0 && validationFraction < 1) { try fail("validation_fraction", "must be in [0, 1)") }
         if evalEvery < 0 { try fail("eval_every", "must be >= 0") }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Layers
 import Optim
@@ -29,13 +30,16 @@ public struct TrainingState: Codable, Sendable {
     public var datasetFingerprint: String
     /// Validation results so far, one per evaluation.
     public var history: [EvaluationRecord]
+    /// How the training images were made into inputs (prepared data and image folders):
+    /// `predict` and ONNX export treat new images the same way. nil for IDX and CIFAR.
+    public var inputPreparation: ImagePreparation? = nil
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", model, config, globalStep = "global_step", epoch, cursor, seed
         case worldSize = "world_size", stepsPerEpoch = "steps_per_epoch", scheduler
         case normalizationMean = "normalization_mean", normalizationStd = "normalization_std"
         case inputShape = "input_shape", classes, classNames = "class_names", optimizerStep = "optimizer_step"
-        case datasetFingerprint = "dataset_fingerprint", history
+        case datasetFingerprint = "dataset_fingerprint", history, inputPreparation = "input_preparation"
     }
 
     public func json() throws -> String {

@@ -5,8 +5,8 @@ import Foundation
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Inspect datasets.",
-        subcommands: [DataInfoCommand.self]
+        abstract: "Inspect, prepare and export datasets.",
+        subcommands: [DataInfoCommand.self, DataPrepareCommand.self, DataExportImagesCommand.self]
     )
 }
 
@@ -16,7 +16,7 @@ struct DataInfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Describe a dataset directory: format, splits, shape, classes, mean and std.")
 
-    @Argument(help: "Dataset directory (IDX or CIFAR-10 binary).")
+    @Argument(help: "Dataset directory: IDX, CIFAR-10 binary, a prepared dataset, or an image folder.")
     var dir: String = "/usr/share/datasets/fashion-mnist"
 
     @Flag(help: "Print one JSON object.")
@@ -41,7 +41,15 @@ struct DataInfoCommand: ParsableCommand {
     }
 
     func run() throws {
+        if Dataset.detectFormat(directory: dir) == .imageFolder {
+            try FolderInfo.show(root: dir, json: json)
+            return
+        }
         let dataset = try exitingOnBadInput { try Dataset.load(directory: dir) }
+        if dataset.format == .prepared, let prepared = dataset.preparedDirectory {
+            try PreparedInfo.show(directory: prepared, dataset: dataset, json: json)
+            return
+        }
         func split(_ images: LabeledImages) -> SplitInfo {
             let s = DatasetStatistics(images)
             return SplitInfo(count: s.count, class_counts: s.classCounts, imbalance_ratio: s.imbalanceRatio,

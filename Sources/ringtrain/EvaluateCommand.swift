@@ -49,7 +49,7 @@ struct EvaluateCommand: ParsableCommand {
                     throw ConfigurationError(key: "--checkpoint", "\(m.path) was trained with another input normalisation than \(models[0].path)")
                 }
             }
-            let dataset = try Dataset.load(directory: data ?? first.config.data)
+            let dataset = try first.config.loadDataset(directory: data)
             let t = dataset.test
             guard [t.channels, t.height, t.width] == first.inputShape, t.classCount == first.classes else {
                 throw ConfigurationError(key: "--data", "test images are \([t.channels, t.height, t.width]) in \(t.classCount) classes; the model expects \(first.inputShape) in \(first.classes)")

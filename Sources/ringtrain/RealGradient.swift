@@ -6,7 +6,7 @@ import Training
 /// the first `batch` images of its data set's training split (normalised as in training).
 func realGradient(checkpoint path: String, batch: Int) throws -> [Float] {
     let model = try CheckpointModel(path: path, maxBatch: batch)
-    let dataset = try Dataset.load(directory: model.state.config.data)
+    let dataset = try model.state.config.loadDataset()
     let assembler = BatchAssembler(data: dataset.train, mean: model.state.normalizationMean,
                                    std: model.state.normalizationStd, seed: model.state.seed)
     let b = assembler.makeBatch(capacity: batch)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Layers
 import Optim
 import Training
 
@@ -11,7 +12,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("run-dir"), help: "Run directory (default runs/run-DATE-TIME).") var runDir: String?
     @Flag(help: "Continue from the latest valid checkpoint in the run directory.") var resume = false
 
-    @Option(help: "Model: fashion-cnn, fashion-cnn-bn, resnet8.") var model: String?
+    @Option(help: "Model: \(TrainingConfig.builtinModels.joined(separator: ", ")).") var model: String?
+    @Option(help: "resnet18/resnet34 stem: imagenet (7x7/2 conv + max-pool) or cifar (3x3/1 conv, for small images).") var stem: String?
+    @Option(name: .customLong("image-size"), help: "Image folders: record size N or WxH (default: the images' own size when they share one).") var imageSize: String?
+    @Option(help: "Image folders: where the prepared copy is kept (default $RINGTRAIN_CACHE or ~/.cache/ringtrain).") var cache: String?
     @Option(help: "Epochs.") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Batch size per worker.") var batchSize: Int?
     @Option(help: "Peak learning rate.") var lr: Double?
@@ -44,6 +48,20 @@ struct TrainingOptions: ParsableArguments {
         }
         if let v = data { c.data = v }
         if let v = model { c.model = v; c.layers = nil }
+        if let v = stem {
+            guard let s = ResNetStem(rawValue: v) else {
+                throw ConfigurationError(key: "--stem", "must be imagenet or cifar, got '\(v)'")
+            }
+            c.stem = s
+        }
+        if let v = imageSize {
+            guard let (w, h) = ImageSizeArgument.parse(v) else {
+                throw ConfigurationError(key: "--image-size", "must be N or WxH (for example 64 or 320x240), got '\(v)'")
+            }
+            c.images.width = w
+            c.images.height = h
+        }
+        if let v = cache { c.images.cache = v }
         if let v = epochs { c.epochs = v }
         if let v = batchSize { c.batchSize = v }
         if let v = lr { c.lr = v }

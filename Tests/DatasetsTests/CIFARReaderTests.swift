@@ -16,7 +16,11 @@ final class CIFARReaderTests: XCTestCase {
         // Record 5 (the second of batch 2, r = 1): pixel j of the record is (j + 1) % 251.
         let image5 = Array(d.train.pixels[(5 * 3072)..<(6 * 3072)])
         XCTAssertEqual(image5, (0..<3072).map { UInt8(($0 + 1) % 251) })
-        XCTAssertEqual(d.classNames.first, "airplane")
+        // Names come only from the data: batches.meta.txt (as the CIFAR-10 release ships it),
+        // else indices; never from the format.
+        XCTAssertEqual(d.classNames, (0..<7).map(String.init), "labels 0...6: seven classes")
+        try dir.write("batches.meta.txt", Array(CIFARReader.classNames.joined(separator: "\n").utf8) + [10, 10])
+        XCTAssertEqual(try Dataset.load(directory: dir.path).classNames, CIFARReader.classNames)
     }
 
     func testSubfolderLayoutIsFound() throws {

@@ -112,7 +112,7 @@ final class EpochSamplerTests: XCTestCase {
 
     func testBalancedOversamplingEqualisesClasses() {
         // 3 classes with 10, 3, 1 samples.
-        let labels: [UInt8] = Array(repeating: 0, count: 10) + Array(repeating: 1, count: 3) + [2]
+        let labels: [Int32] = Array(repeating: 0, count: 10) + Array(repeating: 1, count: 3) + [2]
         let s = EpochSampler(datasetSize: labels.count, seed: 11, order: .balanced(labels: labels, classCount: 3))
         XCTAssertEqual(s.epochLength, 30)
         for epoch in 0..<3 {

@@ -76,7 +76,25 @@ final class IDXReaderTests: XCTestCase {
         var labels = FixtureDirectory.idxLabels(count: 30)
         labels[8 + 17] = 10
         try dir.write("train-labels-idx1-ubyte", labels)
-        assertLoadFails(dir, file: "train-labels-idx1-ubyte", mentions: ["label of item 17", "byte offset 25", "out of range"])
+        // Without a class list the labels define the classes (here 11) ...
+        XCTAssertEqual(try Dataset.load(directory: dir.path).classCount, 11)
+        XCTAssertEqual(try Dataset.load(directory: dir.path, options: .init(classNames: (0..<11).map { "c\($0)" })).classNames.last, "c10")
+        // ... with one, a label past its end is an error naming item and offset.
+        try dir.write("classes.txt", Array((0..<10).map { "class \($0)" }.joined(separator: "\n").utf8))
+        assertLoadFails(dir, file: "train-labels-idx1-ubyte", mentions: ["label of item 17", "byte offset 25", "out of range 0..<10", "classes.txt"])
+    }
+
+    func testClassNamesComeFromTheDataNeverFromThePath() throws {
+        let dir = try FixtureDirectory()
+        try dir.writeIDXDataset()
+        XCTAssertEqual(try Dataset.load(directory: dir.path).classNames, (0..<10).map(String.init))
+        try dir.write("classes.txt", Array("a\nb\n\nc\n".utf8))
+        assertLoadFails(dir, file: "classes.txt", mentions: ["line 3", "is empty"])
+        // The real Fashion-MNIST is recognised by its labels, wherever it lies.
+        let copy = NSTemporaryDirectory() + "ringtrain-copy-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: "/usr/share/datasets/fashion-mnist", toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        XCTAssertEqual(try Dataset.load(directory: copy).classNames.first, "T-shirt/top")
     }
 
     func testImageLabelCountMismatch() throws {

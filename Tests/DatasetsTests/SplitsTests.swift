@@ -2,7 +2,7 @@ import Datasets
 import XCTest
 
 final class SplitsTests: XCTestCase {
-    let labels: [UInt8] = (0..<1000).map { UInt8($0 % 7 == 0 ? 3 : $0 % 3) }
+    let labels: [Int32] = (0..<1000).map { Int32($0 % 7 == 0 ? 3 : $0 % 3) }
 
     func testStratifiedSplitKeepsProportionsAndPartitions() {
         let (train, val) = Splits.stratified(labels: labels, classCount: 4, validationFraction: 0.1, seed: 1)
@@ -22,7 +22,7 @@ final class SplitsTests: XCTestCase {
         XCTAssertEqual(folds.count, 5)
         XCTAssertEqual(folds.flatMap { $0 }.sorted(), Array(0..<1000))
         for c in 0..<4 {
-            let counts = folds.map { f in f.filter { labels[$0] == UInt8(c) }.count }
+            let counts = folds.map { f in f.filter { labels[$0] == Int32(c) }.count }
             XCTAssertLessThanOrEqual(counts.max()! - counts.min()!, 1, "class \(c): \(counts)")
         }
     }

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Read-only bytes of images: either owned in memory (IDX and CIFAR files, read whole) or a
+/// memory-mapped shard of a prepared dataset. Records are read through `base`; a mapped
+/// store can hand pages back to the kernel once a batch has been assembled from them, so a
+/// worker's resident memory follows the batches in flight, not the dataset it has read.
+public final class PixelStorage: @unchecked Sendable {
+    public let base: UnsafePointer<UInt8>
+    public let byteCount: Int
+    private let mapping: (address: UnsafeMutableRawPointer, length: Int)?
+    private let owned: UnsafeMutablePointer<UInt8>?
+
+    /// Copies `bytes` into storage of its own (the array's buffer cannot be pinned).
+    public init(copying bytes: [UInt8]) {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        bytes.withUnsafeBufferPointer { b in
+            if let src = b.baseAddress { p.update(from: src, count: b.count) }
+        }
+        owned = p
+        mapping = nil
+        base = UnsafePointer(p)
+        byteCount = bytes.count
+    }
+
+    /// Maps `length` bytes of the open file `fd` from `offset` (a multiple of the page size)
+    /// read-only. The caller keeps ownership of `fd`; the mapping outlives its closing.
+    public init(mapping fd: Int32, offset: Int, length: Int, path: String) throws {
+        precondition(offset >= 0 && offset % PixelStorage.pageSize == 0, "mapping offset must be page-aligned")
+        guard length > 0 else {
+            owned = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+            mapping = nil
+            base = UnsafePointer(owned!)
+            byteCount = 0
+            return
+        }
+        guard let address = mmap(nil, length, PROT_READ, MAP_SHARED, fd, off_t(offset)), address != MAP_FAILED else {
+            throw DatasetError(file: path, field: "mmap", "cannot map \(length) bytes: \(String(cString: strerror(errno)))")
+        }
+        mapping = (address, length)
+        owned = nil
+        base = UnsafePointer(address.assumingMemoryBound(to: UInt8.self))
+        byteCount = length
+    }
+
+    deinit {
+        if let m = mapping { munmap(m.address, m.length) }
+        owned?.deallocate()
+    }
+
+    public var isMapped: Bool { mapping != nil }
+
+    public static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Tells the kernel this process is done with the pages under `range` for now: their
+    /// page-table entries go, the page cache keeps the data, and a later read faults them back
+    /// in. Without this, every record an epoch touched would stay in the process's resident
+    /// set (file-backed, but counted in VmRSS and VmHWM). The range is widened to whole pages:
+    /// the mapping is read-only and shared, so dropping a page a neighbouring record still
+    /// needs costs at most a page fault, never data. A no-op for owned storage.
+    public func release(_ range: Range<Int>) {
+        guard let m = mapping else { return }
+        let page = PixelStorage.pageSize
+        let start = max(range.lowerBound, 0) / page * page
+        let end = min((range.upperBound + page - 1) / page * page, (m.length + page - 1) / page * page)
+        guard end > start else { return }
+        _ = madvise(m.address + start, end - start, MADV_DONTNEED)
+    }
+
+    /// Hands back every page of the mapping (after an evaluation pass or an epoch).
+    public func releaseAll() {
+        guard let m = mapping else { return }
+        _ = madvise(m.address, m.length, MADV_DONTNEED)
+    }
+}
