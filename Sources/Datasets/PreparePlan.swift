@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Tensors
 
 /// How `ringtrain data prepare` (and training on a raw image folder) turns a folder into a
@@ -9,7 +10,7 @@ public struct ImageFolderOptions: Codable, Equatable, Sendable {
     public var height: Int? = nil
     /// 1 (grey) or 3 (RGB); nil: 1 when the images sampled are all grey, else 3.
     public var channels: Int? = nil
-    public var resize: ResizeMode = .shorterThenCenterCrop
+    public var resize: ResizeMode = .centerCrop
     public var interpolation: Interpolation = .bicubic
     /// Held out per class as the test split when the folder has no `test/`.
     public var testFraction: Double = 0.1

@@ -1,3 +1,4 @@
+import Imaging
 import Foundation
 
 /// The bytes of a prepared dataset (docs/datasets.md, "Prepared datasets", specifies them):
@@ -113,18 +114,8 @@ public struct PreparationSettings: Codable, Equatable, Sendable {
     }
 }
 
-public enum ResizeMode: String, Codable, Sendable, CaseIterable {
-    /// Scale so the image covers the target, then cut the centre (torchvision's Resize + CenterCrop).
-    case shorterThenCenterCrop = "shorter-then-center-crop"
-    /// Scale so the image fits inside the target, centred on black (Pillow's ImageOps.pad).
-    case pad
-    /// Scale each axis to the target (Pillow's resize(size)); changes the aspect ratio.
-    case stretch
-}
-
-public enum Interpolation: String, Codable, Sendable, CaseIterable {
-    case bicubic, bilinear, area
-}
+/// The resampling filter of a prepare (Imaging's Pillow-exact filters).
+public typealias Interpolation = ResampleFilter
 
 /// Which data checks skip images. Every finding is reported either way.
 public struct DataCheckSettings: Codable, Equatable, Sendable {

@@ -27,7 +27,7 @@ public struct ImagePreparation: Codable, Equatable, Sendable {
     public var resize: ResizeMode
     public var interpolation: Interpolation
 
-    public init(width: Int, height: Int, channels: Int, resize: ResizeMode = .shorterThenCenterCrop,
+    public init(width: Int, height: Int, channels: Int, resize: ResizeMode = .centerCrop,
                 interpolation: Interpolation = .bicubic) {
         self.width = width; self.height = height; self.channels = channels
         self.resize = resize; self.interpolation = interpolation
@@ -118,87 +118,60 @@ final class RecordMaker {
     }
 }
 
-/// Where a source image lands in its record: the resize mode as a source box and a
-/// destination rectangle, and the smallest decode that still covers the box (TurboJPEG's
-/// DCT scaling decodes a photo for a 64x64 record at a quarter of its size).
+/// Where a source image lands in its record (Imaging's ResizeGeometry on the decoded image),
+/// and the smallest decode that still covers it: TurboJPEG's DCT scaling decodes a photo for a
+/// 64x64 record at a quarter of its size, as Pillow's draft() does.
 struct RecordGeometry {
     let sourceWidth: Int, sourceHeight: Int
-    /// The part of the source that is resampled, in source pixels.
-    let box: (x0: Double, y0: Double, x1: Double, y1: Double)
-    /// Where it goes in the record.
-    let destination: (x: Int, y: Int, width: Int, height: Int)
+    let preparation: ImagePreparation
 
-    init(sourceWidth w: Int, sourceHeight h: Int, preparation: ImagePreparation) {
-        sourceWidth = w
-        sourceHeight = h
-        let tw = preparation.width, th = preparation.height
+    init(sourceWidth: Int, sourceHeight: Int, preparation: ImagePreparation) {
+        self.sourceWidth = sourceWidth
+        self.sourceHeight = sourceHeight
+        self.preparation = preparation
+    }
+
+    /// The decoded size may shrink until the part that is resampled still has at least as
+    /// many pixels as the record's part it fills, in both directions.
+    var minimumDecodeSize: (width: Int, height: Int) {
+        let tw = Double(preparation.width), th = Double(preparation.height)
+        let w = Double(sourceWidth), h = Double(sourceHeight)
         switch preparation.resize {
         case .stretch:
-            box = (0, 0, Double(w), Double(h))
-            destination = (0, 0, tw, th)
-        case .shorterThenCenterCrop:
-            // The largest centred box of the target's aspect ratio: Resize(shorter side) +
-            // CenterCrop as one resampling.
-            let scale = max(Double(tw) / Double(w), Double(th) / Double(h))
-            let bw = Double(tw) / scale, bh = Double(th) / scale
-            let x0 = (Double(w) - bw) / 2, y0 = (Double(h) - bh) / 2
-            box = (x0, y0, x0 + bw, y0 + bh)
-            destination = (0, 0, tw, th)
-        case .pad:
-            let scale = min(Double(tw) / Double(w), Double(th) / Double(h))
-            let rw = min(max(Int((Double(w) * scale).rounded()), 1), tw)
-            let rh = min(max(Int((Double(h) * scale).rounded()), 1), th)
-            box = (0, 0, Double(w), Double(h))
-            destination = ((tw - rw) / 2, (th - rh) / 2, rw, rh)
+            return (preparation.width, preparation.height)
+        case .centerCrop:
+            let f = max(tw / w, th / h)
+            return (Int((w * f).rounded(.up)), Int((h * f).rounded(.up)))
+        case .letterbox:
+            let f = min(tw / w, th / h)
+            return (Int((w * f).rounded(.up)), Int((h * f).rounded(.up)))
         }
     }
 
-    /// The decoded size may shrink until the box still has at least the destination's pixels.
-    var minimumDecodeSize: (width: Int, height: Int) {
-        let fx = Double(destination.width) / (box.x1 - box.x0), fy = Double(destination.height) / (box.y1 - box.y0)
-        return (Int((Double(sourceWidth) * fx).rounded(.up)), Int((Double(sourceHeight) * fy).rounded(.up)))
-    }
-
-    /// The record (CHW) of a decoded image: resampled (or copied, when nothing changes size)
-    /// into the destination rectangle, black around it.
-    func render(_ image: DecodedImage, preparation: ImagePreparation) throws -> [UInt8] {
-        let c = image.channels, tw = preparation.width, th = preparation.height
-        // The decoder may have scaled the image down: the box scales with it.
-        let sx = Double(image.width) / Double(sourceWidth), sy = Double(image.height) / Double(sourceHeight)
-        let b = ResampleBox(x0: box.x0 * sx, y0: box.y0 * sy, x1: box.x1 * sx, y1: box.y1 * sy)
-        let d = destination
-        var interleaved = [UInt8](repeating: 0, count: d.width * d.height * c)
-        let unchanged = image.width == d.width && image.height == d.height
-            && b.x0 == 0 && b.y0 == 0 && b.x1 == Double(image.width) && b.y1 == Double(image.height)
-        if unchanged {
+    /// The record (CHW) of a decoded image: resampled, or copied when nothing changes size.
+    func render(_ image: DecodedImage, preparation p: ImagePreparation) throws -> [UInt8] {
+        let c = image.channels
+        let geometry = try ResizeGeometry(width: image.width, height: image.height, outWidth: p.width, outHeight: p.height,
+                                          mode: p.resize)
+        var interleaved = [UInt8](repeating: 0, count: p.width * p.height * c)
+        if image.width == p.width && image.height == p.height && !geometry.hasMargins
+            && geometry.box == .full(width: image.width, height: image.height) {
             interleaved = image.pixels
         } else {
             try image.pixels.withUnsafeBufferPointer { src in
                 try interleaved.withUnsafeMutableBufferPointer { dst in
-                    try resizeInterleaved(source: src.baseAddress!, width: image.width, height: image.height, channels: c,
-                                          rowStride: image.width * c, box: b, output: dst.baseAddress!,
-                                          outWidth: d.width, outHeight: d.height, filter: preparation.interpolation.filter)
+                    try resizeIntoCanvas(source: src.baseAddress!, width: image.width, height: image.height, channels: c,
+                                         geometry: geometry, filter: p.interpolation, fill: [0], output: dst.baseAddress!)
                 }
             }
         }
-        var record = [UInt8](repeating: 0, count: c * th * tw)
-        for y in 0..<d.height {
-            for x in 0..<d.width {
-                let s = (y * d.width + x) * c
-                let o = (y + d.y) * tw + (x + d.x)
-                for ch in 0..<c { record[ch * th * tw + o] = interleaved[s + ch] }
+        var record = [UInt8](repeating: 0, count: c * p.height * p.width)
+        try interleaved.withUnsafeBufferPointer { src in
+            try record.withUnsafeMutableBufferPointer { dst in
+                try interleavedToPlanar(source: src.baseAddress!, width: p.width, height: p.height, channels: c,
+                                        output: dst.baseAddress!)
             }
         }
         return record
-    }
-}
-
-extension Interpolation {
-    var filter: ResampleFilter {
-        switch self {
-        case .bicubic: return .bicubic
-        case .bilinear: return .bilinear
-        case .area: return .area
-        }
     }
 }

@@ -2,7 +2,7 @@
 // floating-point expressions (operation for operation, so the coefficients match Pillow's bits).
 
 /// Interpolation used by the resize functions. The raw values are the command line's names.
-public enum ResampleFilter: String, Sendable, CaseIterable {
+public enum ResampleFilter: String, Sendable, CaseIterable, Codable {
     /// Pillow NEAREST: the source pixel under each output pixel's centre, no filtering.
     case nearest
     /// Pillow BILINEAR: triangle filter, support 1 (antialiased when shrinking).

@@ -3,15 +3,16 @@
 // target's aspect, then resize), letterbox (whole image scaled to fit, centred, the rest
 // filled), and torchvision's Resize(shorter) + CenterCrop(size) as one resize with a box.
 
-/// How `ringtrain data prepare --resize MODE` maps a photo onto the record size.
-public enum ResizeMode: String, Sendable, CaseIterable {
-    /// The whole image to the target size, aspect ratio not kept.
-    case stretch
+/// How `ringtrain data prepare --resize MODE` maps a photo onto the record size. The raw
+/// values are the command line's and the prepared manifest's names.
+public enum ResizeMode: String, Sendable, CaseIterable, Codable {
     /// The largest centred region with the target's aspect ratio, resized (no padding, the
-    /// long side loses its ends).
-    case centerCrop = "center-crop"
+    /// long side loses its ends): torchvision's Resize(shorter side) + CenterCrop.
+    case centerCrop = "shorter-then-center-crop"
     /// The whole image scaled to fit inside the target, centred; the margins take a fill value.
     case letterbox = "pad"
+    /// The whole image to the target size, aspect ratio not kept.
+    case stretch
 }
 
 /// One resize into a canvas: read `box` of the source, resize it to scaledWidth x scaledHeight

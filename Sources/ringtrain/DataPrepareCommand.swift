@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Imaging
 
 extension ResizeMode: ExpressibleByArgument {}
 extension Interpolation: ExpressibleByArgument {}
@@ -27,7 +28,7 @@ struct DataPrepareCommand: ParsableCommand {
     var size: String?
 
     @Option(help: "How images meet the record size: \(ResizeMode.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var resize: ResizeMode = .shorterThenCenterCrop
+    var resize: ResizeMode = .centerCrop
 
     @Option(help: "Resampling filter (antialiased when shrinking): \(Interpolation.allCases.map(\.rawValue).joined(separator: ", ")).")
     var interpolation: Interpolation = .bicubic

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Datasets
 import ImageCodecs
+import Imaging
 import TestSupport
 
 final class PrepareTests: XCTestCase {
@@ -249,10 +250,10 @@ final class PrepareTests: XCTestCase {
             let d = try Dataset.load(directory: out)
             return Array(UnsafeBufferPointer(start: d.train.image(0), count: 64))
         }
-        let crop = try first(.shorterThenCenterCrop)
+        let crop = try first(.centerCrop)
         XCTAssertEqual(crop[0], 200)
         XCTAssertEqual(crop[7], 100)
-        let pad = try first(.pad)
+        let pad = try first(.letterbox)
         XCTAssertEqual(Array(pad[0..<8]), [UInt8](repeating: 0, count: 8), "top rows are padding")
         XCTAssertEqual(pad[4 * 8], 200)
         let stretch = try first(.stretch)
