@@ -19,6 +19,8 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
     public var zoom: Float = 0
     /// Shear angle uniform in [-s, s] degrees.
     public var shearDegrees: Float = 0
+    /// Colour and crop augmentations, batch mixing (ImageAugmentationConfig.swift).
+    public var image = ImageAugmentations()
 
     public init(cropPadding: Int = 0, horizontalFlip: Bool = false, rotationDegrees: Float = 0,
                 shift: Float = 0, zoom: Float = 0, shearDegrees: Float = 0) {
@@ -33,6 +35,9 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case cropPadding = "crop_padding", horizontalFlip = "horizontal_flip"
         case rotationDegrees = "rotation_degrees", shift, zoom, shearDegrees = "shear_degrees"
+        case randomResizedCrop = "random_resized_crop", colorJitter = "color_jitter", randomGrayscale = "random_grayscale"
+        case trivialAugment = "trivial_augment", randAugment = "rand_augment", randomErasing = "random_erasing"
+        case mixup, cutmix
     }
 
     public init(from decoder: Decoder) throws {
@@ -43,6 +48,34 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
         shift = try c.decodeIfPresent(Float.self, forKey: .shift) ?? 0
         zoom = try c.decodeIfPresent(Float.self, forKey: .zoom) ?? 0
         shearDegrees = try c.decodeIfPresent(Float.self, forKey: .shearDegrees) ?? 0
+        image.randomResizedCrop = try c.decodeIfPresent(RandomResizedCropConfig.self, forKey: .randomResizedCrop)
+        image.colorJitter = try c.decodeIfPresent(ColorJitterConfig.self, forKey: .colorJitter)
+        image.randomGrayscale = try c.decodeIfPresent(Double.self, forKey: .randomGrayscale) ?? 0
+        image.trivialAugment = try c.decodeIfPresent(Bool.self, forKey: .trivialAugment) ?? false
+        image.randAugment = try c.decodeIfPresent(RandAugmentConfig.self, forKey: .randAugment)
+        image.randomErasing = try c.decodeIfPresent(RandomErasingConfig.self, forKey: .randomErasing)
+        image.mixup = try c.decodeIfPresent(Double.self, forKey: .mixup) ?? 0
+        image.cutmix = try c.decodeIfPresent(Double.self, forKey: .cutmix) ?? 0
+    }
+
+    /// The augmentations of earlier versions always, the image ones only when set, so a
+    /// config without them is written as before.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cropPadding, forKey: .cropPadding)
+        try c.encode(horizontalFlip, forKey: .horizontalFlip)
+        try c.encode(rotationDegrees, forKey: .rotationDegrees)
+        try c.encode(shift, forKey: .shift)
+        try c.encode(zoom, forKey: .zoom)
+        try c.encode(shearDegrees, forKey: .shearDegrees)
+        try c.encodeIfPresent(image.randomResizedCrop, forKey: .randomResizedCrop)
+        try c.encodeIfPresent(image.colorJitter, forKey: .colorJitter)
+        if image.randomGrayscale > 0 { try c.encode(image.randomGrayscale, forKey: .randomGrayscale) }
+        if image.trivialAugment { try c.encode(true, forKey: .trivialAugment) }
+        try c.encodeIfPresent(image.randAugment, forKey: .randAugment)
+        try c.encodeIfPresent(image.randomErasing, forKey: .randomErasing)
+        if image.mixup > 0 { try c.encode(image.mixup, forKey: .mixup) }
+        if image.cutmix > 0 { try c.encode(image.cutmix, forKey: .cutmix) }
     }
 
     public static var allKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -58,7 +91,7 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
         if shift < 0 || shift > 0.5 { problems.append("shift must be in 0...0.5") }
         if zoom < 0 || zoom >= 1 { problems.append("zoom must be in 0..<1") }
         if shearDegrees < 0 || shearDegrees > 60 { problems.append("shear_degrees must be in 0...60") }
-        return problems
+        return problems + image.validate()
     }
 }
 

@@ -10,6 +10,9 @@ public final class Batch: @unchecked Sendable {
     public private(set) var labels: [Int32]
     public private(set) var indices: [Int]
     public internal(set) var count = 0
+    /// MixUp / CutMix: each sample's partner label and the weight of its own label (the soft
+    /// target is weight * own + (1 - weight) * partner); nil for an unmixed batch.
+    public private(set) var mix: (partnerLabels: [Int32], weight: Float)?
 
     public init(capacity: Int, imageSize: Int) {
         self.capacity = capacity
@@ -23,6 +26,8 @@ public final class Batch: @unchecked Sendable {
         labels[slot] = label
         indices[slot] = index
     }
+
+    func setMix(_ m: (partnerLabels: [Int32], weight: Float)?) { mix = m }
 }
 
 /// Turns sample indices into a filled `Batch`: augmentation (if any) and normalisation.
@@ -49,17 +54,25 @@ public struct BatchAssembler: Sendable {
     public func fill(_ batch: Batch, indices: ArraySlice<Int>, epoch: Int) {
         precondition(indices.count <= batch.capacity, "batch of \(indices.count) exceeds capacity \(batch.capacity)")
         let size = data.imageSize
+        let images = ImageAugmenter(config: augmentation, seed: seed)
+        let perImage = augmentation.image.hasPerImageOps
         for (slot, index) in indices.enumerated() {
-            let draw = augmentation.isIdentity ? AugmentationDraw()
-                : AugmentationDraw(config: augmentation, seed: seed, epoch: epoch, index: index,
-                                   width: data.width, height: data.height)
-            Augmenter.apply(draw, source: data.image(index),
-                            output: batch.images.pointer + slot * size,
-                            channels: data.channels, height: data.height, width: data.width,
-                            mean: mean, std: std)
+            let output = batch.images.pointer + slot * size
+            if perImage {
+                images.apply(source: data.image(index), output: output, channels: data.channels, height: data.height,
+                             width: data.width, epoch: epoch, index: index, mean: mean, std: std)
+            } else {
+                let draw = augmentation.isIdentity ? AugmentationDraw()
+                    : AugmentationDraw(config: augmentation, seed: seed, epoch: epoch, index: index,
+                                       width: data.width, height: data.height)
+                Augmenter.apply(draw, source: data.image(index), output: output,
+                                channels: data.channels, height: data.height, width: data.width, mean: mean, std: std)
+            }
             batch.set(label: data.labels[index], index: index, at: slot)
         }
         data.releasePages(of: indices)
         batch.count = indices.count
+        BatchMixing.mix(batch, config: augmentation.image, seed: seed, epoch: epoch,
+                        channels: data.channels, height: data.height, width: data.width)
     }
 }

@@ -21,6 +21,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case oversampling = 6
     case synthetic = 7
     case hyperparameterSearch = 8
+    /// Colour and crop augmentation of images (one stream per operation, see Datasets).
+    case imageAugmentation = 9
+    /// MixUp / CutMix of a batch.
+    case batchMixing = 10
 }
 
 /// Philox4x32 with 10 rounds: a bijection of a 128-bit counter under a 64-bit key.

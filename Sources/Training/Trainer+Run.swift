@@ -62,22 +62,11 @@ extension Trainer {
                 var spanStart = tracer.isEnabled ? tracer.now() : 0
                 options.phaseProbe?.set(step: state.globalStep, "forward")
                 let logits = network.forward(batch.images.pointer, batch: n, training: true, step: state.globalStep)
-                let loss = batch.labels.withUnsafeBufferPointer { labels -> Float in
-                    if let weights {
-                        return weights.withUnsafeBufferPointer { w in
-                            softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: labels.baseAddress!,
-                                                batch: n, classes: classes, classWeights: w.baseAddress,
-                                                labelSmoothing: Float(config.labelSmoothing))
-                        }
-                    }
-                    return softmaxCrossEntropy(dLogits: dLogits.pointer, logits: logits.baseAddress!, labels: labels.baseAddress!,
-                                               batch: n, classes: classes, classWeights: nil,
-                                               labelSmoothing: Float(config.labelSmoothing))
-                }
+                let loss = stepLoss(batch, logits: logits, count: n)
                 guard loss.isFinite else {
                     throw TrainingDiverged(step: state.globalStep + 1, loss: loss, lr: Double(lr))
                 }
-                runningCorrect += Self.countCorrect(logits: logits, labels: batch.labels, count: n, classes: classes)
+                runningCorrect += Self.countCorrect(logits: logits, labels: Self.dominantLabels(batch), count: n, classes: classes)
                 spanStart = traceSpan("forward", since: spanStart)
                 options.phaseProbe?.set(step: state.globalStep, "backward")
                 if world > 1 {

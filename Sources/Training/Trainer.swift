@@ -70,6 +70,8 @@ public final class Trainer {
     let runDirectory: RunDirectory?
     let store: CheckpointStore?
     let dLogits: FloatBuffer
+    /// MixUp / CutMix: the gradient for the partner labels, blended into `dLogits`.
+    let dLogitsPartner: FloatBuffer
     /// Spans for `--timeline` (disabled without it); shared with the communicator.
     let tracer: Tracer
     var warnedAboutMetrics = false
@@ -116,6 +118,7 @@ public final class Trainer {
         network = try Network(spec: spec, inputShape: (full.channels, full.height, full.width),
                               classes: full.classCount, seed: config.seed, maxBatch: config.batchSize)
         dLogits = FloatBuffer(count: config.batchSize * full.classCount)
+        dLogitsPartner = FloatBuffer(count: config.augmentation.image.mixes ? config.batchSize * full.classCount : 1)
         optimizer = Optimizer(config: config.optimizerConfig, layout: network.parameters.layout)
         try Self.checkFreeze(config.freeze, network: network)
         let groups = config.optimizerConfig.groups
