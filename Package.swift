@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "Datasets"]),
         .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Layers", "Tensors", "Datasets"]),
     ],
     // Swift 5 language mode: the hot paths share raw buffers between worker threads under
