@@ -14,6 +14,8 @@ ensure_packages "${BUILD_PACKAGES[@]}" "${DATA_PACKAGES[@]}" "${BROWSER_PACKAGES
 scripts/slurm-cluster.sh install
 # TensorBoard's own event reader checks our event files (scripts/check-tensorboard.sh).
 ensure_venv .build-tools/venv-tensorboard tensorboard tensorboard
+# onnx.checker and onnxruntime check our exported models (scripts/check-onnx.sh).
+ensure_venv .build-tools/venv-onnx "onnx, onnxruntime, numpy" onnx onnxruntime numpy
 
 # Tests run against the release build: the kernels and the real-data tests are 10-100x
 # slower in debug, and the command-line tests run the very binary users get.
