@@ -33,6 +33,7 @@ public struct ExportMetadata: Sendable, Equatable {
     /// ModelProto.metadata_props: JSON arrays for lists, so any runtime's reader can parse them.
     func properties() throws -> [(key: String, value: String)] {
         let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]  // "T-shirt/top", as written
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         // Floats by hand: Swift's description is the shortest text that reads back to the same
         // Float (0.286, not 0.28600001335144043 as a Double conversion would print).

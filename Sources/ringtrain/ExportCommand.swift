@@ -58,6 +58,11 @@ struct ExportCommand: ParsableCommand {
             throw ExportFileError(path: out, "cannot be written (as \(temporary) first): \(String(cString: strerror(errno)))")
         }
         defer { unlink(temporary) }
+        // On disk before it gets its name, so a crash cannot leave an empty FILE behind.
+        if let handle = FileHandle(forUpdatingAtPath: temporary) {
+            try? handle.synchronize()
+            try? handle.close()
+        }
         if force {
             guard rename(temporary, out) == 0 else { throw ExportFileError(path: out, "rename failed: \(String(cString: strerror(errno)))") }
         } else {

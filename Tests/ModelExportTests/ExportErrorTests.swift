@@ -82,6 +82,7 @@ final class ExportErrorTests: XCTestCase {
         XCTAssertEqual(properties["ringtrain_version"], "test")
         let classes = try JSONDecoder().decode([String].self, from: Data(try XCTUnwrap(properties["class_names"]).utf8))
         XCTAssertEqual(classes, named.classNames)
+        XCTAssertTrue(properties["class_names"]!.hasPrefix(#"["T-shirt/top","Trouser""#), properties["class_names"]!)
         XCTAssertEqual(export.model.irVersion, 8)
         XCTAssertEqual(export.model.opsetImports.map(\.version), [17])
         let conv1 = try XCTUnwrap(export.model.graph.initializers.first { $0.name == "conv1.weight" })
