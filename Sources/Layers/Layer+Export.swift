@@ -18,8 +18,7 @@ public struct ConvolutionDescription: Sendable, Equatable {
 public struct PoolingDescription: Sendable, Equatable {
     public let kind: PoolLayer.Kind
     public let size, stride: Int
-    /// Zero padding on every side; our pooling has none yet (a padded max-pool for ResNet's
-    /// stem is planned: read it here from the layer once `PoolShape` has it).
+    /// Padding on every side (max-pooling only: padded positions never win).
     public let padding: Int
 }
 
@@ -46,7 +45,7 @@ extension Conv2dLayer {
 
 extension PoolLayer {
     public var pooling: PoolingDescription {
-        PoolingDescription(kind: kind, size: geometry.size, stride: geometry.stride, padding: 0)
+        PoolingDescription(kind: kind, size: geometry.size, stride: geometry.stride, padding: geometry.padding)
     }
 }
 

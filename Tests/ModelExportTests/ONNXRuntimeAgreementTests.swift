@@ -46,6 +46,17 @@ final class ONNXRuntimeAgreementTests: XCTestCase {
         XCTAssertEqual(ops.filter { $0 == "GlobalAveragePool" }.count, 1)
     }
 
+    /// torchvision's resnet18 with the ImageNet stem (7x7/2 conv, 3x3/2 max-pool with padding 1)
+    /// on 28x28 grey images, and with the small-image stem.
+    func testResNet18BothStems() throws {
+        let export = try checkAgainstONNXRuntime(.resnet(depth: 18, stem: .imagenet), name: "resnet18")
+        let pool = try XCTUnwrap(export.model.graph.nodes.first { $0.opType == "MaxPool" })
+        XCTAssertEqual(export.model.graph.nodes.filter { $0.opType == "Add" }.count, 8)
+        XCTAssertNotNil(pool)
+        XCTAssertTrue(export.model.graph.initializers.contains { $0.name == "layer2.0.downsample.0.weight" })
+        _ = try checkAgainstONNXRuntime(.resnet(depth: 18, stem: .cifar), name: "resnet18-cifar")
+    }
+
     /// A layer list with every layer type the spec knows: biased and unbiased convolutions,
     /// 2-d and 1-d batch norm, all three activations, both poolings (one strided over an odd
     /// size), both residual shortcuts, global pooling, flatten, linear, dropout.
