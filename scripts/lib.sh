@@ -34,7 +34,7 @@ ensure_packages() {
     fi
 }
 
-BUILD_PACKAGES=(libzstd-dev zlib1g-dev pkg-config)
+BUILD_PACKAGES=(libzstd-dev zlib1g-dev libturbojpeg0-dev libspng-dev libwebp-dev pkg-config)
 DATA_PACKAGES=(dataset-fashion-mnist)
 
 # ensure_venv DIR IMPORT PIP_PACKAGE...: a Python venv at DIR in which `import IMPORT` works,

@@ -37,7 +37,7 @@ private let sharedFuzzDecoder = ImageDecoder()
 
 /// Small valid files of every kind the decoder reads, as fuzzing seeds: baseline, progressive,
 /// grey, CMYK and EXIF-oriented JPEG; grey, grey + alpha, RGB, RGBA, palette + tRNS, 16-bit,
-/// 1-bit, interlaced and eXIf PNG; lossy, lossless and alpha WebP, one with EXIF.
+/// 1-bit, interlaced and eXIf PNG; lossy, lossless and alpha WebP, one with EXIF (16 files).
 public func imageFuzzSeeds() -> [[UInt8]] {
     let (w, h) = (19, 13)
     func image(_ channels: Int) -> DecodedImage {
