@@ -37,13 +37,16 @@ private let sharedFuzzDecoder = ImageDecoder()
 
 /// Small valid files of every kind the decoder reads, as fuzzing seeds: baseline, progressive,
 /// grey, CMYK and EXIF-oriented JPEG; grey, grey + alpha, RGB, RGBA, palette + tRNS, 16-bit,
-/// 1-bit, interlaced and eXIf PNG; lossy, lossless and alpha WebP, one with EXIF.
+/// 1-bit, interlaced and eXIf PNG; lossy, lossless and alpha WebP, one with EXIF (16 files).
 public func imageFuzzSeeds() -> [[UInt8]] {
     let (w, h) = (19, 13)
+    func samples(bytesPerPixel: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: w * h * bytesPerPixel)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 37 &+ (i / 7) &* 11) }
+        return bytes
+    }
     func image(_ channels: Int) -> DecodedImage {
-        var pixels = [UInt8](repeating: 0, count: w * h * channels)
-        for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i &* 37 &+ (i / 7) &* 11) }
-        return DecodedImage(width: w, height: h, channels: channels, pixels: pixels)
+        DecodedImage(width: w, height: h, channels: channels, pixels: samples(bytesPerPixel: channels))
     }
     let exif = ImageEncoder.exifBlock(orientation: 6)
     var seeds: [[UInt8]?] = []
@@ -58,7 +61,7 @@ public func imageFuzzSeeds() -> [[UInt8]] {
     }
     seeds.append(try? ImageEncoder.png(width: w, height: h, channels: 1, bitDepth: 4,
                                        pixels: image(1).pixels.map { $0 & 15 }, palette: palette))
-    seeds.append(try? ImageEncoder.png(width: w, height: h, channels: 3, bitDepth: 16, pixels: image(6).pixels))
+    seeds.append(try? ImageEncoder.png(width: w, height: h, channels: 3, bitDepth: 16, pixels: samples(bytesPerPixel: 6)))  // RGB, 2 bytes each
     seeds.append(try? ImageEncoder.png(width: w, height: h, channels: 1, bitDepth: 1, pixels: image(1).pixels.map { $0 & 1 }))
     seeds.append(try? ImageEncoder.png(image(3), interlaced: true, exif: exif))
     seeds.append(try? ImageEncoder.webp(image(3), quality: 75, lossless: false))

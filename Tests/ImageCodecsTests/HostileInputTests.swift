@@ -49,6 +49,11 @@ final class HostileInputTests: XCTestCase {
             }
             XCTAssertGreaterThan(kinds[.truncated, default: 0], cuts.count / 2, "\(name): \(kinds)")
         }
+        // The reason is the library's own, behind the call that gave it.
+        let reasons = try files().map { decodeError(Array($0.1.prefix($0.1.count / 2)))?.reason ?? "" }
+        XCTAssertEqual(reasons[0], "JPEG: tjDecompress2: Premature end of JPEG file")
+        XCTAssertEqual(reasons[3], "PNG: spng_decode_image: end of stream")
+        XCTAssertEqual(reasons[5], "WebP: WebPDecode: not enough data")
     }
 
     /// Headers claiming 60000 x 60000 with no image data after them: the header says so, and
