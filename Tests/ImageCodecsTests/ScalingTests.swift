@@ -7,15 +7,16 @@ final class ScalingTests: XCTestCase {
     let photo = photoLike(width: 500, height: 375)
 
     func testFactorsAreLibjpegTurbos() {
-        XCTAssertEqual(JPEGScale.downscaleFactors.map(\.description), ["1/1", "7/8", "3/4", "5/8", "1/2", "3/8", "1/4", "1/8"])
+        XCTAssertEqual(JPEGScale.downscaleFactors.map(\.description), ["1/1", "1/2", "1/4", "1/8"])
     }
 
     func testMinimumSizePicksTheSmallestFactorThatFits() throws {
         let jpeg = try ImageEncoder.jpeg(photo, quality: 90)
         let full = try decoded(jpeg)
-        // (minimum, expected size): 1/4 -> 125 x 94 (375/4 = 93.75 rounds up); 5/8 -> 313 x 235;
-        // 1/8 -> 63 x 47; at or over the full size -> full size, never upscaled.
-        let cases: [((Int, Int), (Int, Int))] = [((64, 64), (125, 94)), ((224, 224), (313, 235)), ((1, 1), (63, 47)),
+        // (minimum, expected size): 1/4 -> 125 x 94 (375/4 = 93.75 rounds up); 224 needs more
+        // than 1/2 gives (188), so full size; 1/8 -> 63 x 47; at or over the full size -> full
+        // size, never upscaled.
+        let cases: [((Int, Int), (Int, Int))] = [((64, 64), (125, 94)), ((224, 224), (500, 375)), ((1, 1), (63, 47)),
                                                  ((0, -5), (63, 47)), ((126, 10), (188, 141)), ((500, 375), (500, 375)),
                                                  ((1000, 10), (500, 375))]
         for (minimum, size) in cases {
@@ -33,14 +34,15 @@ final class ScalingTests: XCTestCase {
     func testOrientedImagesUseOrientedDimensions() throws {
         let jpeg = try ImageEncoder.insertingJPEGEXIF(try ImageEncoder.jpeg(photo, quality: 90),
                                                       exif: ImageEncoder.exifBlock(orientation: 6))
-        // Turned, the image is 375 x 500. Wanting 300 x 200 of it needs 375f >= 300 (f >= 4/5:
-        // 7/8) -> stored 438 x 329 -> returned 329 x 438. Read unturned it would be 5/8.
-        let turned = try decoded(jpeg, DecodeOptions(minimumSize: (width: 300, height: 200)))
-        XCTAssertEqual([turned.width, turned.height], [329, 438])
-        let unturned = try decoded(jpeg, DecodeOptions(minimumSize: (width: 300, height: 200), applyOrientation: false))
-        XCTAssertEqual([unturned.width, unturned.height], [313, 235])
-        let square = try decoded(jpeg, DecodeOptions(minimumSize: (width: 224, height: 224)))
-        XCTAssertEqual([square.width, square.height], [235, 313])
+        // Turned, the image is 375 x 500. Wanting 180 x 240 of it needs 375f >= 180 and
+        // 500f >= 240: 1/2 -> returned 188 x 250. Read unturned, 180 x 240 needs 375f >= 240:
+        // full size.
+        let turned = try decoded(jpeg, DecodeOptions(minimumSize: (width: 180, height: 240)))
+        XCTAssertEqual([turned.width, turned.height], [188, 250])
+        let unturned = try decoded(jpeg, DecodeOptions(minimumSize: (width: 180, height: 240), applyOrientation: false))
+        XCTAssertEqual([unturned.width, unturned.height], [500, 375])
+        let quarter = try decoded(jpeg, DecodeOptions(minimumSize: (width: 90, height: 120)))
+        XCTAssertEqual([quarter.width, quarter.height], [94, 125])
     }
 
     func testOtherFormatsIgnoreMinimumSize() throws {
