@@ -15,8 +15,8 @@ struct PredictCommand: ParsableCommand {
         normalised as the model's training images were (the checkpoint records how).
         """)
 
-    @Option(name: .customLong("checkpoint"), parsing: .upToNextOption,
-            help: "Checkpoint file(s), run directories or `latest` pointers.")
+    @Option(name: .customLong("checkpoint"),
+            help: "A checkpoint file, run directory or `latest` pointer; repeat it for an ensemble.")
     var checkpoints: [String]
     @Option(name: .customLong("top-k"), help: "Classes to print per input.") var topK: Int = 5
     @Flag(help: "One JSON object per input, one per line.") var json = false

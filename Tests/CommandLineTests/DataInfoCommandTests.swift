@@ -46,6 +46,9 @@ final class DataInfoCommandTests: XCTestCase {
             "t10k-labels-idx1-ubyte": header([1]) + [0],
         ]
         for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        // The class list says 10 classes, so label 12 is out of range (without one, the labels
+        // themselves define the classes).
+        try Data((0..<10).map { "class \($0)" }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir + "/classes.txt"))
         let r = try BinaryRunner.run(["data", "info", dir])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("train-labels-idx1-ubyte: label of item 2 at byte offset 10: label 12 is out of range"), r.stderr)
