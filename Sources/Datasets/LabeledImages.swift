@@ -53,7 +53,15 @@ public struct LabeledImages: @unchecked Sendable {
     /// Whether the pixels are memory-mapped (a prepared dataset) rather than held in memory.
     public var isMapped: Bool { stores.contains { $0.isMapped } }
 
-    /// The bytes of image `i` (CHW), valid while this value (or a copy) lives.
+    /// The bytes of image `i` (CHW), copied.
+    public func imageBytes(_ i: Int) -> [UInt8] {
+        withExtendedLifetime(self) { Array(UnsafeBufferPointer(start: image(i), count: imageSize)) }
+    }
+
+    /// The bytes of image `i` (CHW). Valid only while this value (or a copy) is alive: a
+    /// mapped store is unmapped with its last owner, and the optimiser may end a local's life
+    /// at its last use, so hold the value (a stored property, `withExtendedLifetime`) or use
+    /// `imageBytes`.
     @inline(__always)
     public func image(_ i: Int) -> UnsafePointer<UInt8> {
         guard let locations else { return stores[0].base + i * imageSize }
@@ -65,7 +73,9 @@ public struct LabeledImages: @unchecked Sendable {
     public var pixels: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(count * imageSize)
-        for i in 0..<count { out.append(contentsOf: UnsafeBufferPointer(start: image(i), count: imageSize)) }
+        withExtendedLifetime(self) {
+            for i in 0..<count { out.append(contentsOf: UnsafeBufferPointer(start: image(i), count: imageSize)) }
+        }
         return out
     }
 

@@ -65,12 +65,18 @@ public func batchNormBackward(dInput: UnsafeMutablePointer<Float>, dScale: Unsaf
     parallelRanges(s.channels, threads: threads) { channels in
         for c in channels {
             let mean = saveMean[c], invStd = saveInvStd[c]
-            var sumG: Float = 0, sumGX: Float = 0
+            // Both sums cancel heavily (the gradient of a normalised layer sums to about 0), so
+            // they are taken in 8 Float lanes per image plane and in Double across planes: one
+            // sequential Float sum over a 32x32x128 batch was 0.5% off in the weight gradients
+            // of the layers before it (against torchvision in Float and in Double).
+            var totalG = 0.0, totalGX = 0.0
             for n in 0..<s.batch {
                 let off = n &* cs &+ c &* s.spatial
-                let x = input + off, g = dOutput + off
-                for i in 0..<s.spatial { sumG += g[i]; sumGX += g[i] * (x[i] - mean) * invStd }
+                let (g, gx) = gradientSums(dOutput + off, input + off, count: s.spatial, mean: mean)
+                totalG += Double(g)
+                totalGX += Double(gx)
             }
+            let sumG = Float(totalG), sumGX = Float(totalGX * Double(invStd))
             dShift[c] += sumG
             dScale[c] += sumGX
             let k = scale[c] * invStd
@@ -88,6 +94,24 @@ public func batchNormBackward(dInput: UnsafeMutablePointer<Float>, dScale: Unsaf
             }
         }
     }
+}
+
+/// (sum of g, sum of g * (x - mean)) over one plane, in 8 Float lanes.
+@inline(__always)
+func gradientSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float) -> (Float, Float) {
+    var sg = SIMD8<Float>(), sgx = SIMD8<Float>()
+    let m = SIMD8<Float>(repeating: mean)
+    var i = 0
+    while i &+ 8 <= count {
+        let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+        let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        sg += gv
+        sgx += gv * (xv - m)
+        i &+= 8
+    }
+    var tg = sg.sum(), tgx = sgx.sum()
+    while i < count { tg += g[i]; tgx += g[i] * (x[i] - mean); i &+= 1 }  // leftovers
+    return (tg, tgx)
 }
 
 /// Plain reference of the training-mode forward (Double throughout), for the tests.

@@ -145,7 +145,7 @@ enum PredictInputs {
             throw DatasetError(file: "test[\(i)]", field: "shape",
                                "\(images.channels)x\(images.height)x\(images.width), the model takes \(p.channels)x\(p.height)x\(p.width)")
         }
-        return Array(UnsafeBufferPointer(start: images.image(i), count: images.imageSize))
+        return images.imageBytes(i)
     }
 }
 

@@ -131,9 +131,7 @@ final class ImageFolderCommandTests: XCTestCase {
                 let r = try JSONDecoder().decode(PreparedRecord.self, from: Data(text.utf8))
                 let index = Int((r.path as NSString).lastPathComponent.prefix(5))!
                 XCTAssertEqual(Int(mine.labels[i]), Int(images.labels[index]), file: file, line: line)
-                let a = UnsafeBufferPointer(start: mine.image(i), count: mine.imageSize)
-                let b = UnsafeBufferPointer(start: images.image(index), count: images.imageSize)
-                guard Array(a) == Array(b) else {
+                guard mine.imageBytes(i) == images.imageBytes(index) else {
                     XCTFail("\(split) record \(i) (\(r.path)) differs from source image \(index)", file: file, line: line)
                     return
                 }

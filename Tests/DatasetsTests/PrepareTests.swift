@@ -58,7 +58,7 @@ final class PrepareTests: XCTestCase {
         for i in 0..<data.train.count {
             let label = Int(data.train.labels[i]), index = i % 5
             let hwc = SyntheticImageFolder.pixels(label: label, index: index, width: 16, height: 16, channels: 3)
-            let record = Array(UnsafeBufferPointer(start: data.train.image(i), count: 768))
+            let record = data.train.imageBytes(i)
             for c in 0..<3 { for p in 0..<256 { XCTAssertEqual(record[c * 256 + p], hwc[p * 3 + c]) } }
         }
         // The manifest's statistics are those of the training records.
@@ -248,7 +248,7 @@ final class PrepareTests: XCTestCase {
             let out = temporary()
             _ = try prepare(src, out, o)
             let d = try Dataset.load(directory: out)
-            return Array(UnsafeBufferPointer(start: d.train.image(0), count: 64))
+            return d.train.imageBytes(0)
         }
         let crop = try first(.centerCrop)
         XCTAssertEqual(crop[0], 200)

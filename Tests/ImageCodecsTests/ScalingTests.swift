@@ -17,7 +17,7 @@ final class ScalingTests: XCTestCase {
         // than 1/2 gives (188), so full size; 1/8 -> 63 x 47; at or over the full size -> full
         // size, never upscaled.
         let cases: [((Int, Int), (Int, Int))] = [((64, 64), (125, 94)), ((224, 224), (500, 375)), ((1, 1), (63, 47)),
-                                                 ((0, -5), (63, 47)), ((126, 10), (188, 141)), ((500, 375), (500, 375)),
+                                                 ((0, -5), (63, 47)), ((126, 10), (250, 188)), ((500, 375), (500, 375)),
                                                  ((1000, 10), (500, 375))]
         for (minimum, size) in cases {
             let image = try decoded(jpeg, DecodeOptions(minimumSize: (width: minimum.0, height: minimum.1)))

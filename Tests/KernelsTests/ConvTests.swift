@@ -19,6 +19,13 @@ final class ConvTests: XCTestCase {
         Conv2dShape(batch: 2, channels: 1, height: 6, width: 16, outChannels: 3, kernelH: 5, kernelW: 5, padding: 2),
         // ... and its 3x3 weight gradient over two groups of images (batch 11 > 8).
         Conv2dShape(batch: 11, channels: 1, height: 7, width: 17, outChannels: 6, kernelH: 3, kernelW: 3, padding: 1),
+        // ResNet-18's shapes (cifar stem, batch 4): wide products, stride-2 3x3 and 1x1.
+        Conv2dShape(batch: 4, channels: 256, height: 8, width: 8, outChannels: 512, kernelH: 3, kernelW: 3, stride: 2, padding: 1),
+        Conv2dShape(batch: 4, channels: 256, height: 8, width: 8, outChannels: 512, kernelH: 1, kernelW: 1, stride: 2),
+        Conv2dShape(batch: 4, channels: 128, height: 16, width: 16, outChannels: 128, kernelH: 3, kernelW: 3, padding: 1),
+        Conv2dShape(batch: 4, channels: 256, height: 8, width: 8, outChannels: 256, kernelH: 3, kernelW: 3, padding: 1),
+        Conv2dShape(batch: 4, channels: 512, height: 4, width: 4, outChannels: 512, kernelH: 3, kernelW: 3, padding: 1),
+        Conv2dShape(batch: 4, channels: 64, height: 32, width: 32, outChannels: 128, kernelH: 3, kernelW: 3, stride: 2, padding: 1),
     ]
 
     func testTheDirectRouteIsTakenWhereItApplies() {
