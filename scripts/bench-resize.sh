@@ -30,3 +30,4 @@ while read -r _ filter size pillow; do
         "$(echo "$pillow / $oneshot" | bc -l)"
 done < "$WORK/pillow.txt"
 grep '^imaging-planar' "$WORK/imaging.txt" | awk '{ printf "planar Float %s 3x64x64 (box) -> 3x%s: %s us\n", $2, $3, $4 }'
+grep '^imaging-layout' "$WORK/imaging.txt" | awk '{ printf "interleaved -> planar %s: %s us\n", $3, $4 }'

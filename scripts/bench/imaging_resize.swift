@@ -62,6 +62,14 @@ for filter in [ResampleFilter.bicubic, .bilinear, .area, .nearest] {
         print("imaging \(filter.rawValue) \(ow)x\(oh) \(String(format: "%.1f", oneShot)) \(String(format: "%.1f", reused))")
     }
 }
+// A 224x224 RGB result into a planar record (what `data prepare` does after the resize).
+var hwc = [UInt8](repeating: 7, count: 224 * 224 * 3), chw = hwc
+let layout = try time {
+    try hwc.withUnsafeBufferPointer { s in try chw.withUnsafeMutableBufferPointer {
+        try interleavedToPlanar(source: s.baseAddress!, width: 224, height: 224, channels: 3, output: $0.baseAddress!)
+    } }
+}
+print("imaging-layout hwc-to-chw 224x224 \(String(format: "%.1f", layout))")
 // Training time: a 64x64 planar record, a RandomResizedCrop-like box, to 3x56x56 Float.
 let record = [UInt8](repeating: 0, count: 3 * 64 * 64).enumerated().map { UInt8(truncatingIfNeeded: $0.offset &* 2654435761 >> 13) }
 var planar = [Float](repeating: 0, count: 3 * 56 * 56)
