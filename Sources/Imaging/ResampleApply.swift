@@ -95,18 +95,40 @@ extension ResamplePlan {
         }
     }
 
+    /// Pillow's nearest: a table of source byte offsets per output pixel; an output row whose
+    /// source row is the previous one's (enlarging) is a copy of it.
     private func nearest8(source: UnsafePointer<UInt8>, channels: Int, rowStride: Int, columns: [Int32], rows: [Int32],
                           output: UnsafeMutablePointer<UInt8>, outputStride: Int) {
         let outRow = outWidth &* channels
-        for (r, sy) in rows.enumerated() {
-            let dst = output + r &* outputStride
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: outWidth)
+        defer { offsets.deallocate() }
+        for i in 0..<outWidth { offsets[i] = columns[i] < 0 ? -1 : Int(columns[i]) &* channels }
+        var previous: Int32 = -2
+        for r in 0..<outHeight {
+            let sy = rows[r], dst = output + r &* outputStride
+            if sy == previous && r > 0 {
+                dst.update(from: dst - outputStride, count: outRow)
+                continue
+            }
+            previous = sy
             guard sy >= 0 else { dst.update(repeating: 0, count: outRow); continue }
             let src = source + Int(sy) &* rowStride
-            for (i, sx) in columns.enumerated() {
-                for c in 0..<channels {
-                    dst[i &* channels &+ c] = sx < 0 ? 0 : src[Int(sx) &* channels &+ c]
-                }
+            switch channels {
+            case 1: nearestRow(OneChannel.self, src, offsets, dst, outWidth)
+            case 2: nearestRow(TwoChannels.self, src, offsets, dst, outWidth)
+            case 3: nearestRow(ThreeChannels.self, src, offsets, dst, outWidth)
+            default: nearestRow(FourChannels.self, src, offsets, dst, outWidth)
             }
         }
+    }
+}
+
+/// One output row of the nearest path; offsets[i] < 0: outside the image (0, as Pillow's fill).
+@inline(__always)
+private func nearestRow<C: ChannelCount>(_: C.Type, _ src: UnsafePointer<UInt8>, _ offsets: UnsafePointer<Int>,
+                                         _ dst: UnsafeMutablePointer<UInt8>, _ count: Int) {
+    for i in 0..<count {
+        let o = offsets[i], d = dst + i &* C.count
+        for c in 0..<C.count { d[c] = o < 0 ? 0 : src[o &+ c] }
     }
 }

@@ -76,9 +76,10 @@ struct ResampleAxis: Sendable {
         self.weights = weights
         let one = Double(1 << resamplePrecisionBits)
         // normalize_coeffs_8bpc: round half away from zero by truncating w * 2^22 -/+ 0.5.
-        self.fixed = weights.map { w in
+        let fixed = weights.map { w in
             Int32((w < 0 ? -0.5 + w * one : 0.5 + w * one).rounded(.towardZero))
         }
+        self.fixed = fixed
         self.floats = weights.map { Float($0) }
     }
 

@@ -1,22 +1,32 @@
 // The vertical pass: output row y is a weighted sum of `counts[y]` consecutive input rows, which
 // is elementwise along the row, so it vectorises across the row's bytes whatever the channel
-// layout: 16 bytes per step, each tap one widening load, multiply and add. The last step of a
-// row overlaps the previous one instead of running a scalar tail (it rewrites equal values).
+// layout: 32 bytes per step (four 8-lane accumulators, so the weight broadcast and the row step
+// are paid once per 32 bytes), each tap one widening load, multiply and add per 8 bytes.
 
+/// `lanes` (16 or 32) bytes of an output row: each tap one widening load, multiply and add per
+/// 8 bytes; `lanes` is a literal at each call site.
 @inline(__always)
 private func verticalChunk8(_ rows: UnsafePointer<UInt8>, _ rowStride: Int, _ weights: UnsafePointer<Int32>,
-                            _ taps: Int, _ out: UnsafeMutablePointer<UInt8>) {
+                            _ taps: Int, _ out: UnsafeMutablePointer<UInt8>, lanes: Int) {
     let half = SIMD8<Int32>(repeating: 1 &<< (resamplePrecisionBits &- 1))
-    var a0 = half, a1 = half
+    var a0 = half, a1 = half, a2 = half, a3 = half
     var p = rows
     for t in 0..<taps {
         let k = SIMD8<Int32>(repeating: weights[t])
         a0 &+= widen8(p) &* k
         a1 &+= widen8(p + 8) &* k
+        if lanes > 16 {
+            a2 &+= widen8(p + 16) &* k
+            a3 &+= widen8(p + 24) &* k
+        }
         p += rowStride
     }
     store8(clip8(a0), out)
     store8(clip8(a1), out + 8)
+    if lanes > 16 {
+        store8(clip8(a2), out + 16)
+        store8(clip8(a3), out + 24)
+    }
 }
 
 /// Output rows of `axis` (8-bit, Pillow's fixed point) from `input`, whose row 0 is source row
@@ -30,14 +40,18 @@ func resampleVertical8(input: UnsafePointer<UInt8>, inputStride: Int, rowOffset:
             let taps = Int(axis.counts[y])
             let rows = input + (Int(axis.starts[y]) &- rowOffset) &* inputStride
             let out = output + y &* outputStride
-            if rowBytes >= 16 {
+            if rowBytes >= 32 {
+                // The last step overlaps the one before instead of a scalar tail (same values).
                 var x = 0
                 while true {
-                    let xs = min(x, rowBytes &- 16)
-                    verticalChunk8(rows + xs, inputStride, k, taps, out + xs)
-                    if xs == rowBytes &- 16 { break }
-                    x &+= 16
+                    let xs = min(x, rowBytes &- 32)
+                    verticalChunk8(rows + xs, inputStride, k, taps, out + xs, lanes: 32)
+                    if xs == rowBytes &- 32 { break }
+                    x &+= 32
                 }
+            } else if rowBytes >= 16 {
+                verticalChunk8(rows, inputStride, k, taps, out, lanes: 16)
+                verticalChunk8(rows + (rowBytes &- 16), inputStride, k, taps, out + (rowBytes &- 16), lanes: 16)
             } else {
                 for x in 0..<rowBytes {
                     var acc: Int32 = 1 &<< (resamplePrecisionBits &- 1)
@@ -94,8 +108,7 @@ private func verticalRowsFloat(_ axis: ResampleAxis, rowOffset: Int, inputStride
 
 @inline(__always)
 func clamp255(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    var r = v
-    r.replace(with: 0, where: r .< 0)
-    r.replace(with: 255, where: r .> 255)
-    return r
+    let zero = SIMD8<Float>(), top = SIMD8<Float>(repeating: 255)
+    let r = v.replacing(with: zero, where: v .< zero)
+    return r.replacing(with: top, where: r .> top)
 }
