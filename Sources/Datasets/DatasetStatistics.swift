@@ -27,13 +27,7 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
         for i in 0..<images.count {
             let p = images.image(i)
             for c in 0..<images.channels {
-                let base = c * plane
-                var s: UInt64 = 0, q: UInt64 = 0
-                for j in 0..<plane {
-                    let v = UInt64(p[base + j])
-                    s &+= v
-                    q &+= v &* v
-                }
+                let (s, q) = planeSums(p + c * plane, count: plane)
                 sums[c] &+= s
                 squares[c] &+= q
             }
@@ -48,4 +42,31 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
         }
         self.init(count: images.count, classCounts: images.classCounts, mean: means, std: stds)
     }
+}
+
+/// (sum, sum of squares) of a plane of bytes, exactly: 16 UInt32 lanes, emptied into UInt64
+/// before they can overflow (4096 steps of 16 bytes: 4096 * 255^2 per lane < 2^32).
+func planeSums(_ p: UnsafePointer<UInt8>, count: Int) -> (UInt64, UInt64) {
+    var sum: UInt64 = 0, squares: UInt64 = 0
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i &+ 16 <= count {
+        var s = SIMD16<UInt32>(), q = SIMD16<UInt32>()
+        var steps = 0
+        while i &+ 16 <= count && steps < 4096 {
+            let v = SIMD16<UInt32>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self))
+            s &+= v
+            q &+= v &* v
+            i &+= 16
+            steps &+= 1
+        }
+        for lane in 0..<16 { sum &+= UInt64(s[lane]); squares &+= UInt64(q[lane]) }
+    }
+    while i < count {   // leftovers
+        let v = UInt64(p[i])
+        sum &+= v
+        squares &+= v &* v
+        i &+= 1
+    }
+    return (sum, squares)
 }

@@ -104,7 +104,8 @@ public struct PreparedDataset: Sendable {
             throw DatasetError(file: path, field: "header", offset: 0, "does not match the manifest (magic, version, shape or record count)")
         }
         if verify {
-            let digest = try FileHash.sha256(fd: fd, path: path)
+            // The hash covers the records; the header was compared byte for byte above.
+            let digest = try FileHash.sha256(fd: fd, path: path, from: PreparedFormat.shardHeaderBytes)
             guard digest == shard.sha256 else {
                 throw DatasetError(file: path, field: "sha256", "is \(digest), the manifest says \(shard.sha256): the shard was changed or damaged")
             }
@@ -169,12 +170,12 @@ public struct PreparedDataset: Sendable {
 /// SHA-256 of files read with read(2) in 4 MiB pieces, never through a mapping: hashing an
 /// 8 GB shard through its mapping would pull all of it into the resident set.
 public enum FileHash {
-    public static func sha256(fd: Int32, path: String) throws -> String {
+    public static func sha256(fd: Int32, path: String, from start: Int = 0) throws -> String {
         var hasher = SHA256()
         let size = 4 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
-        var offset: off_t = 0
+        var offset = off_t(start)
         while true {
             let n = pread(fd, buffer.baseAddress, size, offset)
             if n < 0 {

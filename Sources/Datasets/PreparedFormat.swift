@@ -70,6 +70,8 @@ public struct PreparedManifest: Codable, Equatable, Sendable {
         public var file: String
         public var records: Int
         public var bytes: Int
+        /// SHA-256 of the records (the bytes after the 4096-byte header, which is checked
+        /// byte for byte against what the manifest implies).
         public var sha256: String
     }
     public struct Split: Codable, Equatable, Sendable {
@@ -143,7 +145,8 @@ public struct PreparedRecord: Codable, Equatable, Sendable {
     public var mtimeNs: Int64
     /// SHA-256 of the source file's bytes.
     public var sha256: String
-    /// SHA-256 of the decoded pixels (before resizing): equal for exact duplicates.
+    /// A 128-bit hash of the decoded pixels (before resizing), `PixelHash`: equal for exact
+    /// duplicates. Not cryptographic (it is 20 times faster than SHA-256 on a decoded photo).
     public var pixelsSha256: String
     public var shard: Int
     public var slot: Int

@@ -113,7 +113,7 @@ final class RecordMaker {
             }
         }
         let fileHash = SHA256.hash(data: bytes).hexString
-        let pixelHash = made.decoded.pixels.withUnsafeBytes { SHA256.hash(data: $0).hexString }
+        let pixelHash = made.decoded.pixels.withUnsafeBytes { PixelHash.hex($0) }
         return .success(MadeRecord(record: made.record, fileSha256: fileHash, pixelsSha256: pixelHash))
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,8 @@ final class ShardWriter {
     let recordsPerShard: Int
     private var nextNumber: Int
     private var current: (number: Int, fd: Int32, temporary: String, records: Int)?
+    /// SHA-256 of the open shard's records, fed as they are written (no second read).
+    private var hasher = SHA256()
     /// Called with each published shard's manifest entry and its number.
     let onShardClosed: (Int, PreparedManifest.Shard) throws -> Void
 
@@ -36,6 +39,7 @@ final class ShardWriter {
         if current == nil { try open() }
         let c = current!
         try AtomicFiles.writeAll(fd: c.fd, record, path: c.temporary)
+        hasher.update(bufferPointer: record)
         current!.records += 1
         let slot = c.records
         if current!.records == recordsPerShard { try closeCurrent() }
@@ -54,6 +58,7 @@ final class ShardWriter {
         // A placeholder header; the real one (with the count) is written when the shard closes.
         try AtomicFiles.writeAll(fd: fd, [UInt8](repeating: 0, count: PreparedFormat.shardHeaderBytes), path: temporary)
         current = (nextNumber, fd, temporary, 0)
+        hasher = SHA256()
         nextNumber += 1
     }
 
@@ -66,8 +71,7 @@ final class ShardWriter {
         let written = header.withUnsafeBytes { pwrite(c.fd, $0.baseAddress, $0.count, 0) }
         guard written == header.count else { throw AtomicFiles.failure(c.temporary, "pwrite", errno) }
         guard fsync(c.fd) == 0 else { throw AtomicFiles.failure(c.temporary, "fsync", errno) }
-        // Hashed from the file (hot in the page cache): what the manifest records is what is on disk.
-        let digest = try FileHash.sha256(fd: c.fd, path: c.temporary)
+        let digest = hasher.finalize().hexString
         let name = PreparedFormat.shardName(split, c.number)
         try AtomicFiles.publish(c.temporary, as: directory + "/" + name)
         try onShardClosed(c.number, PreparedManifest.Shard(file: name, records: c.records,
