@@ -11,7 +11,10 @@ extension Trainer {
     /// are converted, DDP's `module.` prefix is stripped. Tensors whose shape differs (a new
     /// head for another class count) keep their fresh initialisation; the log lists what was
     /// copied, what kept its initialisation, and what in the file matched nothing.
-    func initialise(from path: String) throws {
+    func initialise(from argument: String) throws {
+        // A run directory or a `latest` pointer means its newest valid checkpoint.
+        let progress = options.progress
+        let path = try resolveCheckpointPath(argument, onWarning: { progress?.message("warning: init-from: \($0)") })
         let file = try SafeTensorsFile.read(path: path, integrity: .ifPresent, dtypes: .convertToFloat32)
         let outcome = InitFromMatch(file: file, arenas: [network.parameters, network.buffers])
         guard !outcome.copied.isEmpty else {

@@ -12,6 +12,7 @@ extension Trainer {
         var computeSeconds: Double
         var waitSeconds: Double
         var stats: CommunicatorStats
+        var dataWaitSeconds = 0.0
     }
 
     var modelName: String { config.layers == nil ? config.model : "custom (\(config.layers!.count) layers)" }
@@ -42,6 +43,7 @@ extension Trainer {
         let wait = (waitSeconds - window.waitSeconds) / Double(steps)
         let compute = (computeSeconds - window.computeSeconds) / Double(steps) - wait
         let encode = (stats.encodeSeconds - window.stats.encodeSeconds) / Double(steps)
+        let dataWait = (dataWaitSeconds - window.dataWaitSeconds) / Double(steps)
         let mine = [Double(steps * batchSize) / elapsed, compute, wait, encode]
         let all = communicator.worldSize > 1 ? try communicator.allGather(mine) : [mine]
         let workers: [[String: Any]] = all.enumerated().map { rank, v in
@@ -51,6 +53,7 @@ extension Trainer {
         try record(["event": "train", "step": state.globalStep, "epoch": epoch, "loss": loss, "train_top1": top1, "lr": lr,
                     "images_per_sec": all.reduce(0) { $0 + $1[0] }, "window_steps": steps,
                     "step_compute_seconds": compute, "step_wait_seconds": wait, "step_encode_seconds": encode,
+                    "step_data_wait_seconds": dataWait, "data_wait_seconds": dataWaitSeconds,
                     "window_bytes_sent": stats.bytesSent - window.stats.bytesSent,
                     "window_bytes_raw": stats.bytesRaw - window.stats.bytesRaw,
                     "bytes_sent": stats.bytesSent, "bytes_raw": stats.bytesRaw,
@@ -58,7 +61,7 @@ extension Trainer {
                     "encode_seconds": stats.encodeSeconds, "workers": workers])
         // Measured after the all-gather, so its cost lands in the next window, not in this one's rate.
         window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: computeSeconds, waitSeconds: waitSeconds,
-                             stats: stats)
+                             stats: stats, dataWaitSeconds: dataWaitSeconds)
     }
 
     /// A `codec` line and a log line for a `--codec auto` decision.

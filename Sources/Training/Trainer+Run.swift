@@ -49,7 +49,9 @@ extension Trainer {
 
             while true {
                 options.phaseProbe?.set(step: state.globalStep, "waiting for data")
+                let dataStart = Date()
                 guard let batch = prefetcher.next() else { break }
+                dataWaitSeconds += Date().timeIntervalSince(dataStart)
                 let n = batch.count
                 options.onBatch?(epoch, state.globalStep, Array(batch.indices.prefix(n)))
                 let stepStart = Date()

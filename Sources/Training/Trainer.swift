@@ -75,6 +75,9 @@ public final class Trainer {
     /// Spans for `--timeline` (disabled without it); shared with the communicator.
     let tracer: Tracer
     var warnedAboutMetrics = false
+    /// Seconds the training thread waited for the prefetcher's next batch (data loading that
+    /// did not keep up with the steps).
+    var dataWaitSeconds = 0.0
 
     /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
     public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Datasets
 import Foundation
 import Kernels
@@ -39,7 +40,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let (models, dataset) = try exitingOnBadInput { () -> ([CheckpointModel], Dataset) in
-            let models = try checkpoints.map { try CheckpointModel(path: $0) }
+            let models = try checkpoints.map { try CheckpointModel(path: try resolveCheckpointPath($0, onWarning: { printError("warning: \($0)") })) }
             let first = models[0].state
             for m in models.dropFirst() {
                 guard m.state.inputShape == first.inputShape, m.state.classes == first.classes else {

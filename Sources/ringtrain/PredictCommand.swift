@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Datasets
 import Foundation
 import Kernels

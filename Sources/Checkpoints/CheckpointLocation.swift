@@ -1,14 +1,13 @@
-import Checkpoints
 import Foundation
 
 /// A CHECKPOINT argument that names nothing usable; says what was looked at.
-struct CheckpointArgumentError: Error, CustomStringConvertible {
-    let path: String
-    let problem: String
-    var description: String { "\(path): \(problem)" }
+public struct CheckpointArgumentError: Error, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    public var description: String { "\(path): \(problem)" }
 }
 
-/// The checkpoint file a command-line CHECKPOINT argument means (DESIGN.md §7: "wherever a
+/// The checkpoint file a CHECKPOINT argument (command line, `init_from`) means (DESIGN.md §7: "wherever a
 /// checkpoint is taken, a run directory and the `latest` pointer are accepted too"):
 /// - a checkpoint file: itself;
 /// - a run directory (`RUN/checkpoints/` inside) or its `checkpoints/` directory: the newest
@@ -17,7 +16,7 @@ struct CheckpointArgumentError: Error, CustomStringConvertible {
 /// - a `latest` pointer (a small text file holding a checkpoint's file name): the file it
 ///   names, beside it.
 /// The file found is not read here beyond what `latestValid` reads; loading it checks it.
-func resolveCheckpointPath(_ argument: String, onWarning: @escaping @Sendable (String) -> Void = { _ in }) throws -> String {
+public func resolveCheckpointPath(_ argument: String, onWarning: @escaping @Sendable (String) -> Void = { _ in }) throws -> String {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
