@@ -52,18 +52,23 @@ public final class PixelStorage: @unchecked Sendable {
     public var isMapped: Bool { mapping != nil }
 
     public static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    /// Linux's default fault-around window (`fault_around_bytes`, a power of two of pages).
+    static let faultAroundBytes = max(64 << 10, pageSize)
 
     /// Tells the kernel this process is done with the pages under `range` for now: their
     /// page-table entries go, the page cache keeps the data, and a later read faults them back
     /// in. Without this, every record an epoch touched would stay in the process's resident
-    /// set (file-backed, but counted in VmRSS and VmHWM). The range is widened to whole pages:
-    /// the mapping is read-only and shared, so dropping a page a neighbouring record still
-    /// needs costs at most a page fault, never data. A no-op for owned storage.
+    /// set (file-backed, but counted in VmRSS and VmHWM). The range is widened to the aligned
+    /// 64 KiB windows around it: a page fault maps every cached page of its window ("fault
+    /// around", 64 KiB by default), so releasing only the record's own pages left 40% of an
+    /// 8.8 GB dataset resident after 25 s (measured). The mapping is read-only and shared, so
+    /// dropping a page a neighbouring record still needs costs at most a page fault, never
+    /// data. A no-op for owned storage.
     public func release(_ range: Range<Int>) {
         guard let m = mapping else { return }
-        let page = PixelStorage.pageSize
-        let start = max(range.lowerBound, 0) / page * page
-        let end = min((range.upperBound + page - 1) / page * page, (m.length + page - 1) / page * page)
+        let window = PixelStorage.faultAroundBytes
+        let start = max(range.lowerBound, 0) / window * window
+        let end = min((range.upperBound + window - 1) / window * window, (m.length + window - 1) / window * window)
         guard end > start else { return }
         _ = madvise(m.address + start, end - start, MADV_DONTNEED)
     }
