@@ -40,7 +40,7 @@ for ((i = 0; i < ROUNDS; i++)); do
     START=$(date +%s.%N)
     "$BIN" train --config "$CONFIG" --data "$PHOTOS" --cache "$OUT/cache" --run-dir "$OUT/run" >/dev/null 2>&1
     END=$(date +%s.%N)
-    IMAGES=$(sed -nE 's/.*"train": *([0-9]+).*/\1/p' "$OUT"/cache/prepared/*/report.json | head -1)
+    IMAGES=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["counts"]["train"])' "$OUT"/cache/prepared/*/report.json)
     R+=("$(echo "$IMAGES / ($END - $START)" | bc -l)")
     echo "round $((i + 1)): pytorch ${P[-1]} images/s, ringtrain ${R[-1]} images/s (prepare + 1 epoch + test, wall)"
 done
