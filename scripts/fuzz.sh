@@ -9,7 +9,7 @@ source scripts/lib.sh
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-600}"
 SEED="${FUZZ_SEED:-1}"
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(frame handshake safetensors block control config idx)
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(frame handshake safetensors block control config idx image)
 step "building ringtrain (release)"
 swift build -c release >/dev/null
 mkdir -p .build-fuzz

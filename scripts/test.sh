@@ -26,7 +26,19 @@ step "running the test suite (release)"
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 # XCTest only (there are no Swift Testing tests), so the run closes on XCTest's own count.
-swift test -c release --disable-swift-testing 2>&1 | tee "$LOG"
+# A bound on the whole run: a test that hangs (or a crash caught by a signal handler that
+# faults again) ends the run with a message here instead of running into CI's limit.
+# Today the suite takes about 6 minutes on 2 cores.
+TEST_LIMIT_S="${TEST_LIMIT_S:-2400}"
+set +e
+timeout -k 30 "$TEST_LIMIT_S" swift test -c release --disable-swift-testing 2>&1 | tee "$LOG"
+STATUS="${PIPESTATUS[0]}"
+set -e
+if [ "$STATUS" -eq 124 ] || [ "$STATUS" -eq 137 ]; then
+    echo "scripts/test.sh: the test run did not finish within ${TEST_LIMIT_S} s; the last test seen starting:" >&2
+    grep -E "^Test Case '.*' started" "$LOG" | tail -1 >&2 || true
+    exit 1
+fi
 
 # One plain closing line, "N passed, M failed" (", S skipped" when some were), from XCTest's
 # total. XCTest writes "Executed 257 tests, with 2 tests skipped and 0 failures" when tests
@@ -44,4 +56,9 @@ if [ "$SKIPPED" -gt 0 ]; then
     echo "$((EXECUTED - FAILED - SKIPPED)) passed, $FAILED failed, $SKIPPED skipped"
 else
     echo "$((EXECUTED - FAILED)) passed, $FAILED failed"
+fi
+# A crash ends XCTest before its total: the count above covers what ran, the status says so.
+if [ "$STATUS" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+    echo "scripts/test.sh: swift test exited with status $STATUS" >&2
+    exit 1
 fi

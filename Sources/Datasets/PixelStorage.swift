@@ -53,7 +53,7 @@ public final class PixelStorage: @unchecked Sendable {
 
     public static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     /// Linux's default fault-around window (`fault_around_bytes`, a power of two of pages).
-    static let faultAroundBytes = max(64 << 10, pageSize)
+    public static let faultAroundBytes = max(64 << 10, pageSize)
 
     /// Tells the kernel this process is done with the pages under `range` for now: their
     /// page-table entries go, the page cache keeps the data, and a later read faults them back
@@ -65,12 +65,24 @@ public final class PixelStorage: @unchecked Sendable {
     /// dropping a page a neighbouring record still needs costs at most a page fault, never
     /// data. A no-op for owned storage.
     public func release(_ range: Range<Int>) {
-        guard let m = mapping else { return }
-        let window = PixelStorage.faultAroundBytes
-        let start = max(range.lowerBound, 0) / window * window
-        let end = min((range.upperBound + window - 1) / window * window, (m.length + window - 1) / window * window)
-        guard end > start else { return }
-        _ = madvise(m.address + start, end - start, MADV_DONTNEED)
+        guard let m = mapping,
+              let pages = PixelStorage.releasableBytes(range, mappingAddress: Int(bitPattern: m.address), mappingLength: m.length)
+        else { return }
+        _ = madvise(m.address + pages.lowerBound, pages.count, MADV_DONTNEED)
+    }
+
+    /// The bytes of a mapping (offsets from its start) that releasing `range` hands back: the
+    /// fault-around windows that overlap it, aligned in the address space as the kernel aligns
+    /// them, and never past the mapping's own pages. Outside them lie other mappings — a
+    /// library's data, the heap — which MADV_DONTNEED would silently zero.
+    public static func releasableBytes(_ range: Range<Int>, mappingAddress: Int, mappingLength: Int,
+                                window: Int = faultAroundBytes, page: Int = pageSize) -> Range<Int>? {
+        let mapped = (mappingLength + page - 1) / page * page
+        let lower = max(range.lowerBound, 0), upper = min(range.upperBound, mappingLength)
+        guard upper > lower else { return nil }
+        let start = max((mappingAddress + lower) / window * window - mappingAddress, 0)
+        let end = min(((mappingAddress + upper) + window - 1) / window * window - mappingAddress, mapped)
+        return end > start ? start..<end : nil
     }
 
     /// Hands back every page of the mapping (after an evaluation pass or an epoch).

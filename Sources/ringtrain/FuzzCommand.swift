@@ -5,6 +5,7 @@ import Codecs
 import Collectives
 import Datasets
 import Foundation
+import ImageCodecs
 import Training
 import Transport
 #if canImport(Glibc)
@@ -16,14 +17,14 @@ import Glibc
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
-        abstract: "Fuzz a parser of untrusted input (frame, handshake, safetensors, block, control, config, idx).",
+        abstract: "Fuzz a parser of untrusted input (frame, handshake, safetensors, block, control, config, idx, image).",
         discussion: "Mutation fuzzing from valid seeds; a crash or hang saves the input to --crash-file and exits 1. See docs/reliability.md.")
 
     /// `selftest` is not a parser: it traps on its first mutated input, to show that the
     /// harness catches a crash and saves the input (tested).
-    static let targets = ["frame", "handshake", "safetensors", "block", "control", "config", "idx", "selftest"]
+    static let targets = ["frame", "handshake", "safetensors", "block", "control", "config", "idx", "image", "selftest"]
 
-    @Argument(help: "frame | handshake | safetensors | block | control | config | idx") var target: String
+    @Argument(help: "frame | handshake | safetensors | block | control | config | idx | image") var target: String
     @Option(help: "How long to fuzz.") var seconds: Double = 10
     @Option(help: "Seed of the mutations (reproducible).") var seed: UInt64 = 1
     @Option(name: .customLong("crash-file"), help: "Where a crashing or hanging input is written.") var crashFile: String = "fuzz-crash.bin"
@@ -100,6 +101,8 @@ struct FuzzCommand: ParsableCommand {
             return [Array(try JSONEncoder().encode(m)), Array(try JSONEncoder().encode(p))]
         case "selftest":
             return [Array("seed".utf8)]
+        case "image":
+            return imageFuzzSeeds()
         case "config":
             return [Array(#"{"model": "fashion-cnn", "epochs": 3, "schedule": {"type": "cosine", "warmup_steps": 10}, "augmentation": {"shift": 0.1}, "layers": [{"type": "conv", "out": 4, "kernel": 3}, {"type": "relu"}, {"type": "flatten"}, {"type": "linear"}]}"#.utf8)]
         default:
@@ -176,6 +179,11 @@ struct FuzzCommand: ParsableCommand {
                     }
                 }
             }
+        case "image":
+            // JPEG, PNG and WebP decoding (the pixel limit included) on one decoder, as a
+            // prepare's thread uses it.
+            let decoder = ImageDecoder()
+            return { bytes in bytes.withUnsafeBytes { fuzzImageDecoder($0, decoder: decoder) } }
         case "control":
             return { bytes in _ = try? JSONDecoder().decode(ControlMessage.self, from: Data(bytes)) }
         case "config":

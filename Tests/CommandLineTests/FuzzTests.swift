@@ -8,7 +8,7 @@ final class FuzzTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "ringtrain-fuzz-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for target in ["frame", "handshake", "safetensors", "block", "control", "config", "idx"] {
+        for target in ["frame", "handshake", "safetensors", "block", "control", "config", "idx", "image"] {
             let r = try BinaryRunner.run(["fuzz", target, "--seconds", "2", "--seed", "\(UInt64(Date().timeIntervalSince1970))",
                                           "--crash-file", dir + "/\(target).bin"], timeout: 60)
             XCTAssertEqual(r.status, 0, "\(target): \(r.stderr)")

@@ -117,6 +117,22 @@ final class ImageFolderCommandTests: XCTestCase {
         try assertRecordsEqualSource(prepared: prepared, source: idx)
     }
 
+    /// Real data: Fashion-MNIST's 70,000 images as PNG files at 28x28 are prepared without a
+    /// resize, so every record must be its IDX image, pixel for pixel, under its IDX label.
+    func testRealFashionMNISTAsAPNGFolderKeepsEveryPixel() throws {
+        let idx = "/usr/share/datasets/fashion-mnist"
+        let folder = temp + "/fashion-png", prepared = temp + "/fashion-prepared"
+        let e = try BinaryRunner.run(["data", "export-images", idx, "--out", folder], timeout: 600)
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let p = try BinaryRunner.run(["data", "prepare", folder, "--out", prepared, "--keep-duplicates", "--keep-near-constant"],
+                                     timeout: 600)
+        XCTAssertEqual(p.status, 0, p.stderr)
+        let manifest = try PreparedDataset.open(directory: prepared).manifest
+        XCTAssertEqual(manifest.image, PreparedManifest.ImageShape(channels: 1, height: 28, width: 28), "no resize")
+        XCTAssertEqual(manifest.classes.count, 10)
+        try assertRecordsEqualSource(prepared: prepared, source: idx)
+    }
+
     /// Records of a prepared export equal the source dataset's images, matched through
     /// each record's file name (the source index).
     func assertRecordsEqualSource(prepared: String, source: String, file: StaticString = #filePath, line: UInt = #line) throws {
