@@ -21,7 +21,7 @@ for NAME in idx png jpeg; do
     RUN="$OUT/$NAME"
     if [ ! -f "$RUN/summary.json" ]; then
         step "training on $DATA"
-        rm -rf "$RUN"
+        rm -rf "$RUN"; mkdir -p "$OUT"
         "$BIN" launch --nproc 2 --config examples/fashion-cnn.json --data "$DATA" --cache "$OUT/cache" \
             --run-dir "$RUN" "${EXTRA[@]}" > "$RUN.stdout" 2> "$RUN.log"
     fi

@@ -23,7 +23,7 @@ for r in $(seq "$ROUNDS"); do
     ddp="$("$VENV/bin/python" scripts/bench/pytorch_ddp_fashion.py "$NPROC" "$THREADS" "$BATCH" "$EPOCHS" | tail -1)"
     "$BIN" launch --nproc "$NPROC" --threads "$THREADS" --batch-size "$BATCH" --epochs "$EPOCHS" \
         --validation-fraction 0 --config examples/fashion-cnn.json --checkpoint-every 0 \
-        --run-dir "$OUT/run-$r" > "$OUT/summary-$r.json" 2> "$OUT/log-$r.txt"
+        --run-dir "$OUT/run-$r" --json > "$OUT/summary-$r.json" 2> "$OUT/log-$r.txt"
     ours="$(cat "$OUT/summary-$r.json")"
     python3 - "$ddp" "$ours" <<'PY'
 import json, sys

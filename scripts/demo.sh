@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what it needs, builds release, and trains fashion-cnn on
 # Fashion-MNIST with 2 worker processes on this host (ring all-reduce over loopback),
-# with checkpoints in runs/demo. Idempotent: a finished run prints its summary; an
+# with checkpoints in runs/demo. Idempotent: a finished run prints its test figures; an
 # interrupted one resumes from its last checkpoint. Fails loudly with the step.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,8 @@ BIN="$(swift build -c release --show-bin-path)/ringtrain"
 RUN_DIR="${RUN_DIR:-runs/demo}"
 if [ -f "$RUN_DIR/summary.json" ]; then
     step "the run in $RUN_DIR is finished (remove it to train again)"
-    cat "$RUN_DIR/summary.json"
+    grep -E '"(test_top1|test_top5|test_loss|final_step|wall_seconds)"' "$RUN_DIR/summary.json"
+    echo "summary: $RUN_DIR/summary.json; report: ringtrain report $RUN_DIR"
     exit 0
 fi
 RESUME=()
@@ -28,5 +29,4 @@ fi
 step "training fashion-cnn on Fashion-MNIST with 2 workers in $RUN_DIR"
 "$BIN" launch --nproc 2 --config examples/fashion-cnn.json --run-dir "$RUN_DIR" "${RESUME[@]}" "$@"
 
-step "done: $RUN_DIR/summary.json"
-cat "$RUN_DIR/summary.json"
+step "done: $RUN_DIR/summary.json; the report page: $BIN report $RUN_DIR"

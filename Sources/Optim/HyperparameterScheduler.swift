@@ -95,6 +95,24 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
         return config.interval == .step ? runSteps : max(1, (runSteps + stepsPerEpoch - 1) / stepsPerEpoch)
     }
 
+    /// The cosine schedule's warm-up length in its unit: `warmup_steps`, or `warmup_fraction`
+    /// of the total (at least 1 when the fraction is not 0).
+    public var warmupSteps: Int {
+        guard config.type == .cosine else { return 0 }
+        if let w = config.warmupSteps { return w }
+        guard let f = config.warmupFraction, f > 0 else { return 0 }
+        return max(1, Int((f * Double(total)).rounded()))
+    }
+
+    /// A warning when the warm-up covers more than a quarter of the run (the decay then has
+    /// little room, and a short run may end before it), nil otherwise.
+    public var warmupWarning: String? {
+        let w = warmupSteps, unit = config.interval == .step ? "steps" : "epochs"
+        guard w > 0, 4 * w > total else { return nil }
+        return "the learning-rate warm-up lasts \(w) of the run's \(total) \(unit) (more than a quarter); "
+            + "shorten schedule.warmup_steps or use schedule.warmup_fraction"
+    }
+
     /// The learning rate for optimizer step `step` (0-based), including plateau reductions.
     public func lr(atStep step: Int) -> Float {
         let scheduled = scheduledLR(atStep: step)
@@ -135,11 +153,11 @@ public struct HyperparameterScheduler: Codable, Sendable, Equatable {
         case .exponential:
             return baseLR * pow(config.gamma!, t)
         case .cosine:
-            let warmup = config.warmupSteps ?? 0
+            let warmup = warmupSteps
             let minLR = config.minLR ?? 0
             if ti < warmup {
                 let f0 = config.warmupStartFactor ?? 0
-                return baseLR * (f0 + (1 - f0) * t / Double(warmup))
+                return baseLR * (f0 + (1 - f0) * (t + 1) / Double(warmup))
             }
             let span = total - warmup
             guard span > 0 else { return baseLR }

@@ -13,9 +13,10 @@
 /// - `multistep`: `milestones` (required, increasing, > 0), `gamma` (0.1).
 ///   lr = base * gamma^(number of milestones <= t) (MultiStepLR).
 /// - `exponential`: `gamma` (required, in (0, 1]). lr = base * gamma^t (ExponentialLR).
-/// - `cosine`: `warmup_steps` (0), `warmup_start_factor` (0, in [0, 1]), `total_steps` (default:
-///   the run's total in the chosen unit), `min_lr` (0). Linear warmup from
-///   `base * warmup_start_factor` at t = 0 to `base` at t = warmup_steps, then
+/// - `cosine`: `warmup_steps` (0) or `warmup_fraction` (of the total, in [0, 0.5]),
+///   `warmup_start_factor` (0, in [0, 1]), `total_steps` (default: the run's total in the
+///   chosen unit), `min_lr` (0). Linear warmup over W steps, lr(t) = base * (f0 + (1 - f0) *
+///   (t + 1) / W) for t < W (the first step never runs at exactly 0; base at t = W - 1), then
 ///   lr = min_lr + (base - min_lr) * (1 + cos(pi * (t - warmup) / (total - warmup))) / 2,
 ///   held at `min_lr` after `total_steps`.
 /// - `onecycle` (OneCycleLR, cos annealing): `max_lr` (default: base), `total_steps` (default: the
@@ -64,6 +65,7 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
     public var gamma: Double?
     // cosine
     public var warmupSteps: Int?
+    public var warmupFraction: Double?
     public var warmupStartFactor: Double?
     public var totalSteps: Int?
     public var minLR: Double?
@@ -107,10 +109,27 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         return c
     }
 
+    /// The default schedule: cosine decay over the run after a warm-up of 5% of its steps
+    /// (a fixed count would outlast a short fine-tune and be nothing in a long run).
+    public static let defaultSchedule: ScheduleConfig = {
+        var c = ScheduleConfig(type: .cosine)
+        c.warmupFraction = 0.05
+        return c
+    }()
+
+    /// Cosine decay with a warm-up of `warmupFraction` of the total steps.
+    public static func cosine(warmupFraction: Double, totalSteps: Int? = nil, minLR: Double = 0) -> ScheduleConfig {
+        var c = ScheduleConfig(type: .cosine)
+        c.warmupFraction = warmupFraction
+        c.totalSteps = totalSteps
+        c.minLR = minLR
+        return c
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, interval, monitor
         case stepSize = "step_size", milestones, gamma
-        case warmupSteps = "warmup_steps", warmupStartFactor = "warmup_start_factor"
+        case warmupSteps = "warmup_steps", warmupFraction = "warmup_fraction", warmupStartFactor = "warmup_start_factor"
         case totalSteps = "total_steps", minLR = "min_lr"
         case maxLR = "max_lr", pctStart = "pct_start", divFactor = "div_factor"
         case finalDivFactor = "final_div_factor", threePhase = "three_phase"
@@ -126,7 +145,7 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         case .step: return [.stepSize, .gamma]
         case .multistep: return [.milestones, .gamma]
         case .exponential: return [.gamma]
-        case .cosine: return [.warmupSteps, .warmupStartFactor, .totalSteps, .minLR]
+        case .cosine: return [.warmupSteps, .warmupFraction, .warmupStartFactor, .totalSteps, .minLR]
         case .onecycle: return [.maxLR, .totalSteps, .pctStart, .divFactor, .finalDivFactor, .threePhase,
                                 .cycleMomentum, .baseMomentum, .maxMomentum]
         case .cyclic: return [.baseLR, .maxLR, .stepSizeUp, .stepSizeDown, .mode, .gamma,
@@ -165,6 +184,7 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         milestones = try get([Int].self, .milestones)
         gamma = try get(Double.self, .gamma)
         warmupSteps = try get(Int.self, .warmupSteps)
+        warmupFraction = try get(Double.self, .warmupFraction)
         warmupStartFactor = try get(Double.self, .warmupStartFactor)
         totalSteps = try get(Int.self, .totalSteps)
         minLR = try get(Double.self, .minLR)
@@ -214,6 +234,10 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
             try positive(totalSteps, .totalSteps)
             try nonNegative(minLR, .minLR)
             if let f = warmupStartFactor, !(f >= 0 && f <= 1) { throw fail(.warmupStartFactor, "must be in [0, 1], got \(f)") }
+            if let f = warmupFraction, !(f >= 0 && f <= 0.5) { throw fail(.warmupFraction, "must be in [0, 0.5], got \(f)") }
+            if warmupSteps != nil && warmupFraction != nil {
+                throw fail(.warmupFraction, "give warmup_steps or warmup_fraction, not both")
+            }
             if let w = warmupSteps, let t = totalSteps, w > t {
                 throw fail(.warmupSteps, "\(w) is more than total_steps \(t)")
             }
@@ -252,6 +276,7 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         try c.encodeIfPresent(milestones, forKey: .milestones)
         try c.encodeIfPresent(gamma, forKey: .gamma)
         try c.encodeIfPresent(warmupSteps, forKey: .warmupSteps)
+        try c.encodeIfPresent(warmupFraction, forKey: .warmupFraction)
         try c.encodeIfPresent(warmupStartFactor, forKey: .warmupStartFactor)
         try c.encodeIfPresent(totalSteps, forKey: .totalSteps)
         try c.encodeIfPresent(minLR, forKey: .minLR)

@@ -136,6 +136,7 @@ public final class Trainer {
         scheduler = try HyperparameterScheduler(config: config.schedule, baseLR: config.effectiveLR(worldSize: world),
                                                 baseMomentum: config.momentum,
                                                 stepsPerEpoch: stepsPerEpoch, runSteps: stepsPerEpoch * config.epochs)
+        if let warning = scheduler.warmupWarning, communicator.rank == 0 { options.progress?.message("warning: \(warning)") }
         state = TrainingState(model: spec, config: config, globalStep: 0, epoch: 0, cursor: 0, seed: config.seed,
                               worldSize: world, stepsPerEpoch: stepsPerEpoch, scheduler: scheduler,
                               normalizationMean: dataset.normalization.mean.map(Float.init),

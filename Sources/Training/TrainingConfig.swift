@@ -52,9 +52,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Learning-rate schedule, an object such as `{"type": "cosine", "warmup_steps": 200}`;
     /// every key is documented in docs/configuration.md (ScheduleConfig). Plateau reduction and
     /// early stopping are part of it (`reduce_on_plateau`, `early_stopping`).
-    /// The default warms up over 100 steps: Kaiming-initialised CNNs start with large logits,
-    /// and a full learning rate on step 1 can throw them far off (measured: loss 5.2 -> 27).
-    public var schedule: ScheduleConfig = .cosine(warmupSteps: 100)
+    /// The default warms up over 5% of the run: Kaiming-initialised CNNs start with large
+    /// logits, and a full learning rate on step 1 can throw them far off (measured: loss 5.2 -> 27).
+    public var schedule: ScheduleConfig = .defaultSchedule
     /// Cross-entropy label smoothing in [0, 1).
     public var labelSmoothing: Double = 0
     /// `none` or `balanced` (n / (k * count_c)).

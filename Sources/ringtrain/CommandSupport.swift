@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,4 +29,25 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// The end of a run on stdout: a few lines a person reads (where the figures and files are),
+/// or with `json` the whole summary, as summary.json holds it.
+func printRunSummary(_ s: TrainingSummary, runDirectory: String, json: Bool) throws {
+    if json {
+        print(try jsonString(s))
+        return
+    }
+    let seconds = Int(s.wallSeconds.rounded())
+    let wall = seconds >= 60 ? "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s" : "\(seconds)s"
+    let workers = s.worldSize == 1 ? "1 process" : "\(s.worldSize) workers"
+    var done = "finished: \(s.epochsCompleted) epoch\(s.epochsCompleted == 1 ? "" : "s"), step \(s.finalStep), \(wall), "
+        + String(format: "%.0f images/s (%@)", s.imagesPerSec, workers)
+    if s.stoppedEarly { done += ", stopped early" }
+    print(done)
+    var test = String(format: "test: top-1 %.2f%%  top-5 %.2f%%  loss %.4f", 100 * s.testTop1, 100 * s.testTop5, s.testLoss)
+    if let best = s.bestValTop1 { test += String(format: "  (best validation top-1 %.2f%%)", 100 * best) }
+    print(test)
+    if let c = s.lastCheckpoint { print("checkpoint: \(c)") }
+    print("summary: \(runDirectory)/summary.json (--json prints it here)")
 }

@@ -53,6 +53,6 @@ struct CoordinatorCommand: ParsableCommand {
         o.minWorkers = minWorkers
         printError("[coordinator] listening on \(listener.address) for \(worldSize) workers")
         let summary = try exitingOnClusterError { try Coordinator(listener: listener, token: token, options: o).run() }
-        print(try jsonString(summary))
+        try printRunSummary(summary, runDirectory: runDirectory, json: options.json)
     }
 }

@@ -76,6 +76,6 @@ struct LaunchCommand: ParsableCommand {
         if codes.contains(where: { $0 != 0 }) {
             printError("[launch] worker exit codes: \(codes.map { $0.map(String.init) ?? "running" })")
         }
-        print(try jsonString(summary))
+        try printRunSummary(summary, runDirectory: runDir, json: options.json)
     }
 }

@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
         printError("training \(trainer.state.model) on \(trainer.config.data) -> \(runDir) (\(trainer.network.parameterCount) parameters, \(trainer.state.stepsPerEpoch) steps/epoch)")
         do {
             let summary = try trainer.run()
-            print(try jsonString(summary))
+            try printRunSummary(summary, runDirectory: runDir, json: options.json)
         } catch {
             printError("error: training failed: \(error)")
             throw ExitCode(1)

@@ -11,6 +11,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Dataset directory (default /usr/share/datasets/fashion-mnist).") var data: String?
     @Option(name: .customLong("run-dir"), help: "Run directory (default runs/run-DATE-TIME).") var runDir: String?
     @Flag(help: "Continue from the latest valid checkpoint in the run directory.") var resume = false
+    @Flag(help: "Print the whole summary (summary.json) on stdout instead of the short one.") var json = false
 
     @Option(help: "Model: \(TrainingConfig.builtinModels.joined(separator: ", ")).") var model: String?
     @Option(help: "resnet18/resnet34 stem: imagenet (7x7/2 conv + max-pool) or cifar (3x3/1 conv, for small images).") var stem: String?

@@ -31,14 +31,14 @@ final class ElasticTests: XCTestCase {
     func testAKilledWorkerIsDroppedAndTheSurvivorsFinishTheRun() throws {
         // Checkpoints only at epoch ends (40 steps), commits every 5 steps.
         let (config, dir) = try setUp(epochs: 40, checkpointEvery: 0)
-        let undisturbed = try BinaryRunner.run(["launch", "--nproc", "3", "--config", config, "--run-dir", dir + "/calm"], timeout: 300)
+        let undisturbed = try BinaryRunner.run(["launch", "--json", "--nproc", "3", "--config", config, "--run-dir", dir + "/calm"], timeout: 300)
         XCTAssertEqual(undisturbed.status, 0, undisturbed.stderr)
         let calm = try JSONSerialization.jsonObject(with: Data(undisturbed.stdout.utf8)) as! [String: Any]
 
         let run = dir + "/run"
         let log = LogCollector()
         let stdout = Pipe()
-        let launch = try cluster.start(["launch", "--nproc", "3", "--min-workers", "2", "--commit-every", "5", "--config", config,
+        let launch = try cluster.start(["launch", "--json", "--nproc", "3", "--min-workers", "2", "--commit-every", "5", "--config", config,
                                         "--run-dir", run], environment: [:], stderr: log.pipe, stdout: stdout)
         XCTAssertTrue(LocalProcesses.waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
         Thread.sleep(forTimeInterval: 0.3)

@@ -36,7 +36,7 @@ final class FullDiskTests: XCTestCase {
         mountPoint = dir + "/small"
 
         let run = dir + "/small/run"
-        let r = try BinaryRunner.run(["train", "--config", config, "--run-dir", run])
+        let r = try BinaryRunner.run(["train", "--json", "--config", config, "--run-dir", run])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("warning: checkpoint at step"), r.stderr)
         XCTAssertTrue(r.stderr.contains("failed (the previous one stays valid; training goes on)"), r.stderr)

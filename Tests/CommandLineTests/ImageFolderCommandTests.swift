@@ -67,12 +67,12 @@ final class ImageFolderCommandTests: XCTestCase {
         let src = try SyntheticImageFolder.write(root: temp + "/src", splits: ["train", "test"], perClass: 24)
         let config = try writeConfig()
         XCTAssertEqual(try BinaryRunner.run(["data", "prepare", src, "--out", temp + "/prepared"]).status, 0)
-        let a = try BinaryRunner.run(["train", "--config", config, "--data", temp + "/prepared", "--run-dir", temp + "/run-a"])
+        let a = try BinaryRunner.run(["train", "--json", "--config", config, "--data", temp + "/prepared", "--run-dir", temp + "/run-a"])
         XCTAssertEqual(a.status, 0, a.stderr)
         let summary = try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as! [String: Any]
         XCTAssertGreaterThan(try XCTUnwrap(summary["test_top1"] as? Double), 0.8, "the four classes are easy")
 
-        let b = try BinaryRunner.run(["train", "--config", config, "--data", src, "--cache", temp + "/cache",
+        let b = try BinaryRunner.run(["train", "--json", "--config", config, "--data", src, "--cache", temp + "/cache",
                                       "--run-dir", temp + "/run-b"])
         XCTAssertEqual(b.status, 0, b.stderr)
         let caches = try FileManager.default.contentsOfDirectory(atPath: temp + "/cache/prepared")

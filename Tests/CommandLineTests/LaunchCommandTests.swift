@@ -25,7 +25,7 @@ final class LaunchCommandTests: XCTestCase {
 
     func testTwoWorkersTrainCheckpointAndResumeOntoThree() throws {
         let (config, run) = try setUpRun()
-        let r = try BinaryRunner.run(["launch", "--nproc", "2", "--config", config, "--run-dir", run], timeout: 120)
+        let r = try BinaryRunner.run(["launch", "--json", "--nproc", "2", "--config", config, "--run-dir", run], timeout: 120)
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(summary["world_size"] as? Int, 2)
@@ -34,7 +34,7 @@ final class LaunchCommandTests: XCTestCase {
         try assertRunDirectoryIsComplete(run, world: 2)
 
         // Resume the finished run with 3 workers and 2 more epochs.
-        let more = try BinaryRunner.run(["launch", "--nproc", "3", "--config", config, "--run-dir", run, "--resume", "--epochs", "4"],
+        let more = try BinaryRunner.run(["launch", "--json", "--nproc", "3", "--config", config, "--run-dir", run, "--resume", "--epochs", "4"],
                                         timeout: 120)
         XCTAssertEqual(more.status, 0, more.stderr)
         let s2 = try JSONSerialization.jsonObject(with: Data(more.stdout.utf8)) as! [String: Any]
@@ -59,7 +59,7 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertTrue(first.stderr.contains("[coordinator] plateau at step"), first.stderr)
         XCTAssertFalse(first.stderr.contains("early stopping"), first.stderr)
 
-        let resumed = try BinaryRunner.run(["launch", "--nproc", "2", "--config", config, "--run-dir", run, "--resume", "--epochs", "6"],
+        let resumed = try BinaryRunner.run(["launch", "--json", "--nproc", "2", "--config", config, "--run-dir", run, "--resume", "--epochs", "6"],
                                            timeout: 120)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("[coordinator] plateau at step"), resumed.stderr)

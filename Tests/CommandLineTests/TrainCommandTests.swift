@@ -18,7 +18,7 @@ final class TrainCommandTests: XCTestCase {
     /// (47 steps), then evaluate and checkpoint verify on what it wrote.
     func testShortRealFashionMNISTRunThenEvaluateAndVerify() throws {
         let run = temp + "/run"
-        let r = try BinaryRunner.run(["train", "--run-dir", run, "--epochs", "1", "--validation-fraction", "0.9",
+        let r = try BinaryRunner.run(["train", "--json", "--run-dir", run, "--epochs", "1", "--validation-fraction", "0.9",
                                       "--threads", "2", "--seed", "7"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
@@ -87,7 +87,14 @@ final class TrainCommandTests: XCTestCase {
         let config = temp + "/config.json"
         try Data(SyntheticDataset.configJSON(data: data, epochs: 1).utf8).write(to: URL(fileURLWithPath: config))
         let run = temp + "/run"
-        XCTAssertEqual(try BinaryRunner.run(["train", "--config", config, "--run-dir", run]).status, 0)
+        let first = try BinaryRunner.run(["train", "--config", config, "--run-dir", run])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        // Without --json the end of a run is a few lines a person reads; the JSON stays in summary.json.
+        let lines = first.stdout.split(separator: "\n")
+        XCTAssertLessThanOrEqual(lines.count, 5, first.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("test: top-1 ") }, first.stdout)
+        XCTAssertTrue(lines.contains { $0 == "summary: \(run)/summary.json (--json prints it here)" }, first.stdout)
+        XCTAssertNotNil(FileManager.default.contents(atPath: run + "/summary.json"))
         let other = temp + "/other"
         XCTAssertEqual(try BinaryRunner.run(["train", "--config", config, "--run-dir", other, "--model", "fashion-cnn",
                                              "--epochs", "1"]).status, 0)

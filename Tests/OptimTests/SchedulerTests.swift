@@ -36,12 +36,37 @@ final class SchedulerTests: XCTestCase {
     }
 
     func testCosineWithWarmup() throws {
+        // The warm-up's first step runs at base / W, never at 0; base at step W - 1.
         let s = try scheduler(#"{"type": "cosine", "warmup_steps": 10, "total_steps": 110, "min_lr": 0}"#)
-        assertLRs(s, [0: 0, 5: 0.5, 10: 1, 35: (1 + cos(Double.pi / 4)) / 2, 60: 0.5, 110: 0, 500: 0])
+        assertLRs(s, [0: 0.1, 4: 0.5, 9: 1, 10: 1, 35: (1 + cos(Double.pi / 4)) / 2, 60: 0.5, 110: 0, 500: 0])
         // Default total is the run; min_lr and a warmup start factor.
         let t = try scheduler(#"{"type": "cosine", "warmup_steps": 4, "warmup_start_factor": 0.5, "min_lr": 0.1}"#, runSteps: 104)
-        assertLRs(t, [0: 0.5, 2: 0.75, 4: 1, 54: 0.55, 104: 0.1])
+        assertLRs(t, [0: 0.625, 1: 0.75, 3: 1, 4: 1, 54: 0.55, 104: 0.1])
         XCTAssertNil(t.momentum(atStep: 3))
+    }
+
+    /// The default schedule's warm-up follows the run's length: 5% of a 71-step fine-tune is
+    /// 4 steps, so the run decays to 0 by its end, where a fixed 100-step warm-up ended at 0.7 base.
+    func testDefaultWarmupIsAFractionOfTheRunAndWarnsWhenLong() throws {
+        let short = try HyperparameterScheduler(config: .defaultSchedule, baseLR: 0.05, stepsPerEpoch: 71, runSteps: 71)
+        XCTAssertEqual(short.warmupSteps, 4)
+        XCTAssertGreaterThan(short.lr(atStep: 0), 0)
+        XCTAssertEqual(Double(short.lr(atStep: 3)), 0.05, accuracy: 1e-7)
+        XCTAssertLessThan(Double(short.lr(atStep: 70)), 0.05 * 0.001)
+        XCTAssertNil(short.warmupWarning)
+        let long = try HyperparameterScheduler(config: .defaultSchedule, baseLR: 0.05, stepsPerEpoch: 2110, runSteps: 21100)
+        XCTAssertEqual(long.warmupSteps, 1055)
+        // A fixed warm-up longer than a quarter of the run is named.
+        let fixed = try scheduler(#"{"type": "cosine", "warmup_steps": 100}"#, runSteps: 71)
+        XCTAssertEqual(fixed.warmupSteps, 100)
+        XCTAssertTrue(fixed.warmupWarning?.contains("100 of the run's 71 steps") ?? false, fixed.warmupWarning ?? "no warning")
+        XCTAssertNil(try scheduler(#"{"type": "cosine", "warmup_steps": 100}"#, runSteps: 400).warmupWarning)
+        XCTAssertNotNil(try scheduler(#"{"type": "cosine", "warmup_steps": 101}"#, runSteps: 400).warmupWarning)
+        // The key, its range, and never both.
+        XCTAssertEqual(try scheduler(#"{"type": "cosine", "warmup_fraction": 0.1}"#, runSteps: 1000).warmupSteps, 100)
+        XCTAssertThrowsError(try config(#"{"type": "cosine", "warmup_fraction": 0.7}"#).validate())
+        XCTAssertThrowsError(try config(#"{"type": "cosine", "warmup_fraction": 0.1, "warmup_steps": 3}"#).validate())
+        XCTAssertThrowsError(try config(#"{"type": "step", "step_size": 3, "warmup_fraction": 0.1}"#))
     }
 
     func testOneCycleMatchesPyTorch() throws {
