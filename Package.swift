@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),

@@ -26,7 +26,8 @@ make_task() {   # make_task DIR PER_CLASS CLASS_FOLDER...
     [ -d "$dir/test" ] && return 0
     for class in "$@"; do
         mkdir -p "$dir/train/$class" "$dir/test/$class"
-        ls "$FOLDERS/png/train/$class" | sort | head -n "$per" | while read -r f; do
+        local files=(); mapfile -t files < <(ls "$FOLDERS/png/train/$class" | sort)
+        for f in "${files[@]:0:$per}"; do
             ln -s "$(realpath "$FOLDERS/png/train/$class/$f")" "$dir/train/$class/$f"; done
         for f in "$FOLDERS/png/test/$class"/*; do ln -s "$(realpath "$f")" "$dir/test/$class/"; done
     done
@@ -46,8 +47,11 @@ train() {   # train RUN_DIR ARGS...
 train "$OUT/a-scratch" --data "$OUT/task-a" --epochs "$EPOCHS_A" --lr 0.05
 WEIGHTS="$OUT/a-scratch"
 BACKBONE=(conv1 bn1 layer1 layer2 layer3 layer4)
-train "$OUT/b-frozen" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.05 --init-from "$WEIGHTS" --freeze "${BACKBONE[@]}"
-train "$OUT/b-finetune" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.01 --init-from "$WEIGHTS" --config <(echo '{"lr_multipliers": {"fc": 10}}')
+# A's head is for A's classes: B's runs start from A's backbone and a new head (--init-exclude fc).
+train "$OUT/b-frozen" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.05 --init-from "$WEIGHTS" --init-exclude fc \
+    --freeze "${BACKBONE[@]}"
+train "$OUT/b-finetune" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.01 --init-from "$WEIGHTS" --init-exclude fc \
+    --config <(echo '{"lr_multipliers": {"fc": 10}}')
 train "$OUT/b-scratch" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.05
 
 step "validation top-1 by epoch, then test top-1"

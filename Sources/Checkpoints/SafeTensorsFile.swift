@@ -194,7 +194,12 @@ public struct SafeTensorsFile: Sendable {
         let dataCount = bytes.count - dataStart
         struct Entry { let name: String; let shape: [Int]; let begin: Int; let end: Int; let dtype: String }
         var entries: [Entry] = []
-        for (name, value) in top where name != "__metadata__" {
+        // In file order (by data offset, then name): an error names the same tensor every run,
+        // the first one it applies to, not whichever a dictionary yields first.
+        func begin(_ name: String) -> Int { (integers((top[name] as? [String: Any])?["data_offsets"]))?.first ?? Int.max }
+        let names = top.keys.filter { $0 != "__metadata__" }.map { ($0, begin($0)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+        for name in names {
+            let value = top[name]!
             let field = "tensor \(name)"
             guard let e = value as? [String: Any] else { throw fail(.badTensor, field, "entry is not an object") }
             for key in e.keys where !["dtype", "shape", "data_offsets"].contains(key) {

@@ -385,7 +385,8 @@ extension Coordinator {
         }
         for s in allSeats { s.member.channel.close() }
         guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
-        final!.lastCheckpoint = lastCheckpoint ?? final!.lastCheckpoint
+        // Relative to the run directory, as `checkpoints` is.
+        final!.lastCheckpoint = lastCheckpoint.map { "checkpoints/" + ($0 as NSString).lastPathComponent } ?? final!.lastCheckpoint
         final!.checkpoints = store.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent }
         if let path = options.config.timeline {
             do {

@@ -35,19 +35,29 @@ public enum IDXReader {
             throw DatasetError(file: path, field: "dimension sizes", offset: bytes.count,
                                "truncated: header needs \(headerLength) bytes, file has \(bytes.count)")
         }
-        var dims: [Int] = []
-        var expected = 1
-        for d in 0..<ndims {
+        let dims = (0..<ndims).map { d -> Int in
             let o = 4 + 4 * d
-            let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
-            dims.append(size)
-            let (product, overflow) = expected.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= 1 << 40 else {
-                throw DatasetError(file: path, field: "dimension \(d) size", offset: o, "size \(size) is implausibly large")
-            }
-            expected = product
+            return Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+        }
+        // Sizes are below 2^32 each: products saturate instead of trapping. A claim far beyond
+        // the file names the count (dimension 0, the field a hostile or damaged header
+        // inflates), not the dimension at which the product happened to cross a bound.
+        func product(_ xs: ArraySlice<Int>) -> Int {
+            xs.reduce(1) { a, b in let (p, o) = a.multipliedReportingOverflow(by: b); return o ? Int.max : p }
         }
         let actual = bytes.count - headerLength
+        let perItem = product(dims.dropFirst())
+        if perItem > 0, dims[0] > 2 * (actual / perItem) + 1 {
+            let need = product(dims[...])
+            throw DatasetError(file: path, field: "dimension 0 size (the item count)", offset: 4,
+                               "\(dims[0]) items of \(dims.dropFirst().map(String.init).joined(separator: "x")) bytes need "
+                               + (need == Int.max ? "more than 2^63" : "\(need)")
+                               + " data bytes after the \(headerLength)-byte header; the file has \(actual)")
+        }
+        let expected = product(dims[...])
+        guard expected <= 1 << 40 else {
+            throw DatasetError(file: path, field: "dimension sizes", offset: 4, "\(dims) describe more than 2^40 bytes")
+        }
         if actual < expected {
             throw DatasetError(file: path, field: "data", offset: bytes.count,
                                "truncated: dimensions \(dims) need \(expected) data bytes after the \(headerLength)-byte header, file has \(actual)")

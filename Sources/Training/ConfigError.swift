@@ -10,7 +10,9 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
         self.source = source
     }
 
+    /// "config key 'lr': ..." for a config key, "option --checkpoint: ..." for a command-line
+    /// option (keys that start with "--").
     public var description: String {
-        (source.map { "\($0): " } ?? "") + "config key '\(key)': \(message)"
+        (source.map { "\($0): " } ?? "") + (key.hasPrefix("--") ? "option \(key): " : "config key '\(key)': ") + message
     }
 }

@@ -57,6 +57,9 @@ public final class RunDirectory {
     }
 
     static func finite(_ value: Any) -> Any {
+        // A JSON boolean read back by JSONSerialization (the config object) is an NSNumber that
+        // also casts to Double: keep it a boolean, or metrics.jsonl would say 1 where config.json says true.
+        if let n = value as? NSNumber, String(cString: n.objCType) == "c" { return n.boolValue }
         switch value {
         case let d as Double: return d.isFinite ? d : NSNull()
         case let f as Float: return f.isFinite ? Double(f) : NSNull()

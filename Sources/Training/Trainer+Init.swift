@@ -16,7 +16,7 @@ extension Trainer {
         let progress = options.progress
         let path = try resolveCheckpointPath(argument, onWarning: { progress?.message("warning: init-from: \($0)") })
         let file = try SafeTensorsFile.read(path: path, integrity: .ifPresent, dtypes: .convertToFloat32)
-        let outcome = InitFromMatch(file: file, arenas: [network.parameters, network.buffers])
+        let outcome = InitFromMatch(file: file, arenas: [network.parameters, network.buffers], exclude: config.initExclude)
         guard !outcome.copied.isEmpty else {
             throw CheckpointError(.mismatch, file: path, field: "tensors", outcome.noMatchMessage(model: "\(state.model)"))
         }
@@ -26,11 +26,11 @@ extension Trainer {
 
     /// Every `freeze` prefix must name some parameter: a typo would otherwise train the whole
     /// model while the user believes its backbone fixed.
-    static func checkFreeze(_ prefixes: [String], network: Network) throws {
+    static func checkFreeze(_ prefixes: [String], network: Network, key: String = "freeze") throws {
         let names = network.parameters.layout.slots.map(\.name)
         for prefix in prefixes where !names.contains(where: { ParameterGroups.prefix(prefix, matches: $0) }) {
             let modules = Array(Set(names.map { n in n.split(separator: ".").dropLast().joined(separator: ".") })).sorted()
-            throw ConfigurationError(key: "freeze", "'\(prefix)' matches no parameter of the model; its parameters are under \(modules.prefix(40).joined(separator: ", "))\(modules.count > 40 ? ", ..." : "")")
+            throw ConfigurationError(key: key, "'\(prefix)' matches no parameter of the model; its parameters are under \(modules.prefix(40).joined(separator: ", "))\(modules.count > 40 ? ", ..." : "")")
         }
     }
 }
@@ -45,8 +45,12 @@ struct InitFromMatch {
     var missing: [String] = []
     /// File tensors no model tensor took (num_batches_tracked counters left out: we keep our own).
     var unused: [String] = []
+    /// Model tensors the file has but `init_exclude` keeps fresh.
+    var excluded: [String] = []
+    /// Optimizer and error-feedback state of a RingTrain checkpoint: not weights, not copied.
+    var trainingState = 0
 
-    init(file: SafeTensorsFile, arenas: [ParameterArena]) {
+    init(file: SafeTensorsFile, arenas: [ParameterArena], exclude: [String] = []) {
         var byName: [String: SafeTensor] = [:]
         for t in file.tensors {
             let name = t.name.hasPrefix("module.") ? String(t.name.dropFirst(7)) : t.name
@@ -56,6 +60,11 @@ struct InitFromMatch {
         for (a, arena) in arenas.enumerated() {
             for slot in arena.layout.slots {
                 guard let t = byName[slot.name] else { missing.append(slot.name); continue }
+                if exclude.contains(where: { ParameterGroups.prefix($0, matches: slot.name) }) {
+                    excluded.append(slot.name)
+                    taken.insert(slot.name)
+                    continue
+                }
                 // A scalar in PyTorch ([]) and our one-element counters agree in count.
                 if t.shape == slot.shape || (t.values.count == slot.count && slot.shape.isEmpty) {
                     copied.append((a, slot.name, t))
@@ -66,7 +75,9 @@ struct InitFromMatch {
                 }
             }
         }
-        unused = byName.keys.filter { !taken.contains($0) && !$0.hasSuffix("num_batches_tracked") }.sorted()
+        let left = byName.keys.filter { !taken.contains($0) && !$0.hasSuffix("num_batches_tracked") }
+        trainingState = left.filter { $0.hasPrefix("optimizer.") || $0.hasPrefix("residual.") }.count
+        unused = left.filter { !$0.hasPrefix("optimizer.") && !$0.hasPrefix("residual.") }.sorted()
         // A model counter the file lacks is not worth a line either.
         missing = missing.filter { !$0.hasSuffix("num_batches_tracked") }
     }
@@ -82,7 +93,9 @@ struct InitFromMatch {
         var parts = ["copied \(copied.count) tensors"]
         if !shapeMismatches.isEmpty { parts.append("kept fresh initialisation (other shape) for \(shapeMismatches.joined(separator: ", "))") }
         if !missing.isEmpty { parts.append("kept fresh initialisation (not in the file) for \(Self.list(missing))") }
+        if !excluded.isEmpty { parts.append("kept fresh initialisation (init_exclude) for \(Self.list(excluded))") }
         if !unused.isEmpty { parts.append("file tensors this model has no place for: \(Self.list(unused))") }
+        if trainingState > 0 { parts.append("left out the file's \(trainingState) optimizer and error-feedback tensors (training state, not weights)") }
         return parts.joined(separator: "; ")
     }
 

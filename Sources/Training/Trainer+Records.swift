@@ -15,7 +15,20 @@ extension Trainer {
         var dataWaitSeconds = 0.0
     }
 
-    var modelName: String { config.layers == nil ? config.model : "custom (\(config.layers!.count) layers)" }
+    /// The model as the progress line, metrics.jsonl and summary.json all name it: the
+    /// built-in name (with a non-default stem) or "custom (N layers)", and the dropout rate
+    /// when the config sets one (the network is then built from the model's layer list).
+    public var modelName: String {
+        var name: String
+        if let layers = config.layers {
+            name = "custom (\(layers.count) layers)"
+        } else {
+            name = config.model
+            if let stem = config.stem, stem != .imagenet { name += " (\(stem.rawValue) stem)" }
+        }
+        if let p = config.dropout { name += " with dropout \(p)" }
+        return name
+    }
 
     /// Dataset class names, or "0", "1", ... when the dataset has none for some class.
     static func classNames(_ names: [String], count: Int) -> [String] {

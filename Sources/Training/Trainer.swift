@@ -124,6 +124,10 @@ public final class Trainer {
         dLogitsPartner = FloatBuffer(count: config.augmentation.image.mixes ? config.batchSize * full.classCount : 1)
         optimizer = Optimizer(config: config.optimizerConfig, layout: network.parameters.layout)
         try Self.checkFreeze(config.freeze, network: network)
+        try Self.checkFreeze(config.initExclude, network: network, key: "init_exclude")
+        if !config.initExclude.isEmpty && config.initFrom == nil {
+            throw ConfigurationError(key: "init_exclude", "is an option of init_from, which is not set")
+        }
         let groups = config.optimizerConfig.groups
         let runningStatistics = network.useRunningStatistics(whereFrozen: groups.isFrozen)
         if !config.freeze.isEmpty {

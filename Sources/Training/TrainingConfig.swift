@@ -93,6 +93,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var lrMultipliers: [String: Double] = [:]
     /// Start from another run's weights (a checkpoint file).
     public var initFrom: String? = nil
+    /// Parameter name prefixes `init_from` leaves at their fresh initialisation although the
+    /// file has them with the same shape (a new head: `["fc"]`).
+    public var initExclude: [String] = []
     /// Print a progress line at most this often (seconds) when not on a terminal.
     public var progressSeconds: Double = 5
     /// Also write the metrics as TensorBoard scalar event files into this directory.
@@ -110,7 +113,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
         case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", elasticBatch = "elastic_batch", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
-        case freeze, lrMultipliers = "lr_multipliers", initFrom = "init_from", progressSeconds = "progress_seconds"
+        case freeze, lrMultipliers = "lr_multipliers", initFrom = "init_from", initExclude = "init_exclude", progressSeconds = "progress_seconds"
         case tensorboard, timeline, timelineSteps = "timeline_steps"
     }
 
@@ -120,7 +123,17 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = TrainingConfig()
         func get<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+            do {
+                return try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+            } catch let error as DecodingError {
+                throw error
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                // Foundation's own JSONError (2.5 for an Int) would surface as "the given data
+                // was not valid JSON", with no key at all.
+                throw ConfigError(key: key.rawValue, message: "wrong type: expected \(TrainingConfig.jsonTypeName(T.self))")
+            }
         }
         model = try get(.model, d.model)
         stem = try c.decodeIfPresent(ResNetStem.self, forKey: .stem)
@@ -162,6 +175,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         freeze = try get(.freeze, d.freeze)
         lrMultipliers = try get(.lrMultipliers, d.lrMultipliers)
         initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
+        initExclude = try get(.initExclude, d.initExclude)
         progressSeconds = try get(.progressSeconds, d.progressSeconds)
         tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
         timeline = try c.decodeIfPresent(String.self, forKey: .timeline)
@@ -202,16 +216,31 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         } catch let error as ConfigError {
             throw ConfigurationError(key: error.key, error.message, source: source)
         } catch let DecodingError.typeMismatch(type, context) {
-            throw ConfigurationError(key: path(context.codingPath), "wrong type: expected \(type)", source: source)
+            throw ConfigurationError(key: path(context.codingPath), "wrong type: expected \(jsonTypeName(type))", source: source)
         } catch let DecodingError.dataCorrupted(context) {
             throw ConfigurationError(key: path(context.codingPath), "invalid value: \(context.debugDescription)", source: source)
         } catch let DecodingError.valueNotFound(type, context) {
-            throw ConfigurationError(key: path(context.codingPath), "missing value of type \(type)", source: source)
+            throw ConfigurationError(key: path(context.codingPath), "missing value (expected \(jsonTypeName(type)))", source: source)
         } catch let DecodingError.keyNotFound(key, context) {
             throw ConfigurationError(key: path(context.codingPath + [key]), "is required", source: source)
         }
         try config.validate(source: source)
         return config
+    }
+
+    /// A Swift type as a JSON user knows it: "a number", not "Double".
+    static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Float.Type: return "a number"
+        case is Int.Type, is Int32.Type, is UInt64.Type, is UInt32.Type, is Int64.Type: return "a whole number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") || name.hasPrefix("[") { return "a list" }
+            if name.hasPrefix("Dictionary") || name.contains(":") { return "an object" }
+            return "a value of another kind (\(name))"
+        }
     }
 
     static func path(_ keys: [CodingKey]) -> String {

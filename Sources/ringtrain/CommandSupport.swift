@@ -48,6 +48,6 @@ func printRunSummary(_ s: TrainingSummary, runDirectory: String, json: Bool) thr
     var test = String(format: "test: top-1 %.2f%%  top-5 %.2f%%  loss %.4f", 100 * s.testTop1, 100 * s.testTop5, s.testLoss)
     if let best = s.bestValTop1 { test += String(format: "  (best validation top-1 %.2f%%)", 100 * best) }
     print(test)
-    if let c = s.lastCheckpoint { print("checkpoint: \(c)") }
+    if let c = s.lastCheckpoint { print("checkpoint: \(runDirectory)/\(c)") }
     print("summary: \(runDirectory)/summary.json (--json prints it here)")
 }

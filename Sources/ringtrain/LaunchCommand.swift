@@ -20,10 +20,13 @@ struct LaunchCommand: ParsableCommand {
     @Option(name: .customLong("rendezvous-timeout"), help: "Seconds to wait for all workers to register.") var rendezvousTimeout: Double = 120
     @Option(name: .customLong("heartbeat-timeout"), help: "Seconds of silence after which a worker is declared lost (the job ends with exit 3).")
     var heartbeatTimeout: Double = 30
+    @Option(name: .customLong("stall-seconds"), help: "Report which rank is where when no step completes for this long (or 20 median steps).")
+    var stallSeconds: Double = 10
     @OptionGroup var options: TrainingOptions
 
     func validate() throws {
         guard nproc >= 1 && nproc <= 256 else { throw ValidationError("--nproc must be in 1...256") }
+        guard stallSeconds > 0, stallSeconds.isFinite else { throw ValidationError("--stall-seconds must be a positive number of seconds") }
         if let m = minWorkers, m < 1 || m > nproc {
             throw ValidationError("--min-workers must be between 1 and --nproc (\(nproc))")
         }
@@ -43,6 +46,7 @@ struct LaunchCommand: ParsableCommand {
         coordinatorOptions.rendezvousTimeout = rendezvousTimeout
         coordinatorOptions.heartbeatTimeout = heartbeatTimeout
         coordinatorOptions.minWorkers = minWorkers
+        coordinatorOptions.stallSeconds = stallSeconds
         let coordinator = Coordinator(listener: listener, token: Array(token.utf8), options: coordinatorOptions)
 
         let launcher = LocalLauncher()

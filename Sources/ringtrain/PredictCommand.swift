@@ -41,6 +41,7 @@ struct PredictCommand: ParsableCommand {
         }
         let sources = try exitingOnBadInput { try PredictInputs.collect(inputs) }
         let k = min(topK, predictor.classCount)
+        let started = Date()
         var start = 0
         while start < sources.count {
             let chunk = Array(sources[start..<min(start + predictor.batchCapacity, sources.count)])
@@ -53,6 +54,10 @@ struct PredictCommand: ParsableCommand {
             }
             start += chunk.count
         }
+        let seconds = -started.timeIntervalSinceNow
+        printError(String(format: "predict: %d images in %.2f s (%.1f images/s, %d threads, batches of %d%@)", sources.count, seconds,
+                          Double(sources.count) / max(seconds, 1e-9), cores, predictor.batchCapacity,
+                          checkpoints.count > 1 ? ", an ensemble of \(checkpoints.count)" : ""))
     }
 
     struct Line: Encodable {

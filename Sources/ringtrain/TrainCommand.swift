@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
             o.progress = ProgressLine(interval: config.progressSeconds)
             return try Trainer(config: config, options: o)
         }
-        printError("training \(trainer.state.model) on \(trainer.config.data) -> \(runDir) (\(trainer.network.parameterCount) parameters, \(trainer.state.stepsPerEpoch) steps/epoch)")
+        printError("training \(trainer.modelName) on \(trainer.config.data) -> \(runDir) (\(trainer.network.parameterCount) parameters, \(trainer.state.stepsPerEpoch) steps/epoch)")
         do {
             let summary = try trainer.run()
             try printRunSummary(summary, runDirectory: runDir, json: options.json)

@@ -32,6 +32,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Compute threads per process (0: all cores).") var threads: Int?
     @Option(name: .customLong("init-from"), help: "Start from another run's checkpoint (transfer learning).") var initFrom: String?
     @Option(name: .customLong("freeze"), parsing: .upToNextOption, help: "Parameter name prefixes to keep fixed.") var freeze: [String] = []
+    @Option(name: .customLong("init-exclude"), parsing: .upToNextOption, help: "Parameter name prefixes --init-from leaves freshly initialised (a new head: fc).") var initExclude: [String] = []
     @Option(name: .customLong("validation-fraction"), help: "Held-out fraction of the training split.") var validationFraction: Double?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing in [0, 1).") var labelSmoothing: Double?
     @Option(help: "Also write the metrics as TensorBoard event files into this directory.") var tensorboard: String?
@@ -83,6 +84,7 @@ struct TrainingOptions: ParsableArguments {
         if let v = threads { c.threads = v }
         if let v = initFrom { c.initFrom = v }
         if !freeze.isEmpty { c.freeze = freeze }
+        if !initExclude.isEmpty { c.initExclude = initExclude }
         if let v = validationFraction { c.validationFraction = v }
         if let v = labelSmoothing { c.labelSmoothing = v }
         if let v = tensorboard { c.tensorboard = v }

@@ -68,6 +68,17 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensorsFile.parse(bytes: bytes + [0, 0, 0, 0]))
     }
 
+    /// A file cut inside its second tensor names that tensor, the first in file order that
+    /// runs past the end, every time (not whichever the header dictionary yields first).
+    func testATruncatedFileNamesTheFirstTensorPastTheEnd() throws {
+        let tensors = (0..<12).map { SafeTensor(name: String(format: "layer%02d.weight", $0), shape: [8], values: [Float](repeating: 1, count: 8)) }
+        let bytes = try SafeTensorsFile.encode(tensors: tensors, metadata: [:])
+        let cut = Array(bytes[0..<(bytes.count - 11 * 32 + 5)])
+        XCTAssertThrowsError(try SafeTensorsFile.parse(bytes: cut, path: "cut")) {
+            XCTAssertTrue("\($0)".contains("tensor layer01.weight"), "\($0)")
+        }
+    }
+
     func testFlippedByteAnywhereIsDetected() throws {
         let bytes = try SafeTensorsFile.encode(tensors: sampleTensors(), metadata: ["ringtrain.state": #"{"step":5}"#])
         let n = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }

@@ -10,6 +10,17 @@ final class DataInfoCommandTests: XCTestCase {
         }
     }
 
+    /// A mistyped subcommand is named, with the ones that exist, at any level.
+    func testAnUnknownSubcommandIsNamed() throws {
+        let r = try BinaryRunner.run(["trian", "--epochs", "3"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("unknown subcommand 'trian' of ringtrain (one of: train, launch"), r.stderr)
+        let nested = try BinaryRunner.run(["data", "inf", "x"])
+        XCTAssertEqual(nested.status, 2)
+        XCTAssertTrue(nested.stderr.contains("unknown subcommand 'inf' of ringtrain data (one of: info, prepare, export-images"), nested.stderr)
+        XCTAssertEqual(try BinaryRunner.run(["help", "train"]).status, 0)
+    }
+
     func testFashionMNISTInfoAsJSON() throws {
         let r = try BinaryRunner.run(["data", "info", "/usr/share/datasets/fashion-mnist", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -58,9 +69,14 @@ final class DataInfoCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("nope"), missing.stderr)
     }
 
-    func testUnbuiltSubcommandSaysSoAndExitsTwo() throws {
-        let r = try BinaryRunner.run(["bench", "train"])
-        XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("not built yet"), r.stderr)
+    /// Every subcommand of the contract runs: bench train times one worker's training step.
+    func testBenchTrainTimesATrainingStep() throws {
+        let r = try BinaryRunner.run(["bench", "train", "--batch", "8", "--steps", "2", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(obj["model"] as? String, "fashion-cnn")
+        XCTAssertGreaterThan(obj["images_per_sec"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(obj["update_ms"] as? Double ?? 0, 0)
+        XCTAssertEqual(try BinaryRunner.run(["bench", "train", "--model", "nothing"]).status, 2)
     }
 }

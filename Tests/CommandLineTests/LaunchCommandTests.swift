@@ -119,6 +119,14 @@ final class LaunchCommandTests: XCTestCase {
 
     /// Killing a worker mid-run ends the job with exit 3 (resumable) within the deadline, and
     /// no process of the job survives.
+    /// launch takes the coordinator's --stall-seconds, checked like it.
+    func testLaunchTakesStallSeconds() throws {
+        let r = try BinaryRunner.run(["launch", "--nproc", "2", "--stall-seconds", "0"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--stall-seconds must be a positive number"), r.stderr)
+        XCTAssertTrue(try BinaryRunner.run(["launch", "--help"]).stdout.contains("--stall-seconds"))
+    }
+
     func testLostWorkerEndsRunWithExitThreeAndNoStragglers() throws {
         let (config, run) = try setUpRun(epochs: 1000)
         let process = Process()

@@ -29,6 +29,9 @@ final class TrainCommandTests: XCTestCase {
         let latest = try String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let checkpoint = run + "/checkpoints/" + latest
+        // last_checkpoint is relative to the run directory, as the checkpoints list is.
+        XCTAssertEqual(summary["last_checkpoint"] as? String, "checkpoints/" + latest)
+        XCTAssertEqual((summary["checkpoints"] as? [String])?.last, "checkpoints/" + latest)
         let e = try BinaryRunner.run(["evaluate", "--checkpoint", checkpoint, "--json"])
         XCTAssertEqual(e.status, 0, e.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]

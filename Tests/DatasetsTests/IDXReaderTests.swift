@@ -58,6 +58,21 @@ final class IDXReaderTests: XCTestCase {
         assertLoadFails(dir, file: "train-images-idx3-ubyte.gz", mentions: ["gzip", "byte offset"])
     }
 
+    /// A header claiming 2^31-1 images names the count (offset 4), not a later dimension.
+    func testAnInflatedCountNamesTheCountField() throws {
+        var bytes = FixtureDirectory.idxImages(count: 3)
+        bytes[4] = 0x7f; bytes[5] = 0xff; bytes[6] = 0xff; bytes[7] = 0xff
+        XCTAssertThrowsError(try IDXReader.parse(bytes, path: "x.idx")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("dimension 0 size (the item count)") && text.contains("byte offset 4"), text)
+            XCTAssertTrue(text.contains("2147483647 items"), text)
+        }
+        let labels: [UInt8] = [0, 0, 8, 1, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]
+        XCTAssertThrowsError(try IDXReader.parse(labels, path: "y.idx")) { error in
+            XCTAssertTrue("\(error)".contains("byte offset 4"), "\(error)")
+        }
+    }
+
     func testWrongMagic() throws {
         let dir = try FixtureDirectory()
         try dir.writeIDXDataset()

@@ -32,6 +32,15 @@ final class BadInputTests: XCTestCase {
         assertRejected("{not json", key: "(file)")
     }
 
+    /// Errors speak JSON, not Swift: "expected a number", and options are options.
+    func testMessagesNameJSONTypesAndOptions() throws {
+        XCTAssertThrowsError(try parse(#"{"lr": "fast"}"#)) { XCTAssertTrue("\($0)".contains("expected a number"), "\($0)") }
+        XCTAssertThrowsError(try parse(#"{"epochs": 2.5}"#)) { XCTAssertTrue("\($0)".contains("config key 'epochs': wrong type: expected a whole number"), "\($0)") }
+        XCTAssertThrowsError(try parse(#"{"freeze": "conv1"}"#)) { XCTAssertTrue("\($0)".contains("expected a list"), "\($0)") }
+        XCTAssertEqual("\(ConfigurationError(key: "--checkpoint", "not one ensemble"))", "option --checkpoint: not one ensemble")
+        XCTAssertEqual("\(ConfigurationError(key: "lr", "must be > 0"))", "config key 'lr': must be > 0")
+    }
+
     /// A key given twice is an error naming it (JSON parsers silently keep one of the two).
     func testRepeatedKeysAreRefused() throws {
         assertRejected(#"{"lr": 0.1, "epochs": 2, "lr": 0.2}"#, key: "lr")

@@ -11,8 +11,12 @@ final class TrainerTests: TrainingTestCase {
         let dir = runDir()
         var config = TrainingFixtures.config(data: data)
         config.epochs = 4
+        config.dropout = 0.3
         let trainer = try Trainer(config: config, options: .init(runDirectory: dir))
         let summary = try trainer.run()
+        // One name for the model everywhere: the summary's, the start line's, the log's.
+        XCTAssertEqual(summary.model, "custom (6 layers) with dropout 0.3")
+        XCTAssertEqual(trainer.modelName, summary.model)
         XCTAssertEqual(summary.finalStep, 4 * trainer.state.stepsPerEpoch)
         XCTAssertGreaterThan(summary.testTop1, 0.9, "the squares are easy to learn")
         for f in ["config.json", "metrics.jsonl", "summary.json", "checkpoints/latest"] {
@@ -22,6 +26,10 @@ final class TrainerTests: TrainingTestCase {
         let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         XCTAssertTrue(objects.contains { $0["val_top1"] != nil && $0["val_top5"] != nil && $0["val_loss"] != nil })
         XCTAssertTrue(objects.contains { $0["loss"] != nil && $0["lr"] != nil && $0["images_per_sec"] != nil && $0["bytes_sent"] != nil })
+        // The start line's config says true/false as config.json does, never 1/0.
+        let start = try XCTUnwrap(lines.first { $0.contains("\"event\":\"start\"") })
+        XCTAssertTrue(start.contains("\"nesterov\":true") && start.contains("\"resumed\":false"), String(start))
+        XCTAssertTrue(start.contains("\"model\":\"custom (6 layers) with dropout 0.3\""), String(start))
         let s = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))) as! [String: Any]
         for key in ["final_step", "test_top1", "test_top5", "images_per_sec", "wall_seconds", "world_size", "compression_ratio"] {
             XCTAssertNotNil(s[key], key)
