@@ -50,8 +50,9 @@ BACKBONE=(conv1 bn1 layer1 layer2 layer3 layer4)
 # A's head is for A's classes: B's runs start from A's backbone and a new head (--init-exclude fc).
 train "$OUT/b-frozen" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.05 --init-from "$WEIGHTS" --init-exclude fc \
     --freeze "${BACKBONE[@]}"
+echo '{"lr_multipliers": {"fc": 10}}' > "$OUT/finetune.json"
 train "$OUT/b-finetune" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.01 --init-from "$WEIGHTS" --init-exclude fc \
-    --config <(echo '{"lr_multipliers": {"fc": 10}}')
+    --config "$OUT/finetune.json"
 train "$OUT/b-scratch" --data "$OUT/task-b" --epochs "$EPOCHS_B" --lr 0.05
 
 step "validation top-1 by epoch, then test top-1"

@@ -33,7 +33,7 @@
 /// Keys for every type:
 /// - `interval`: `"step"` or `"epoch"` (see above).
 /// - `monitor`: the validation metric passed to `HyperparameterScheduler.observe`: `val_loss`
-///   (default) or `val_top1`, `val_top5`. The training loop reads it; the scheduler only sees numbers.
+///   (default) or `val_top1`, `val_top5`, `val_balanced_accuracy`, `val_macro_f1`. The training loop reads it; the scheduler only sees numbers.
 /// - `reduce_on_plateau` (ReduceLROnPlateau, evaluated at each `observe`; multiplies the scheduled lr):
 ///   `{"factor": 0.1, "patience": 10, "threshold": 1e-4, "threshold_mode": "rel",
 ///     "cooldown": 0, "min_lr": 0, "eps": 1e-8}` (PyTorch's defaults).
@@ -94,6 +94,10 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
     public var effectivePlateau: PlateauConfig? {
         reduceOnPlateau ?? (type == .plateau ? PlateauConfig() : nil)
     }
+
+    /// The validation metrics a schedule can watch: balanced accuracy (the mean recall over the
+    /// classes present) and macro-F1 see what top-1 hides on an imbalanced split.
+    public static let monitors = ["val_loss", "val_top1", "val_top5", "val_balanced_accuracy", "val_macro_f1"]
 
     /// Whether lower (`val_loss`) or higher (the accuracies) values of `monitor` are better.
     public var monitorMode: MetricMode { monitor == "val_loss" ? .min : .max }
@@ -214,8 +218,8 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         func nonNegative<T: Comparable & Numeric>(_ v: T?, _ key: CodingKeys) throws {
             if let v = v, !(v >= 0) { throw fail(key, "must be >= 0, got \(v)") }
         }
-        if !["val_loss", "val_top1", "val_top5"].contains(monitor) {
-            throw fail(.monitor, "must be val_loss, val_top1 or val_top5, got '\(monitor)'")
+        if !Self.monitors.contains(monitor) {
+            throw fail(.monitor, "must be one of \(Self.monitors.joined(separator: ", ")), got '\(monitor)'")
         }
         switch type {
         case .constant, .plateau: break

@@ -201,6 +201,8 @@ extension Trainer {
         switch config.schedule.monitor {
         case "val_top1": monitored = r.top1
         case "val_top5": monitored = r.top5
+        case "val_balanced_accuracy": monitored = r.metrics.balancedAccuracy
+        case "val_macro_f1": monitored = r.metrics.macroF1
         default: monitored = r.loss
         }
         let decision: ScheduleDecision
@@ -216,7 +218,8 @@ extension Trainer {
             decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
         }
         try record(["event": "validation", "step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1,
-                    "val_top5": r.top5, "lr": Double(scheduler.lr(atStep: state.globalStep)),
+                    "val_top5": r.top5, "val_balanced_accuracy": r.metrics.balancedAccuracy, "val_macro_f1": r.metrics.macroF1,
+                    "lr": Double(scheduler.lr(atStep: state.globalStep)),
                     "val_confusion": r.metrics.confusion])
         options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",
                                          epoch + 1, r.loss, r.top1 * 100, r.top5 * 100)

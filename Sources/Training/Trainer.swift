@@ -115,7 +115,15 @@ public final class Trainer {
         let order: EpochSampler.Order = config.sampler == "balanced"
             ? .balanced(labels: trainImages.labels, classCount: trainImages.classCount) : .shuffled
         sampler = EpochSampler(datasetSize: trainImages.count, seed: config.seed, order: order)
-        classWeights = config.classWeights == "balanced" ? ClassWeights.balanced(classCounts: trainImages.classCounts) : nil
+        switch config.classWeights {
+        case .none: classWeights = nil
+        case .balanced: classWeights = ClassWeights.balanced(classCounts: trainImages.classCounts)
+        case .list(let w):
+            guard w.count == trainImages.classCount else {
+                throw ConfigurationError(key: "class_weights", "has \(w.count) weights; the dataset has \(trainImages.classCount) classes")
+            }
+            classWeights = w.map(Float.init)
+        }
 
         let spec = try Self.modelSpec(config)
         network = try Network(spec: spec, inputShape: (full.channels, full.height, full.width),

@@ -58,7 +58,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Cross-entropy label smoothing in [0, 1).
     public var labelSmoothing: Double = 0
     /// `none` or `balanced` (n / (k * count_c)).
-    public var classWeights: String = "none"
+    public var classWeights: ClassWeighting = .none
     /// `shuffled` or `balanced` (oversample minority classes).
     public var sampler: String = "shuffled"
     public var augmentation: AugmentationConfig = AugmentationConfig()
@@ -278,7 +278,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             throw ConfigurationError(key: e.key, e.message, source: source)
         }
         if !(labelSmoothing >= 0 && labelSmoothing < 1) { try fail("label_smoothing", "must be in [0, 1), got \(labelSmoothing)") }
-        if !["none", "balanced"].contains(classWeights) { try fail("class_weights", "must be none or balanced") }
+        if case .list(let w) = classWeights, !w.allSatisfy({ $0 >= 0 && $0.isFinite }) || !w.contains(where: { $0 > 0 }) {
+            try fail("class_weights", "a list of weights must be finite, non-negative and not all 0, got \(w)")
+        }
         if !["shuffled", "balanced"].contains(sampler) { try fail("sampler", "must be shuffled or balanced") }
         for (prefix, factor) in lrMultipliers.sorted(by: { $0.key < $1.key }) where !(factor >= 0 && factor <= 1000) {
             try fail("lr_multipliers.\(prefix)", "must be in 0...1000, got \(factor)")
@@ -305,3 +307,33 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
 }
 
+/// `class_weights`: `"none"`, `"balanced"` (n / (k * count_c), scikit-learn's), or one weight
+/// per class in label order (`[1, 1, 4]`: class 2 counts four times in the loss).
+public enum ClassWeighting: Codable, Sendable, Equatable {
+    case none, balanced
+    case list([Double])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let text = try? c.decode(String.self) {
+            switch text {
+            case "none": self = .none
+            case "balanced": self = .balanced
+            default: throw ConfigError(key: "class_weights", message: "must be none, balanced or a list of per-class weights, got '\(text)'")
+            }
+        } else if let list = try? c.decode([Double].self) {
+            self = .list(list)
+        } else {
+            throw ConfigError(key: "class_weights", message: "must be none, balanced or a list of per-class weights")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .none: try c.encode("none")
+        case .balanced: try c.encode("balanced")
+        case .list(let w): try c.encode(w)
+        }
+    }
+}

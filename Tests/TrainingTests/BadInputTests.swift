@@ -41,6 +41,23 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual("\(ConfigurationError(key: "lr", "must be > 0"))", "config key 'lr': must be > 0")
     }
 
+    /// class_weights: none, balanced, or one weight per class; monitors include balanced
+    /// accuracy and macro-F1.
+    func testClassWeightListsAndTheNewMonitors() throws {
+        XCTAssertEqual(try parse(#"{"class_weights": [1, 2.5, 0]}"#).classWeights, .list([1, 2.5, 0]))
+        XCTAssertEqual(try parse(#"{"class_weights": "balanced"}"#).classWeights, .balanced)
+        XCTAssertEqual(try parse("{}").classWeights, ClassWeighting.none)
+        assertRejected(#"{"class_weights": "heavy"}"#, key: "class_weights")
+        assertRejected(#"{"class_weights": [1, -1]}"#, key: "class_weights")
+        assertRejected(#"{"class_weights": [0, 0]}"#, key: "class_weights")
+        for monitor in ["val_balanced_accuracy", "val_macro_f1"] {
+            let config = try parse(#"{"schedule": {"type": "plateau", "monitor": "\#(monitor)", "early_stopping": {"patience": 2}}}"#)
+            XCTAssertEqual(config.schedule.monitor, monitor)
+            XCTAssertEqual(config.schedule.monitorMode, .max)
+        }
+        assertRejected(#"{"schedule": {"type": "cosine", "monitor": "val_f1"}}"#, key: "schedule.monitor")
+    }
+
     /// A key given twice is an error naming it (JSON parsers silently keep one of the two).
     func testRepeatedKeysAreRefused() throws {
         assertRejected(#"{"lr": 0.1, "epochs": 2, "lr": 0.2}"#, key: "lr")

@@ -39,6 +39,19 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(m.summary().macroF1, 0.5 / 3, accuracy: 1e-12)
     }
 
+    /// Balanced accuracy is the mean recall over the classes present; macro-F1 the mean F1.
+    /// An imbalanced split: 9 of class 0 all right, 1 of class 1 wrong, class 2 absent.
+    func testBalancedAccuracyAndMacroF1SeeWhatTop1Hides() {
+        var m = ClassificationMetrics(classCount: 3, k: 1)
+        for _ in 0..<9 { m.add(logits: [1, 0, 0], labels: [0]) }
+        m.add(logits: [1, 0, 0], labels: [1])
+        XCTAssertEqual(m.top1, 0.9, accuracy: 1e-12)
+        XCTAssertEqual(m.balancedAccuracy, 0.5, accuracy: 1e-12, "(1 + 0) / 2: class 2 has no samples")
+        // Class 0: precision 0.9, recall 1, F1 18/19; classes 1 and 2: F1 0.
+        XCTAssertEqual(m.macroF1, (18.0 / 19) / 3, accuracy: 1e-12)
+        XCTAssertEqual(m.macroF1, m.summary().macroF1, accuracy: 1e-12)
+    }
+
     func testMergeAndPackedAllReduceAreExact() {
         var a = ClassificationMetrics(classCount: 3, k: 2)
         a.add(logits: [2, 1, 0, 0, 3, 1], labels: [0, 2])

@@ -59,6 +59,20 @@ final class TrainerTests: TrainingTestCase {
         }
     }
 
+    /// A class-weight list needs one weight per class of the data, and is what the loss uses.
+    func testClassWeightListMustMatchTheClasses() throws {
+        var config = TrainingFixtures.config(data: data)
+        config.classWeights = .list([1, 2])
+        XCTAssertThrowsError(try Trainer(config: config, options: .init(runDirectory: runDir()))) {
+            XCTAssertTrue("\($0)".contains("config key 'class_weights': has 2 weights; the dataset has"), "\($0)")
+        }
+        let classes = try Trainer(config: TrainingFixtures.config(data: data), options: .init(runDirectory: runDir())).network.classes
+        config.classWeights = .list((0..<classes).map { Double($0 + 1) })
+        config.epochs = 1
+        let weighted = try Trainer(config: config, options: .init(runDirectory: runDir()))
+        XCTAssertGreaterThan(try weighted.run().testTop1, 0)
+    }
+
     func testFineTuningKeepsFrozenTensorsBitForBit() throws {
         let base = runDir()
         _ = try Trainer(config: TrainingFixtures.config(data: data), options: .init(runDirectory: base)).run()

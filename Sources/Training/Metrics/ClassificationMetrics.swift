@@ -147,6 +147,18 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
 
     /// Precision, recall, F1 and support per class. A ratio with a zero denominator is 0
     /// (scikit-learn's `zero_division=0`).
+    /// Mean recall over the classes with at least one sample (scikit-learn's
+    /// `balanced_accuracy_score`); 0 when there are none.
+    public var balancedAccuracy: Double {
+        let present = perClass().filter { $0.support > 0 }
+        return present.isEmpty ? 0 : present.map(\.recall).reduce(0, +) / Double(present.count)
+    }
+
+    /// Mean F1 over all classes (scikit-learn's `f1_score(average="macro")`).
+    public var macroF1: Double {
+        classCount == 0 ? 0 : perClass().map(\.f1).reduce(0, +) / Double(classCount)
+    }
+
     public func perClass() -> [ClassStats] {
         (0..<classCount).map { c in
             let tp = confusion[c * classCount + c]
