@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "Transport", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "Datasets"]),
         .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Layers", "Tensors", "Datasets"]),

@@ -99,7 +99,13 @@ public final class Worker {
         }
         heartbeat.start()
 
-        let (assign, initialState) = try control.receiveWithAttachment(timeout: options.connectTimeout + 600)
+        // The coordinator's heartbeats (progress messages) may reach a late joiner before its
+        // assignment (its seat is alive from admission on): they are not the answer, skip them.
+        let deadline = Date().addingTimeInterval(options.connectTimeout + 600)
+        var (assign, initialState) = try control.receiveWithAttachment(timeout: options.connectTimeout + 600)
+        while assign.kind == .progress {
+            (assign, initialState) = try control.receiveWithAttachment(timeout: max(deadline.timeIntervalSinceNow, 1))
+        }
         if assign.kind == .abort {
             throw ClusterError("[worker] the coordinator refused this worker: \(assign.message ?? "?")", exitCode: 2)
         }

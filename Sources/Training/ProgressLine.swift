@@ -14,13 +14,20 @@ public final class ProgressLine {
     /// Where lines go instead of stderr (a worker forwards its lines to the coordinator,
     /// which shows one progress line for the job). `true` marks a progress update.
     private let sink: ((String, Bool) -> Void)?
+    /// Where the text goes (stderr; a test's buffer).
+    private let write: (String) -> Void
+    /// A redrawn line is on screen, and whether it was forced (an epoch's last line, which a
+    /// following message must not wipe).
+    private var lineShown = false, shownForced = false
 
     public init(interval: Double, prefix: String = "", forceTerminal: Bool? = nil,
-                sink: ((String, Bool) -> Void)? = nil) {
+                sink: ((String, Bool) -> Void)? = nil,
+                output: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         isTerminal = sink == nil && (forceTerminal ?? (isatty(STDERR_FILENO) == 1))
         self.interval = interval
         self.prefix = prefix
         self.sink = sink
+        self.write = output
     }
 
     public struct Values {
@@ -68,23 +75,28 @@ public final class ProgressLine {
         let now = Date().timeIntervalSince1970
         if isTerminal {
             if force || now - lastPrint >= 0.2 {
-                FileHandle.standardError.write(("\r\u{1B}[2K" + text).data(using: .utf8)!)
+                write("\r\u{1B}[2K" + text)
                 lastPrint = now
+                lineShown = true
+                shownForced = force
             }
         } else if force || now - lastPrint >= interval {
-            FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
+            write(text + "\n")
             lastPrint = now
         }
     }
 
-    /// Prints a message on its own line (ending a redrawn line first).
+    /// Prints a message on its own line. A redrawn line on screen is cleared first, unless it
+    /// was an epoch's last (forced) line: that one is kept and the message goes below it.
     public func message(_ text: String) {
         if let sink { sink(prefix + text, false); return }
-        let lead = isTerminal ? "\r\u{1B}[2K" : ""
-        FileHandle.standardError.write((lead + prefix + text + "\n").data(using: .utf8)!)
+        let lead = isTerminal && lineShown ? (shownForced ? "\n" : "\r\u{1B}[2K") : ""
+        lineShown = false
+        write(lead + prefix + text + "\n")
     }
 
     public func finish() {
-        if isTerminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        if isTerminal && lineShown { write("\n") }
+        lineShown = false
     }
 }

@@ -43,9 +43,12 @@ struct TrainingOptions: ParsableArguments {
     func resolve() throws -> TrainingConfig {
         var c = TrainingConfig()
         if let path = config {
-            guard let data = FileManager.default.contents(atPath: path) else {
+            // Read to the end rather than by the file's size: a pipe (`--config <(...)`) has none.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw ConfigurationError(key: "--config", "cannot read \(path)")
             }
+            let data = handle.readDataToEndOfFile()
+            handle.closeFile()
             c = try TrainingConfig.parse(json: data, source: path)
         }
         if let v = data { c.data = v }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TestSupport
 import XCTest
 
@@ -63,6 +66,18 @@ final class TrainCommandTests: XCTestCase {
         let range = try BinaryRunner.run(["train", "--lr=-3", "--run-dir", temp + "/never"])
         XCTAssertEqual(range.status, 2)
         XCTAssertTrue(range.stderr.contains("'lr'"), range.stderr)
+
+        // A config from a pipe (what `--config <(...)` gives) is read to its end: the error
+        // is about its content, not "cannot read".
+        let fifo = temp + "/config.fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let writer = Thread {
+            if let h = FileHandle(forWritingAtPath: fifo) { h.write(Data(#"{"epochs": 0}"#.utf8)); h.closeFile() }
+        }
+        writer.start()
+        let piped = try BinaryRunner.run(["train", "--config", fifo, "--run-dir", temp + "/never"])
+        XCTAssertEqual(piped.status, 2)
+        XCTAssertTrue(piped.stderr.contains("'epochs'") && !piped.stderr.contains("cannot read"), piped.stderr)
     }
 
     /// A learning rate that blows the loss up ends the run with a message that says so and
