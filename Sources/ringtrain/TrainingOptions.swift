@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Layers
 import Optim
@@ -35,6 +36,23 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("init-exclude"), parsing: .upToNextOption, help: "Parameter name prefixes --init-from leaves freshly initialised (a new head: fc).") var initExclude: [String] = []
     @Option(name: .customLong("validation-fraction"), help: "Held-out fraction of the training split.") var validationFraction: Double?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing in [0, 1).") var labelSmoothing: Double?
+    // The settings users change most, also as flags (every one is a config key too).
+    @Option(help: "Dropout rate of every dropout layer of the model (default: the model's own).") var dropout: Double?
+    @Option(name: .customLong("class-weights"), help: "none, balanced, or one weight per class: 1,1,4 (default none).") var classWeights: String?
+    @Option(help: "shuffled or balanced (oversamples small classes) (default shuffled).") var sampler: String?
+    @Option(name: .customLong("eval-every"), help: "Validate every N steps as well as at epoch ends (default 0: epoch ends only).") var evalEvery: Int?
+    @Option(name: .customLong("stop-at-epoch"), help: "Stop after this epoch; the schedule still spans --epochs (default 0: off).") var stopAtEpoch: Int?
+    @Option(name: .customLong("warmup-steps"), help: "Cosine schedule: warm-up steps (default: 5% of the run).") var warmupSteps: Int?
+    @Option(name: .customLong("warmup-fraction"), help: "Cosine schedule: warm-up as a fraction of the run (default 0.05).") var warmupFraction: Double?
+    @Option(name: .customLong("min-lr"), help: "Cosine schedule: the learning rate it decays to (default 0).") var minLR: Double?
+    @Option(name: .customLong("early-stopping"), help: ArgumentHelp("Stop when the monitored validation metric has not improved for this many evaluations (default: off).", valueName: "patience"))
+    var earlyStopping: Int?
+    @Flag(help: "Augmentation: random horizontal flips (default off).") var flip = false
+    @Option(name: .customLong("crop-padding"), help: "Augmentation: pad by N pixels and crop back at a random offset (default 0).") var cropPadding: Int?
+    @Flag(name: .customLong("trivial-augment"), help: "Augmentation (colour images): TrivialAugment (default off).") var trivialAugment = false
+    @Option(help: "Augmentation: MixUp with this Beta alpha (default 0: off).") var mixup: Double?
+    @Option(help: "Augmentation: CutMix with this Beta alpha (default 0: off).") var cutmix: Double?
+    @Option(name: .customLong("random-erasing"), help: "Augmentation: random erasing with this probability (default 0: off).") var randomErasing: Double?
     @Option(help: "Also write the metrics as TensorBoard event files into this directory.") var tensorboard: String?
     @Option(help: "Write a Chrome trace (chrome://tracing, Perfetto) of every rank's first steps to this file.") var timeline: String?
     @Option(name: .customLong("timeline-steps"), help: "Steps the timeline covers (default 200).") var timelineSteps: Int?
@@ -90,6 +108,7 @@ struct TrainingOptions: ParsableArguments {
         if !initExclude.isEmpty { c.initExclude = initExclude }
         if let v = validationFraction { c.validationFraction = v }
         if let v = labelSmoothing { c.labelSmoothing = v }
+        try applyCommonSettings(&c)
         if let v = tensorboard { c.tensorboard = v }
         if let v = timeline { c.timeline = v }
         if let v = timelineSteps { c.timelineSteps = v }
@@ -102,5 +121,49 @@ struct TrainingOptions: ParsableArguments {
         let f = DateFormatter()
         f.dateFormat = "yyyyMMdd-HHmmss"
         return "runs/run-" + f.string(from: Date())
+    }
+
+    /// The flags for the most-changed settings, over the config file's values.
+    func applyCommonSettings(_ c: inout TrainingConfig) throws {
+        if let v = dropout { c.dropout = v }
+        if let v = classWeights {
+            switch v {
+            case "none": c.classWeights = .none
+            case "balanced": c.classWeights = .balanced
+            default:
+                let parts = v.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
+                    throw ConfigurationError(key: "--class-weights", "must be none, balanced or comma-separated numbers (1,1,4), got '\(v)'")
+                }
+                c.classWeights = .list(parts.map { $0! })
+            }
+        }
+        if let v = sampler { c.sampler = v }
+        if let v = evalEvery { c.evalEvery = v }
+        if let v = stopAtEpoch { c.stopAtEpoch = v }
+        if warmupSteps != nil || warmupFraction != nil || minLR != nil {
+            guard c.schedule.type == .cosine else {
+                throw ConfigurationError(key: warmupSteps != nil ? "--warmup-steps" : warmupFraction != nil ? "--warmup-fraction" : "--min-lr",
+                                         "is a setting of the cosine schedule; this run's schedule is \(c.schedule.type.rawValue)")
+            }
+            if let v = warmupSteps { c.schedule.warmupSteps = v; c.schedule.warmupFraction = nil }
+            if let v = warmupFraction { c.schedule.warmupFraction = v; c.schedule.warmupSteps = nil }
+            if let v = minLR { c.schedule.minLR = v }
+        }
+        if let v = earlyStopping {
+            var e = c.schedule.earlyStopping ?? EarlyStoppingConfig()
+            e.patience = v
+            c.schedule.earlyStopping = e
+        }
+        if flip { c.augmentation.horizontalFlip = true }
+        if let v = cropPadding { c.augmentation.cropPadding = v }
+        if trivialAugment { c.augmentation.image.trivialAugment = true }
+        if let v = mixup { c.augmentation.image.mixup = v }
+        if let v = cutmix { c.augmentation.image.cutmix = v }
+        if let v = randomErasing {
+            var r = c.augmentation.image.randomErasing ?? RandomErasingConfig()
+            r.p = v
+            c.augmentation.image.randomErasing = r
+        }
     }
 }

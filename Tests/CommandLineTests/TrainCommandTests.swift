@@ -80,6 +80,43 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(piped.stderr.contains("'epochs'") && !piped.stderr.contains("cannot read"), piped.stderr)
     }
 
+    /// The most-changed settings as flags land in the resolved config (config.json).
+    func testCommonSettingsAsFlags() throws {
+        let data = try SyntheticDataset.writeIDX()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let config = temp + "/flags.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
+        let run = temp + "/flags"
+        let classes = SyntheticDataset.classes
+        let r = try BinaryRunner.run(["train", "--config", config, "--run-dir", run,
+                                      "--class-weights", (0..<classes).map { _ in "1" }.joined(separator: ","),
+                                      "--sampler", "balanced", "--eval-every", "3", "--stop-at-epoch", "1",
+                                      "--warmup-steps", "2", "--min-lr", "0.001", "--early-stopping", "4",
+                                      "--flip", "--crop-padding", "1", "--mixup", "0.2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let resolved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as! [String: Any]
+        XCTAssertEqual((resolved["class_weights"] as? [Double])?.count, classes)
+        XCTAssertEqual(resolved["sampler"] as? String, "balanced")
+        XCTAssertEqual(resolved["eval_every"] as? Int, 3)
+        XCTAssertEqual(resolved["stop_at_epoch"] as? Int, 1)
+        let schedule = try XCTUnwrap(resolved["schedule"] as? [String: Any])
+        XCTAssertEqual(schedule["warmup_steps"] as? Int, 2)
+        XCTAssertNil(schedule["warmup_fraction"])
+        XCTAssertEqual(schedule["min_lr"] as? Double, 0.001)
+        XCTAssertEqual((schedule["early_stopping"] as? [String: Any])?["patience"] as? Int, 4)
+        let augmentation = try XCTUnwrap(resolved["augmentation"] as? [String: Any])
+        XCTAssertEqual(augmentation["horizontal_flip"] as? Bool, true)
+        XCTAssertEqual(augmentation["crop_padding"] as? Int, 1)
+        XCTAssertEqual(augmentation["mixup"] as? Double, 0.2)
+        // Checked like the keys: dropout needs a dropout layer, warm-up a cosine schedule.
+        let dropout = try BinaryRunner.run(["train", "--config", config, "--run-dir", temp + "/never", "--dropout", "0.3"])
+        XCTAssertEqual(dropout.status, 2)
+        XCTAssertTrue(dropout.stderr.contains("no dropout layer"), dropout.stderr)
+        let warmup = try BinaryRunner.run(["train", "--config", config, "--run-dir", temp + "/never", "--schedule", "constant", "--warmup-steps", "3"])
+        XCTAssertEqual(warmup.status, 2)
+        XCTAssertTrue(warmup.stderr.contains("option --warmup-steps: is a setting of the cosine schedule"), warmup.stderr)
+    }
+
     /// A learning rate that blows the loss up ends the run with a message that says so and
     /// what to change (not a JSON error about writing NaN), and exit 1.
     func testDivergingRunSaysSo() throws {
