@@ -15,11 +15,7 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Timed repetitions per figure (the median is reported).") var repeats: Int = 7
     @Flag(help: "Only the forward+backward figure (used by scripts/bench-vs-pytorch.sh).")
     var trainOnly = false
-    @Option(help: "Model of the forward+backward figure: a built-in name.") var model: String = "fashion-cnn"
-    @Option(help: "Stem of resnet18 / resnet34 (imagenet | cifar).") var stem: String?
-    @Option(name: .customLong("input"), help: ArgumentHelp("Input shape of the forward+backward figure (default: 1x28x28 for fashion-cnn, 3x32x32 otherwise).",
-                                                          valueName: "CxHxW"))
-    var inputShape: String?
+    @OptionGroup var modelOptions: BenchModelOptions
     @Option(help: ArgumentHelp("Also time OpenBLAS's cblas_sgemm from this shared library on every product, "
                                + "repetitions taken in turn with ours (a benchmark reference only).",
                                valueName: "libopenblas.so"))
@@ -30,25 +26,6 @@ struct BenchKernelsCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        _ = try modelSpec()
-        _ = try input()
-    }
-
-    func modelSpec() throws -> ModelSpec {
-        let stemValue = try stem.map { s -> ResNetStem in
-            guard let v = ResNetStem(rawValue: s) else { throw ValidationError("--stem: '\(s)' is not imagenet or cifar") }
-            return v
-        }
-        do { return try ModelSpec.named(model, stem: stemValue) } catch { throw ValidationError("--model: \(error)") }
-    }
-
-    func input() throws -> (Int, Int, Int) {
-        guard let text = inputShape else { return model.hasPrefix("fashion") ? (1, 28, 28) : (3, 32, 32) }
-        let parts = text.split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 3, parts.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
-            throw ValidationError("--input: '\(text)' is not CxHxW (for example 3x32x32)")
-        }
-        return (parts[0], parts[1], parts[2])
     }
 
     func run() throws {
@@ -76,8 +53,9 @@ struct BenchKernelsCommand: ParsableCommand {
         say("GEMM micro-kernel: \(KernelISA.name) (RINGTRAIN_KERNELS=avx2 selects the AVX2 one)")
 
         // The model's forward + loss + backward at the batch size.
-        let shape = try input()
-        let net = try Network(spec: modelSpec(), inputShape: shape, classes: 10, seed: 1, maxBatch: batch)
+        let model = modelOptions.model
+        let shape = try modelOptions.shape()
+        let net = try Network(spec: modelOptions.spec(), inputShape: shape, classes: 10, seed: 1, maxBatch: batch)
         let images = filled(batch * shape.0 * shape.1 * shape.2, 10)
         let labels = (0..<batch).map { Int32($0 % 10) }
         let dLogits = FloatBuffer(count: batch * 10)

@@ -14,10 +14,7 @@ struct BenchTrainCommand: ParsableCommand {
         commandName: "train", abstract: "Benchmark: one worker's training step (forward, backward, SGD update) on synthetic data.")
 
     @Flag(help: "Print one JSON object.") var json = false
-    @Option(help: "A built-in model.") var model: String = "fashion-cnn"
-    @Option(help: "Stem of resnet18 / resnet34 (imagenet | cifar).") var stem: String?
-    @Option(name: .customLong("input"), help: ArgumentHelp("Input shape (default: 1x28x28 for fashion-cnn models, 3x32x32 otherwise).", valueName: "CxHxW"))
-    var inputShape: String?
+    @OptionGroup var modelOptions: BenchModelOptions
     @Option(help: "Classes of the output layer.") var classes: Int = 10
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: "Batch size.") var batch: Int = 128
@@ -28,31 +25,13 @@ struct BenchTrainCommand: ParsableCommand {
         guard batch >= 1, batch <= 65536 else { throw ValidationError("--batch must be in 1...65536") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be in 2...100000") }
-        _ = try spec()
-        _ = try shape()
-    }
-
-    func spec() throws -> ModelSpec {
-        let s = try stem.map { text -> ResNetStem in
-            guard let v = ResNetStem(rawValue: text) else { throw ValidationError("--stem: '\(text)' is not imagenet or cifar") }
-            return v
-        }
-        do { return try ModelSpec.named(model, stem: s) } catch { throw ValidationError("--model: \(error)") }
-    }
-
-    func shape() throws -> (Int, Int, Int) {
-        guard let text = inputShape else { return model.hasPrefix("fashion") ? (1, 28, 28) : (3, 32, 32) }
-        let parts = text.split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 3, parts.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
-            throw ValidationError("--input: '\(text)' is not CxHxW (for example 3x32x32)")
-        }
-        return (parts[0], parts[1], parts[2])
     }
 
     func run() throws {
         KernelThreads.count = threads
-        let (c, h, w) = try shape()
-        let net = try Network(spec: spec(), inputShape: (c, h, w), classes: classes, seed: 1, maxBatch: batch)
+        let model = modelOptions.model
+        let (c, h, w) = try modelOptions.shape()
+        let net = try Network(spec: modelOptions.spec(), inputShape: (c, h, w), classes: classes, seed: 1, maxBatch: batch)
         let optimizer = Optimizer(config: OptimizerConfig(type: .sgd, momentum: 0.9, nesterov: true), layout: net.parameters.layout)
         let images = filled(batch * c * h * w, 10)
         let labels = (0..<batch).map { Int32($0 % classes) }
