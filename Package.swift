@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Codecs", dependencies: ["CZstd", "CSparsePlanes"], swiftSettings: simdSettings),
         .target(name: "Collectives", dependencies: ["Codecs", "Telemetry"], swiftSettings: simdSettings),
         .target(name: "Transport", dependencies: [
-            "Collectives",
+            "Collectives", "Codecs",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -76,10 +76,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Training", dependencies: [
-            "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Checkpoints", "Telemetry",
+            "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Codecs", "Checkpoints", "Telemetry",
         ], swiftSettings: simdSettings),
         .target(name: "Cluster", dependencies: [
-            "Training", "Optim", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints",
+            "Training", "Optim", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints", "Telemetry",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Tuning", dependencies: ["Training", "Tensors"]),
@@ -88,7 +88,7 @@ let package = Package(
         // Reading a run directory back: the HTML report (Foundation only).
         .target(name: "Report"),
         .executableTarget(name: "ringtrain", dependencies: [
-            "Cluster", "Tuning", "Report", "Training", "Datasets", "Kernels", "Layers", "Codecs", "Collectives",
+            "Cluster", "Tuning", "Report", "Training", "Datasets", "Kernels", "Layers", "Optim", "Tensors", "Codecs", "Collectives",
             "Transport", "Checkpoints", "Telemetry", "ModelExport", "ImageCodecs", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
