@@ -31,6 +31,17 @@ public final class CheckpointStore: @unchecked Sendable {
 
     public static let latestName = "latest"
 
+    private let protectedLock = NSLock()
+    private var protectedStep: Int?
+
+    /// Keeps the checkpoint of `step` out of the retention (`restore_best`: the best
+    /// validation's weights), until another step is protected. Nil protects none.
+    public func protect(step: Int?) {
+        protectedLock.lock()
+        protectedStep = step
+        protectedLock.unlock()
+    }
+
     public init(runDirectory: String, keep: Int = 3, onWarning: @escaping @Sendable (String) -> Void = { _ in }) {
         precondition(keep >= 1, "CheckpointStore keep must be at least 1")
         self.runDirectory = runDirectory
@@ -113,11 +124,14 @@ public final class CheckpointStore: @unchecked Sendable {
         }
     }
 
-    /// Keeps the checkpoint just saved and the `keep - 1` newest older ones. Files with a higher
-    /// step than the one just saved (left from a run that was resumed from an earlier
-    /// checkpoint because they were corrupt) are left alone: `latestValid` skips them.
+    /// Keeps the checkpoint just saved, the `keep - 1` newest older ones and the protected one.
+    /// Files with a higher step than the one just saved (left from a run that was resumed from
+    /// an earlier checkpoint because they were corrupt) are left alone: `latestValid` skips them.
     private func applyRetention(saved: Int) {
-        let older = checkpoints().filter { $0.step < saved }
+        protectedLock.lock()
+        let kept = protectedStep
+        protectedLock.unlock()
+        let older = checkpoints().filter { $0.step < saved && $0.step != kept }
         for old in older.dropLast(keep - 1) {
             if unlink(old.path) != 0 {
                 onWarning("\(old.path): could not remove an old checkpoint: \(String(cString: strerror(errno)))")

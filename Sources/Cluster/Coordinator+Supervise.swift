@@ -55,6 +55,7 @@ extension Coordinator {
         let model = try? Trainer.modelSpec(options.config)
         /// The metric-driven scheduler state: decided here, adopted by every rank.
         var scheduler = initialScheduler
+        if options.config.restoreBest { store.protect(step: scheduler.state.bestStep) }
 
         /// Called with the lock held once every rank's part of `step` is in.
         func writeCheckpoint(step: Int, _ c: PendingCheckpoint) {
@@ -122,12 +123,15 @@ extension Coordinator {
             let wasStopped = scheduler.state.stopped
             let verdict = scheduler.decide(metric: metric, step: step, epoch: epoch, scheduler: rankScheduler)
             let d = verdict.decision
+            if d.isBest && options.config.restoreBest { store.protect(step: step) }
             if d.reducedLR {
                 progress.message("[coordinator] plateau at step \(step) (\(rankScheduler.config.monitor) "
                                  + String(format: "%.4g): learning rate now %.3g", metric, d.lr))
             }
             if d.shouldStop && !wasStopped {
-                progress.message("[coordinator] early stopping at step \(step): \(rankScheduler.config.monitor) has not improved for \(verdict.state.earlyStopWait) evaluations")
+                let best = verdict.state.bestMetric.map { String(format: "; the best, %.4g, was at step %d", $0, verdict.state.bestStep ?? 0) } ?? ""
+                let reference = verdict.state.earlyStopBest.map { String(format: " on %.4g", $0) } ?? ""
+                progress.message("[coordinator] early stopping at step \(step) (epoch \(epoch + 1)): \(rankScheduler.config.monitor) has not improved\(reference) for \(verdict.state.earlyStopWait) validation\(verdict.state.earlyStopWait == 1 ? "" : "s")" + best)
             }
             try? runDirectory.appendMetrics(["event": "schedule", "step": step, "epoch": epoch, "metric": metric,
                                              "monitor": rankScheduler.config.monitor, "lr": Double(d.lr), "reduced_lr": d.reducedLR,
@@ -357,6 +361,7 @@ extension Coordinator {
             condition.lock()
             // The new ring replays the steps since `source`: so do the decisions.
             scheduler = restarted
+            if options.config.restoreBest { store.protect(step: scheduler.state.bestStep) }
             condition.unlock()
             let addresses = survivors.map(\.member.ringAddress)
             for s in survivors {

@@ -28,8 +28,14 @@ extension Trainer {
         var computeSeconds = 0.0
         var communicationWaitSeconds = 0.0
         var lastCheckpoint: String?
+        /// The step of the newest checkpoint: the run ends with one at the step its final
+        /// figures come from.
+        var checkpointedStep: Int? = options.resume ? state.globalStep : nil
+        func checkpoint() throws {
+            lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
+            checkpointedStep = state.globalStep
+        }
         var stoppedEarly = scheduler.shouldStop
-        let weights = classWeights
         try recordStart()
         // The previous `train` record's counters: its line reports the window since then.
         var window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: 0, waitSeconds: 0,
@@ -122,20 +128,24 @@ extension Trainer {
                                                etaSeconds: throughput > 0 ? Double((totalSteps - state.globalStep) * config.batchSize * world) / throughput : .nan),
                                          force: endOfEpoch)
 
+                var newBest = false
                 if config.evalEvery > 0 && state.globalStep % config.evalEvery == 0 && !endOfEpoch {
-                    stoppedEarly = try evaluateAndSchedule(epoch: epoch)
+                    let decision = try evaluateAndSchedule(epoch: epoch, endOfEpoch: false)
+                    stoppedEarly = decision?.shouldStop ?? false
+                    newBest = decision?.isBest ?? false
                 }
                 if endOfEpoch {
                     state.epoch += 1
                     state.cursor = 0
                     options.progress?.finish()
-                    stoppedEarly = try evaluateAndSchedule(epoch: epoch) || stoppedEarly
-                    lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
-                    if stoppedEarly { options.progress?.message("early stopping: validation metric stopped improving") }
+                    stoppedEarly = try evaluateAndSchedule(epoch: epoch, endOfEpoch: true)?.shouldStop ?? false || stoppedEarly
+                    try checkpoint()
                     continue epochLoop
                 }
-                if config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery == 0 {
-                    lastCheckpoint = try saveCheckpoint() ?? lastCheckpoint
+                // restore_best keeps the best weights on disk too (a mid-epoch best included).
+                if (config.checkpointEvery > 0 && state.globalStep % config.checkpointEvery == 0)
+                    || (newBest && config.restoreBest) || stoppedEarly {
+                    try checkpoint()
                 } else if config.commitEvery > 0 && state.globalStep % config.commitEvery == 0 && options.checkpointSink != nil {
                     _ = try saveCheckpoint(commitOnly: true)
                 }
@@ -151,10 +161,12 @@ extension Trainer {
             }
         }
 
+        if checkpointedStep != state.globalStep { try checkpoint() }
+        let restoredStep = restoreBestWeights()
         let test = try evaluate(dataset.test)
         let wall = Date().timeIntervalSince(started)
         let names = Self.classNames(dataset.classNames, count: classes)
-        let summary = TrainingSummary(finalStep: state.globalStep, epochsCompleted: state.epoch, testLoss: test.loss,
+        var summary = TrainingSummary(finalStep: state.globalStep, epochsCompleted: state.epoch, testLoss: test.loss,
                                       testTop1: test.top1, testTop5: test.top5,
                                       imagesPerSec: computeSeconds > 0 ? Double(imagesThisProcess) / computeSeconds : 0,
                                       wallSeconds: wall, worldSize: world, compressionRatio: communicator.stats.compressionRatio,
@@ -169,7 +181,10 @@ extension Trainer {
                                       perClass: test.metrics.perClass().map { ClassReport($0, name: names[$0.index]) },
                                       checkpoints: store.map { s in s.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent } },
                                       codecAuto: codecSelector?.decisions)
-        try record(["event": "test", "step": state.globalStep, "epoch": state.epoch, "test_loss": test.loss,
+        summary.testStep = restoredStep ?? state.globalStep
+        if let restoredStep { summary.bestCheckpoint = "checkpoints/" + CheckpointStore.fileName(step: restoredStep) }
+        try record(["event": "test", "step": state.globalStep, "epoch": state.epoch, "weights_step": restoredStep ?? state.globalStep,
+                    "test_loss": test.loss,
                     "test_top1": test.top1, "test_top5": test.top5, "test_confusion": test.metrics.confusion])
         try finishTimeline()
         if let runDirectory {
@@ -183,14 +198,15 @@ extension Trainer {
             runDirectory.close()
         }
         options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",
-                                         test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall))
+                                         test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall)
+                                  + (restoredStep.map { "  (weights of step \($0), the best validation)" } ?? ""))
         return summary
     }
 
     /// Evaluates on the validation split (if any), records it, and lets the scheduler decide
-    /// on plateaus and early stopping. Returns whether to stop.
-    func evaluateAndSchedule(epoch: Int) throws -> Bool {
-        guard let validationImages else { return false }
+    /// on plateaus and early stopping. Returns the decision (nil: no validation split).
+    func evaluateAndSchedule(epoch: Int, endOfEpoch: Bool) throws -> ScheduleDecision? {
+        guard let validationImages else { return nil }
         let spanStart = tracer.isEnabled ? tracer.now() : 0
         options.phaseProbe?.set(step: state.globalStep, "evaluate")
         let r = try evaluate(validationImages)
@@ -221,10 +237,35 @@ extension Trainer {
                     "val_top5": r.top5, "val_balanced_accuracy": r.metrics.balancedAccuracy, "val_macro_f1": r.metrics.macroF1,
                     "lr": Double(scheduler.lr(atStep: state.globalStep)),
                     "val_confusion": r.metrics.confusion])
-        options.progress?.message(String(format: "validation after epoch %d: loss %.4f  top-1 %.2f%%  top-5 %.2f%%",
-                                         epoch + 1, r.loss, r.top1 * 100, r.top5 * 100)
-                                  + (decision.reducedLR ? String(format: "  (plateau: lr now %.3g)", decision.lr) : ""))
-        return decision.shouldStop
+        // Mid-epoch validations (eval_every) are named by their step, epoch-end ones by both.
+        let when = endOfEpoch ? "validation after epoch \(epoch + 1) (step \(state.globalStep))"
+                              : "validation at step \(state.globalStep) (epoch \(epoch + 1))"
+        options.progress?.message(when + String(format: ": loss %.4f  top-1 %.2f%%  top-5 %.2f%%", r.loss, r.top1 * 100, r.top5 * 100)
+                                  + (decision.reducedLR ? String(format: "  (plateau: lr now %.3g)", decision.lr) : "")
+                                  + (decision.isBest && config.restoreBest ? "  (best so far: kept)" : ""))
+        if decision.isBest { keepBestWeights() }
+        if decision.shouldStop, options.scheduleAuthority == nil {
+            // Distributed runs: the coordinator, which took the decision, prints it.
+            options.progress?.message(earlyStopMessage())
+        }
+        return decision
+    }
+
+    /// "early stopping at step 220 (epoch 2): val_loss has not improved on 0.2734 for 3
+    /// validations (patience 3); the best, 0.2734, was at step 160".
+    func earlyStopMessage() -> String {
+        let monitor = config.schedule.monitor
+        let e = config.schedule.earlyStopping
+        var text = "early stopping at step \(state.globalStep) (epoch \(state.epoch + (state.cursor > 0 ? 1 : 0))): \(monitor) has not improved"
+        if let reference = scheduler.state.earlyStopBest { text += String(format: " on %.4g", reference) }
+        if let e {
+            text += " for \(e.patience) validation\(e.patience == 1 ? "" : "s") (patience \(e.patience)"
+                + (e.minDelta > 0 ? String(format: ", min_delta %g", e.minDelta) : "") + ")"
+        }
+        if let best = scheduler.state.bestMetric, let at = scheduler.state.bestStep {
+            text += String(format: "; the best, %.4g, was at step %d", best, at)
+        }
+        return text
     }
 
     static func countCorrect(logits: UnsafeBufferPointer<Float>, labels: [Int32], count: Int, classes: Int) -> Int {

@@ -78,6 +78,9 @@ public final class Trainer {
     /// Seconds the training thread waited for the prefetcher's next batch (data loading that
     /// did not keep up with the steps).
     var dataWaitSeconds = 0.0
+    /// `restore_best`: a copy of the weights at the best validation so far (nil until one, and
+    /// after a resume until the next: the file at the best step holds them then).
+    var bestWeights: WeightSnapshot?
 
     /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
     public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),
@@ -111,6 +114,9 @@ public final class Trainer {
         } else {
             trainImages = full
             validationImages = nil
+        }
+        if config.restoreBest && validationImages == nil {
+            throw ConfigurationError(key: "restore_best", "needs a validation split, and \(config.data) has none here: set validation_fraction above 0 (or give the image folder a val/ folder)")
         }
         let order: EpochSampler.Order = config.sampler == "balanced"
             ? .balanced(labels: trainImages.labels, classCount: trainImages.classCount) : .shuffled
@@ -170,6 +176,10 @@ public final class Trainer {
 
         if options.resume {
             try restoreLatest()
+            if config.restoreBest {
+                store?.protect(step: scheduler.state.bestStep)
+                if scheduler.state.bestStep == state.globalStep { keepBestWeights() }
+            }
         } else if let initFrom = config.initFrom {
             try initialise(from: initFrom)
         }

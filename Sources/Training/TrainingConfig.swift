@@ -66,6 +66,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var validationFraction: Double = 0.1
     /// Evaluate on the validation split every this many steps (0 = at the end of each epoch).
     public var evalEvery: Int = 0
+    /// Keras' `restore_best_weights`: the test evaluation (and the summary) uses the weights of
+    /// the best validation by `schedule.monitor`, not the last step's; a checkpoint is written
+    /// at every new best and kept by the retention. Needs a validation split.
+    public var restoreBest: Bool = false
     public var seed: UInt64 = 1
     /// Compute threads per process (0 = all cores).
     public var threads: Int = 0
@@ -111,7 +115,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
-        case evalEvery = "eval_every", seed, threads, checkpointEvery = "checkpoint_every"
+        case evalEvery = "eval_every", restoreBest = "restore_best", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", elasticBatch = "elastic_batch", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
         case freeze, lrMultipliers = "lr_multipliers", initFrom = "init_from", initExclude = "init_exclude", progressSeconds = "progress_seconds"
         case tensorboard, timeline, timelineSteps = "timeline_steps"
@@ -163,6 +167,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         augmentation = try get(.augmentation, d.augmentation)
         validationFraction = try get(.validationFraction, d.validationFraction)
         evalEvery = try get(.evalEvery, d.evalEvery)
+        restoreBest = try get(.restoreBest, d.restoreBest)
         seed = try get(.seed, d.seed)
         threads = try get(.threads, d.threads)
         checkpointEvery = try get(.checkpointEvery, d.checkpointEvery)

@@ -110,6 +110,10 @@ public struct TrainingSummary: Codable, Sendable {
     public var checkpoints: [String]? = nil
     /// `--codec auto`: every decision, with the step times it compared.
     public var codecAuto: [CodecDecision]? = nil
+    /// The step whose weights the test figures are of: the last step, or with `restore_best`
+    /// the best validation's (whose checkpoint `best_checkpoint` names).
+    public var testStep: Int? = nil
+    public var bestCheckpoint: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case finalStep = "final_step", epochsCompleted = "epochs_completed", testLoss = "test_loss"
@@ -119,7 +123,7 @@ public struct TrainingSummary: Codable, Sendable {
         case computeSeconds = "compute_seconds", communicationWaitSeconds = "communication_wait_seconds"
         case bytesSent = "bytes_sent", bytesRaw = "bytes_raw", encodeSeconds = "encode_seconds"
         case model, classNames = "class_names", config, testConfusion = "test_confusion", perClass = "per_class"
-        case checkpoints, codecAuto = "codec_auto"
+        case checkpoints, codecAuto = "codec_auto", testStep = "test_step", bestCheckpoint = "best_checkpoint"
     }
 }
 

@@ -47,7 +47,9 @@ func printRunSummary(_ s: TrainingSummary, runDirectory: String, json: Bool) thr
     print(done)
     var test = String(format: "test: top-1 %.2f%%  top-5 %.2f%%  loss %.4f", 100 * s.testTop1, 100 * s.testTop5, s.testLoss)
     if let best = s.bestValTop1 { test += String(format: "  (best validation top-1 %.2f%%)", 100 * best) }
+    if s.bestCheckpoint != nil, let step = s.testStep { test += "  on the weights of step \(step) (restore_best)" }
     print(test)
     if let c = s.lastCheckpoint { print("checkpoint: \(runDirectory)/\(c)") }
+    if let b = s.bestCheckpoint { print("best checkpoint: \(runDirectory)/\(b) (the weights the test figures are of)") }
     print("summary: \(runDirectory)/summary.json (--json prints it here)")
 }

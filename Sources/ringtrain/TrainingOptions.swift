@@ -47,6 +47,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("min-lr"), help: "Cosine schedule: the learning rate it decays to (default 0).") var minLR: Double?
     @Option(name: .customLong("early-stopping"), help: ArgumentHelp("Stop when the monitored validation metric has not improved for this many evaluations (default: off).", valueName: "patience"))
     var earlyStopping: Int?
+    @Flag(name: .customLong("restore-best"), help: "Test (and name as best_checkpoint) the weights of the best validation, not the last step's (default off).") var restoreBest = false
     @Flag(help: "Augmentation: random horizontal flips (default off).") var flip = false
     @Option(name: .customLong("crop-padding"), help: "Augmentation: pad by N pixels and crop back at a random offset (default 0).") var cropPadding: Int?
     @Flag(name: .customLong("trivial-augment"), help: "Augmentation (colour images): TrivialAugment (default off).") var trivialAugment = false
@@ -155,6 +156,7 @@ struct TrainingOptions: ParsableArguments {
             e.patience = v
             c.schedule.earlyStopping = e
         }
+        if restoreBest { c.restoreBest = true }
         if flip { c.augmentation.horizontalFlip = true }
         if let v = cropPadding { c.augmentation.cropPadding = v }
         if trivialAugment { c.augmentation.image.trivialAugment = true }
