@@ -90,6 +90,39 @@ final class LaunchCommandTests: XCTestCase {
         try assertRunDirectoryIsComplete(run, world: 2)
     }
 
+    /// Early stopping mid-epoch in a distributed run, with restore_best: the coordinator says
+    /// why it stopped, the run ends with a checkpoint of its last step, and the test figures
+    /// are those of the best validation's weights, whose checkpoint outlives
+    /// keep_checkpoints 1. Two workers take 6 steps an epoch; validations at steps 2 and 4,
+    /// where nothing counts as an improvement (min_delta 100) and patience 1 stops the run.
+    func testRestoreBestAfterAMidEpochEarlyStopAcrossTwoWorkers() throws {
+        let (config, run) = try setUpRun(epochs: 3, extra: """
+            , "schedule": {"type": "constant", "early_stopping": {"patience": 1, "min_delta": 100}}
+            """)
+        let r = try BinaryRunner.run(["launch", "--json", "--nproc", "2", "--config", config, "--run-dir", run, "--eval-every", "2",
+                                      "--restore-best", "--checkpoint-every", "0", "--keep-checkpoints", "1"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("[coordinator] early stopping at step 4 (epoch 1): val_loss has not improved on "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("validation at step 2 (epoch 1)"), r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["final_step"] as? Int, 4)
+        XCTAssertEqual(summary["last_checkpoint"] as? String, "checkpoints/step-00000004.safetensors")
+        let records = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let validations = records.filter { $0["event"] as? String == "validation" }
+        XCTAssertEqual(validations.map { $0["step"] as? Int }, [2, 4])
+        let best = validations.min { ($0["val_loss"] as! Double) < ($1["val_loss"] as! Double) }!["step"] as! Int
+        XCTAssertEqual(summary["test_step"] as? Int, best)
+        let tested = "checkpoints/" + String(format: "step-%08d.safetensors", best)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + tested), "the tested weights' checkpoint is kept")
+        if best != 4 { XCTAssertEqual(summary["best_checkpoint"] as? String, tested) }
+        let e = try BinaryRunner.run(["evaluate", "--checkpoint", run + "/" + tested, "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(try XCTUnwrap(report["top1"] as? Double), try XCTUnwrap(summary["test_top1"] as? Double), accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(report["loss"] as? Double), try XCTUnwrap(summary["test_loss"] as? Double), accuracy: 1e-6)
+    }
+
     /// The documented files and fields, a falling loss, and checkpoints that verify (the
     /// coordinator only writes one when every rank's weights hash agrees).
     func assertRunDirectoryIsComplete(_ run: String, world: Int, file: StaticString = #filePath, line: UInt = #line) throws {
