@@ -1,14 +1,15 @@
 import Foundation
 
 /// The trials table (Markdown, so it reads in a terminal and renders in docs): best first,
-/// with each rung's validation top-1.
+/// with each rung's ranking metric.
 public enum TrialTable {
     public static func markdown(_ state: TuneState) -> String {
         let ranked = Tuner.ranking(state)
         var header = "| rank | trial | epochs |"
         var rule = "|---:|---|---:|"
         for (i, e) in state.rungEpochs.enumerated() {
-            header += state.rungEpochs.count > 1 ? " val top-1 @ rung \(i + 1) (\(e) ep) |" : " val top-1 (\(e) ep) |"
+            let label = state.metric.label
+            header += state.rungEpochs.count > 1 ? " \(label) @ rung \(i + 1) (\(e) ep) |" : " \(label) (\(e) ep) |"
             rule += "---:|"
         }
         header += " values |"
@@ -18,7 +19,7 @@ public enum TrialTable {
             var row = "| \(place + 1) | \(t.name) | \(t.epochs) |"
             for i in 0..<state.rungEpochs.count {
                 if i < t.results.count {
-                    row += t.results[i] < 0 ? " failed |" : String(format: " %.2f%% |", t.results[i] * 100)
+                    row += t.results[i] < 0 ? " failed |" : " \(state.metric.format(t.results[i])) |"
                 } else {
                     row += " – |"
                 }

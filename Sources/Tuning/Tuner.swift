@@ -9,8 +9,8 @@ public final class Tuner {
     public enum Method: String, CaseIterable, Sendable { case random, grid, halving }
 
     /// One stage of one trial: train `config` (whose `stop_at_epoch` ends the stage) in
-    /// `runDirectory`, resuming from its checkpoint when `resume`; return the validation top-1
-    /// reached. Throw `TrialFailed` for a trial that failed (it ranks last and the search goes
+    /// `runDirectory`, resuming from its checkpoint when `resume`; return the ranking metric
+    /// (`metric`) reached. Throw `TrialFailed` for a trial that failed (it ranks last and the search goes
     /// on); any other error stops the search (it can be continued later).
     public struct Stage {
         public var trial: TuneState.Trial
@@ -29,16 +29,18 @@ public final class Tuner {
     public let seed: UInt64
     /// Successive halving keeps the best 1/eta of the trials at each rung.
     public let eta: Int
+    /// What the trials are ranked by.
+    public let metric: TuneMetric
     public var log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
     public var statePath: String { directory + "/tune.json" }
 
     public init(directory: String, base: TrainingConfig, space: SearchSpace, method: Method, trials: Int,
-                seed: UInt64, eta: Int = 3) throws {
+                seed: UInt64, eta: Int = 3, metric: TuneMetric = .valTop1) throws {
         guard trials >= 1 else { throw TuneError("--trials must be >= 1") }
         guard eta >= 2 else { throw TuneError("--eta must be >= 2") }
         guard base.validationFraction > 0 else {
-            throw TuneError("tune ranks trials by validation accuracy: the config needs validation_fraction > 0")
+            throw TuneError("tune ranks trials by a validation metric (\(metric.rawValue)): the config needs validation_fraction > 0")
         }
         self.directory = directory
         self.base = base
@@ -47,6 +49,7 @@ public final class Tuner {
         self.trials = trials
         self.seed = seed
         self.eta = eta
+        self.metric = metric
     }
 
     /// Epochs of each rung and how many trials reach it. Random and grid: one rung, every
@@ -74,7 +77,7 @@ public final class Tuner {
         let fingerprint = try self.fingerprint()
         if let existing = try TuneState.load(path: statePath) {
             guard existing.fingerprint == fingerprint else {
-                throw TuneError("\(statePath) belongs to a search with another config, space, method, trial count or seed; use another --dir or remove it")
+                throw TuneError("\(statePath) belongs to a search with another config, space, method, trial count, seed or metric; use another --dir or remove it")
             }
             log("[tune] continuing the search in \(directory) (\(existing.trials.map(\.results.count).reduce(0, +)) trial stages done)")
             return existing
@@ -94,7 +97,8 @@ public final class Tuner {
         }
         let (epochs, sizes) = Self.rungs(method: method, trials: values.count, epochs: base.epochs, eta: eta)
         let state = TuneState(method: method.rawValue, seed: seed, fingerprint: fingerprint, rungEpochs: epochs,
-                              rungSizes: sizes, trials: values.enumerated().map { TuneState.Trial(id: $0.offset, values: $0.element) })
+                              rungSizes: sizes, trials: values.enumerated().map { TuneState.Trial(id: $0.offset, values: $0.element) },
+                              metric: metric)
         try state.save(path: statePath)
         return state
     }
@@ -119,12 +123,12 @@ public final class Tuner {
                 let resume = Self.hasCheckpoint(runDirectory)
                 log("[tune] \(trial.name) to epoch \(epochs)\(resume ? " (resuming)" : ""): \(Self.describe(trial.values))")
                 do {
-                    let top1 = try runStage(Stage(trial: trial, config: config, configPath: configPath,
-                                                  runDirectory: runDirectory, resume: resume, rung: rung))
-                    state.trials[id].results.append(top1)
+                    let result = try runStage(Stage(trial: trial, config: config, configPath: configPath,
+                                                    runDirectory: runDirectory, resume: resume, rung: rung))
+                    state.trials[id].results.append(result)
                     state.trials[id].epochs = epochs
                     state.trials[id].failure = nil
-                    log(String(format: "[tune] %@: validation top-1 %.2f%% after %d epochs", trial.name, top1 * 100, epochs))
+                    log("[tune] \(trial.name): \(metric.label) \(metric.format(result)) after \(epochs) epochs")
                 } catch let error as TrialFailed {
                     // A failed trial (say, a diverging learning rate) ranks last, and the search goes on.
                     state.trials[id].results.append(-1)
@@ -145,17 +149,17 @@ public final class Tuner {
         if rung == 0 { return state.trials.map(\.id) }
         let previous = contenders(state, rung: rung - 1)
         let ranked = previous.sorted {
-            let a = state.trials[$0].results[rung - 1], b = state.trials[$1].results[rung - 1]
+            let a = state.metric.score(state.trials[$0].results[rung - 1]), b = state.metric.score(state.trials[$1].results[rung - 1])
             return a != b ? a > b : $0 < $1
         }
         return Array(ranked.prefix(state.rungSizes[rung])).sorted()
     }
 
-    /// Trials ordered best first: by the furthest rung reached, then its validation top-1.
+    /// Trials ordered best first: by the furthest rung reached, then its ranking metric.
     public static func ranking(_ state: TuneState) -> [TuneState.Trial] {
         state.trials.sorted {
             if $0.results.count != $1.results.count { return $0.results.count > $1.results.count }
-            let a = $0.latest ?? -1, b = $1.latest ?? -1
+            let a = state.metric.score($0.latest ?? -1), b = state.metric.score($1.latest ?? -1)
             return a != b ? a > b : $0.id < $1.id
         }
     }
@@ -186,6 +190,8 @@ public final class Tuner {
         var parts = [String(decoding: try encoder.encode(base), as: UTF8.self)]
         parts += space.dimensions.map { "\($0.key)=\($0.distribution)" }
         parts += [method.rawValue, "\(trials)", "\(seed)", "\(eta)"]
+        // A search by top-1 keeps the fingerprint it had before other metrics existed.
+        if metric != .valTop1 { parts.append(metric.rawValue) }
         return parts.joined(separator: "|")
     }
 }

@@ -22,8 +22,8 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Hyperparameter search: random, grid, or successive halving.",
         discussion: """
-            Every trial is a run directory DIR/trial-NNN. Trials are ranked by validation top-1 \
-            (the config needs validation_fraction > 0). The table goes to stdout and DIR/trials.md, \
+            Every trial is a run directory DIR/trial-NNN. Trials are ranked by a validation metric \
+            (--metric, default val_top1; the config needs validation_fraction > 0). The table goes to stdout and DIR/trials.md, \
             the best config to DIR/best-config.json. Run the same command again to continue an \
             interrupted search. The space file is described in docs/tuning.md.
             """)
@@ -38,6 +38,8 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Workers per trial: 1 trains in one process, N > 1 through `ringtrain launch --nproc N`.") var nproc: Int = 1
     @Option(help: "Dataset directory (overrides the config).") var data: String?
     @Option(help: "Epochs of a full trial (overrides the config).") var epochs: Int?
+    @Option(help: "Rank trials by val_top1, val_top5, val_balanced_accuracy, val_macro_f1 (higher is better) or val_loss (lower is better).")
+    var metric: String = "val_top1"
 
     func run() throws {
         let (tuner, directory, prepared) = try exitingOnBadInput { () -> (Tuner, String, TuneState) in
@@ -45,6 +47,9 @@ struct TuneCommand: ParsableCommand {
                 throw TuneError("--method must be one of \(Tuner.Method.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
             }
             guard nproc >= 1 && nproc <= 256 else { throw TuneError("--nproc must be in 1...256") }
+            guard let rankBy = TuneMetric(rawValue: metric) else {
+                throw TuneError("--metric must be one of \(TuneMetric.allCases.map(\.rawValue).joined(separator: ", ")), got '\(metric)'")
+            }
             var base = TrainingConfig()
             if let path = config {
                 guard let bytes = FileManager.default.contents(atPath: path) else { throw ConfigurationError(key: "--config", "cannot read \(path)") }
@@ -57,7 +62,8 @@ struct TuneCommand: ParsableCommand {
             let parsed = try SearchSpace.parse(spaceBytes, source: space)
             let name = { (p: String?) in ((p ?? "default") as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "") }
             let directory = dir ?? "runs/tune-\(name(config))-\(name(space))"
-            let tuner = try Tuner(directory: directory, base: base, space: parsed, method: m, trials: trials, seed: seed, eta: eta)
+            let tuner = try Tuner(directory: directory, base: base, space: parsed, method: m, trials: trials, seed: seed, eta: eta,
+                                  metric: rankBy)
             return (tuner, directory, try tuner.prepareState())
         }
         let binary = Bundle.main.executablePath ?? CommandLine.arguments[0]
@@ -78,8 +84,7 @@ struct TuneCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(bestConfig).write(to: URL(fileURLWithPath: directory + "/best-config.json"), options: .atomic)
-            printError(String(format: "[tune] best: %@ with validation top-1 %.2f%% after %d epochs; config in %@/best-config.json",
-                              best.name, (best.latest ?? 0) * 100, best.epochs, directory))
+            printError("[tune] best: \(best.name) with \(tuner.metric.label) \(tuner.metric.format(best.latest ?? 0)) after \(best.epochs) epochs; config in \(directory)/best-config.json")
         } else {
             printError("[tune] every trial failed; see the trials' logs in \(directory)")
             throw ExitCode(1)
@@ -87,7 +92,8 @@ struct TuneCommand: ParsableCommand {
     }
 
     /// Trains one stage as a child process of this binary; its log lines are prefixed with
-    /// the trial's name. Returns the last validation top-1 of the trial's metrics.jsonl.
+    /// the trial's name. Returns the ranking metric of the last validation in the trial's
+    /// metrics.jsonl.
     func runTrialStage(_ stage: Tuner.Stage, binary: String) throws -> Double {
         var arguments = nproc > 1 ? ["launch", "--nproc", "\(nproc)"] : ["train"]
         arguments += ["--config", stage.configPath, "--run-dir", stage.runDirectory]
@@ -125,16 +131,17 @@ struct TuneCommand: ParsableCommand {
         guard process.terminationStatus == 0 else {
             throw TrialFailed("ringtrain \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(tail.suffix(3).joined(separator: " / "))")
         }
-        return try lastValidationTop1(runDirectory: stage.runDirectory)
+        return try lastValidation(runDirectory: stage.runDirectory, metric: metric)
     }
 
-    func lastValidationTop1(runDirectory: String) throws -> Double {
+    func lastValidation(runDirectory: String, metric key: String) throws -> Double {
         let path = runDirectory + "/metrics.jsonl"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TuneError("\(path): missing") }
         for line in text.split(separator: "\n").reversed() {
             if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-               let top1 = object["val_top1"] as? Double {
-                return top1
+               object["event"] as? String ?? "validation" == "validation", object["val_loss"] != nil {
+                // A NaN metric (a diverged loss) is written as null: the trial ranks last.
+                return object[key] as? Double ?? -1
             }
         }
         throw TuneError("\(path): no validation result")

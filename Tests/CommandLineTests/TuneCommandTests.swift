@@ -67,6 +67,34 @@ final class TuneCommandTests: XCTestCase {
         XCTAssertEqual(summary["epochs_completed"] as? Int, 4)
     }
 
+    /// `--metric val_macro_f1`: each trial's result is the macro-F1 of its last validation line.
+    func testTrialsAreRankedByTheChosenMetric() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-tune-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 1).utf8).write(to: URL(fileURLWithPath: dir + "/base.json"))
+        try Data(#"{"lr": {"choice": [0.0001, 0.0003]}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/space.json"))
+        let r = try BinaryRunner.run(["tune", "--config", dir + "/base.json", "--space", dir + "/space.json", "--trials", "2",
+                                      "--method", "grid", "--metric", "val_macro_f1", "--dir", dir + "/tune"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("val macro-F1 (1 ep)"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("[tune] best: trial-") && r.stderr.contains("with val macro-F1 "), r.stderr)
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/tune/tune.json"))) as! [String: Any]
+        XCTAssertEqual(state["metric"] as? String, "val_macro_f1")
+        for trial in state["trials"] as! [[String: Any]] {
+            let name = String(format: "trial-%03d", trial["id"] as! Int)
+            let lines = try String(contentsOfFile: dir + "/tune/\(name)/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            let last = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+                .last { $0["event"] as? String == "validation" }!
+            XCTAssertEqual((trial["results"] as? [Double])?.first, last["val_macro_f1"] as? Double, name)
+            XCTAssertNotEqual(last["val_macro_f1"] as? Double, last["val_top1"] as? Double, "a different figure than top-1")
+        }
+        let bad = try BinaryRunner.run(["tune", "--space", dir + "/space.json", "--metric", "f1", "--dir", dir + "/t2"], timeout: 60)
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--metric must be one of val_top1"), bad.stderr)
+    }
+
     func testBadSpaceIsRefusedWithExit2() throws {
         let dir = NSTemporaryDirectory() + "ringtrain-tune-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -76,6 +76,33 @@ final class TunerTests: XCTestCase {
         XCTAssertEqual(Tuner.rungs(method: .random, trials: 8, epochs: 10, eta: 3).epochs, [10])
     }
 
+    /// Ranking by the loss puts the lowest first (halving keeps the lowest too), a failed trial
+    /// last, and the table says what it ranks by; continuing the search with another metric
+    /// is refused.
+    func testRankingByValidationLossKeepsTheLowest() throws {
+        var base = TrainingConfig()
+        base.epochs = 4
+        let dir = tempDir()
+        let tuner = try Tuner(directory: dir, base: base, space: try space(), method: .halving, trials: 4, seed: 3, eta: 2,
+                              metric: .valLoss)
+        tuner.log = { _ in }
+        // The loss is the trial id (+ a little per epoch); trial 0 fails.
+        let state = try tuner.run { stage in
+            if stage.trial.id == 0 { throw TrialFailed("diverged") }
+            return Double(stage.trial.id) + Double(stage.config.stopAtEpoch) * 0.01
+        }
+        XCTAssertEqual(state.metric, .valLoss)
+        XCTAssertEqual(Tuner.contenders(state, rung: 1), [1, 2], "the two lowest losses go on")
+        XCTAssertEqual(Tuner.ranking(state).map(\.id), [1, 2, 3, 0])
+        let table = TrialTable.markdown(state)
+        XCTAssertTrue(table.contains("val loss @ rung 1 (1 ep)"), table)
+        XCTAssertTrue(table.contains("| 1 | trial-001 | 4 | 1.0100 | 1.0200 | 1.0000 |"), table)
+        XCTAssertEqual(try TuneState.load(path: dir + "/tune.json")?.metric, .valLoss)
+
+        let byTop1 = try Tuner(directory: dir, base: base, space: try space(), method: .halving, trials: 4, seed: 3, eta: 2)
+        XCTAssertThrowsError(try byTop1.prepareState()) { XCTAssertTrue("\($0)".contains("metric"), "\($0)") }
+    }
+
     /// A fake trainer whose accuracy is a known function of lr: halving must keep the best
     /// trials, continue them (resume) instead of restarting, and an interrupted search must
     /// continue where it stopped with the same decisions.
