@@ -55,6 +55,8 @@ struct ReportPage {
                      ("compression ratio", s.compressionRatio.map { String(format: "%.2f×", $0) } ?? "–"),
                      ("test loss", number(s.testLoss, decimals: 4)), ("steps", s.finalStep.map(String.init) ?? "–"),
                      ("epochs", s.epochsCompleted.map(String.init) ?? "–")]
+            // One process sends nothing: a ratio of 1.00 there would only look like a figure.
+            if s.worldSize == 1 { cards.removeAll { $0.0 == "compression ratio" } }
             if s.stoppedEarly == true { cards.append(("stopped", "early")) }
             if let model = s.model ?? records.starts.last?.model { cards.append(("model", model)) }
         } else {
@@ -78,12 +80,24 @@ struct ReportPage {
 
     // MARK: charts
 
+    /// The steps every chart against steps spans, so that their x axes line up: from the
+    /// first step any of them has a point at to the last.
+    var stepDomain: (lower: Double, upper: Double)? {
+        let series = RunSeries.loss(records) + RunSeries.accuracy(records) + RunSeries.learningRate(records)
+            + RunSeries.throughput(records) + RunSeries.stepTimes(records).series + RunSeries.bytes(records)
+        let xs = series.flatMap { $0.points.map(\.x) }
+        guard let lower = xs.min(), let upper = xs.max() else { return nil }
+        return (lower, upper)
+    }
+
     func trainingSection() -> String {
         let marks = RunSeries.epochMarks(records)
+        let domain = stepDomain
         func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = false) -> String {
             var c = SVGChart(title: title, xLabel: "step", yLabel: y, series: series)
             c.marks = marks
             c.yFromZero = fromZero
+            c.xDomain = domain
             return "<figure>\(c.render())</figure>"
         }
         return """
@@ -111,32 +125,50 @@ struct ReportPage {
         return "<p class=\"note\">Scheduler decisions (taken by the coordinator):</p><ul class=\"note\">\(items.joined())</ul>"
     }
 
+    /// Throughput and communication. Charts with nothing to show are left out, with one line
+    /// that says why: a single process has no all-reduce (no wait, bytes or compression), and
+    /// codec `none` sends gradients raw (a ratio of exactly 1 throughout).
     func systemSection() -> String {
         let marks = RunSeries.epochMarks(records)
-        func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = true, emptyReason: String? = nil) -> String {
+        let domain = stepDomain
+        func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = true) -> String {
             var c = SVGChart(title: title, xLabel: "step", yLabel: y, series: series)
             c.marks = marks
             c.yFromZero = fromZero
-            c.emptyReason = emptyReason
+            c.xDomain = domain
             return "<figure>\(c.render())</figure>"
         }
-        let (times, derived) = RunSeries.stepTimes(records)
+        var (times, derived) = RunSeries.stepTimes(records)
         let workerWait = RunSeries.workerWait(records)
         let noTraffic = !records.train.isEmpty
             && records.train.allSatisfy { ($0.windowBytesSent ?? $0.bytesSent ?? 0) == 0 }
-        let timesNote = derived
-            ? "<p class=\"note\">Some step times are derived from the cumulative compute and wait counters (lines written by an older version).</p>"
-            : ""
+        let ratio = RunSeries.compressionRatio(records)
+        let raw = !noTraffic && !ratio[0].points.isEmpty && ratio[0].points.allSatisfy { $0.y == 1 }
+        // A series that is zero at every point (no all-reduce, no encoding) is not drawn.
+        times = times.filter { series in !series.points.allSatisfy { $0.y == 0 } || series.name == "compute" }
+        var notes: [String] = []
+        if noTraffic {
+            notes.append("No all-reduce traffic (a single process): the wait, bytes and compression charts are left out.")
+        } else if raw {
+            notes.append("Codec none: gradients travel raw (a compression ratio of 1.00 throughout), so that chart is left out.")
+        }
+        if derived { notes.append("Some step times are derived from the cumulative compute and wait counters (lines written by an older version).") }
+        if records.train.contains(where: { $0.windowPauseSeconds != nil }) {
+            notes.append("Images/s counts training time only: validation and checkpoints are left out of each window.")
+        }
+        var charts = [chart("Images/s per worker", "images/s", RunSeries.throughput(records)),
+                      chart("Time per step (rank 0)", "ms per step", times)]
+        if !noTraffic {
+            if !workerWait.isEmpty { charts.append(chart("Waiting for the all-reduce, per worker", "ms per step", workerWait)) }
+            charts.append(chart("All-reduce bytes per step (rank 0)", "MB per step", RunSeries.bytes(records)))
+            if !raw { charts.append(chart("Compression ratio", "raw / on the wire", ratio, fromZero: false)) }
+        }
+        let noteText = notes.map { "<p class=\"note\">\(HTML.escape($0))</p>" }.joined()
         return """
         <section><h2>Throughput and communication</h2>
         <div class="charts">
-        \(chart("Images/s per worker", "images/s", RunSeries.throughput(records)))
-        \(chart("Time per step (rank 0)", "ms per step", times))
-        \(workerWait.isEmpty ? "" : chart("Waiting for the all-reduce, per worker", "ms per step", workerWait))
-        \(chart("All-reduce bytes per step (rank 0)", "MB per step", RunSeries.bytes(records)))
-        \(chart("Compression ratio", "raw / on the wire", RunSeries.compressionRatio(records), fromZero: false,
-                 emptyReason: noTraffic ? "no bytes sent: a single process has no all-reduce traffic" : nil))
-        </div>\(timesNote)\(codecNote())</section>
+        \(charts.joined(separator: "\n"))
+        </div>\(noteText)\(codecNote())</section>
         """
     }
 

@@ -48,6 +48,10 @@ public struct TrainRecord {
     /// How many `start` lines came before this line: it changes where a new process took
     /// over (and its cumulative counters began again at zero). Always 0 in older files.
     public var process: Int = 0
+    /// `lr_points`: (step, lr) pairs that redraw the window's learning rate; empty for old lines.
+    public var lrPoints: [(x: Double, y: Double)] = []
+    /// Seconds of validation and checkpoints in the window (left out of its images/s).
+    public var windowPauseSeconds: Double?
 }
 
 /// A `validation` line.
@@ -226,13 +230,19 @@ public struct RunRecords {
                                 stepWaitSeconds: JSONValues.double(w["step_wait_seconds"]),
                                 stepEncodeSeconds: JSONValues.double(w["step_encode_seconds"]))
         }
-        return TrainRecord(step: step, epoch: epoch, loss: d("loss"), trainTop1: d("train_top1"), lr: d("lr"),
+        var record = TrainRecord(step: step, epoch: epoch, loss: d("loss"), trainTop1: d("train_top1"), lr: d("lr"),
                            imagesPerSec: d("images_per_sec"), windowSteps: JSONValues.int(o["window_steps"]),
                            stepComputeSeconds: d("step_compute_seconds"), stepWaitSeconds: d("step_wait_seconds"),
                            stepEncodeSeconds: d("step_encode_seconds"), windowBytesSent: d("window_bytes_sent"),
                            windowBytesRaw: d("window_bytes_raw"), bytesSent: d("bytes_sent"), bytesRaw: d("bytes_raw"),
                            computeSeconds: d("compute_seconds"), communicationWaitSeconds: d("communication_wait_seconds"),
                            encodeSeconds: d("encode_seconds"), workers: workers)
+        record.lrPoints = (o["lr_points"] as? [Any] ?? []).compactMap { pair in
+            guard let p = pair as? [Any], p.count == 2, let x = JSONValues.double(p[0]), let y = JSONValues.double(p[1]) else { return nil }
+            return (x, y)
+        }
+        record.windowPauseSeconds = d("window_pause_seconds")
+        return record
     }
 
     static func validationRecord(_ o: [String: Any], step: Int, epoch: Int) -> ValidationRecord {

@@ -38,8 +38,22 @@ enum RunSeries {
                      dashed: true)]
     }
 
+    /// The rate every step ran at: each `train` line's `lr_points` (the corners of its
+    /// window), or its one `lr` for old lines; and each validation's rate after the
+    /// scheduler's decision, from the next step on (a plateau cut shows even when the run
+    /// stops right after it).
     static func learningRate(_ r: RunRecords) -> [ChartSeries] {
-        [ChartSeries(name: "learning rate", points: points(r.train, step: \.step, value: \.lr), color: color[4])]
+        var trained: Points = []
+        for t in r.train {
+            if !t.lrPoints.isEmpty { trained += t.lrPoints } else if let lr = t.lr { trained.append((Double(t.step), lr)) }
+        }
+        var decided: Points = []
+        for v in r.validation { if let lr = v.lr { decided.append((Double(v.step + 1), lr)) } }
+        // Merged by step; at a tie the trained rate comes first, so a cut draws as a drop.
+        var tagged: [(point: (x: Double, y: Double), order: Int)] = trained.map { ($0, 0) }
+        tagged += decided.map { ($0, 1) }
+        tagged.sort { a, b in a.point.x != b.point.x ? a.point.x < b.point.x : a.order < b.order }
+        return [ChartSeries(name: "learning rate", points: tagged.map(\.point), color: color[4])]
     }
 
     /// Images/s per rank from the `workers` arrays; lines without one (older versions) give

@@ -41,6 +41,9 @@ public struct SVGChart {
     public var marksLegend = "epoch boundary"
     /// Shown under "no data yet" when the chart is empty and the reason is known.
     public var emptyReason: String?
+    /// The x range to draw (the page gives every chart against steps the same one, so their
+    /// axes line up); nil: the data's own.
+    public var xDomain: (lower: Double, upper: Double)?
 
     // Geometry, in SVG user units; the page scales the chart to its column.
     static let width = 620.0
@@ -77,7 +80,8 @@ public struct SVGChart {
         }
 
         let xs = drawn.flatMap { $0.points.map(\.x) }, ys = drawn.flatMap { $0.points.map(\.y) }
-        let xScale = NiceScale(min: xs.min()!, max: xs.max()!, count: 6, extend: false)
+        let xScale = NiceScale(min: min(xDomain?.lower ?? xs.min()!, xs.min()!), max: max(xDomain?.upper ?? xs.max()!, xs.max()!),
+                               count: 6, extend: false)
         let yScale = NiceScale(min: yFromZero ? min(0, ys.min()!) : ys.min()!, max: ys.max()!, count: 5, extend: true)
         func px(_ x: Double) -> Double { left + (x - xScale.lower) / (xScale.upper - xScale.lower) * plotWidth }
         func py(_ y: Double) -> Double { top + plotHeight - (y - yScale.lower) / (yScale.upper - yScale.lower) * plotHeight }

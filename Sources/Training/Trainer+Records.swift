@@ -13,6 +13,7 @@ extension Trainer {
         var waitSeconds: Double
         var stats: CommunicatorStats
         var dataWaitSeconds = 0.0
+        var pauseSeconds = 0.0
     }
 
     /// The model as the progress line, metrics.jsonl and summary.json all name it: the
@@ -52,7 +53,10 @@ extension Trainer {
         let now = Date()
         let stats = communicator.stats
         let steps = max(state.globalStep - window.step, 1)
-        let elapsed = max(now.timeIntervalSince(window.time), 1e-9)
+        // Validation and checkpoints in the window are not training: leaving them out keeps
+        // an epoch's first line from showing a dip that is not in the steps.
+        let paused = pauseSeconds - window.pauseSeconds
+        let elapsed = max(now.timeIntervalSince(window.time) - paused, 1e-9)
         let wait = (waitSeconds - window.waitSeconds) / Double(steps)
         let compute = (computeSeconds - window.computeSeconds) / Double(steps) - wait
         let encode = (stats.encodeSeconds - window.stats.encodeSeconds) / Double(steps)
@@ -71,10 +75,11 @@ extension Trainer {
                     "window_bytes_raw": stats.bytesRaw - window.stats.bytesRaw,
                     "bytes_sent": stats.bytesSent, "bytes_raw": stats.bytesRaw,
                     "compute_seconds": computeSeconds, "communication_wait_seconds": waitSeconds,
-                    "encode_seconds": stats.encodeSeconds, "workers": workers])
+                    "encode_seconds": stats.encodeSeconds, "workers": workers,
+                    "window_pause_seconds": paused, "lr_points": learningRates.take()])
         // Measured after the all-gather, so its cost lands in the next window, not in this one's rate.
         window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: computeSeconds, waitSeconds: waitSeconds,
-                             stats: stats, dataWaitSeconds: dataWaitSeconds)
+                             stats: stats, dataWaitSeconds: dataWaitSeconds, pauseSeconds: pauseSeconds)
     }
 
     /// A `codec` line and a log line for a `--codec auto` decision.

@@ -98,6 +98,7 @@ extension Trainer {
                 computeSeconds += stepSeconds
 
                 state.globalStep += 1
+                learningRates.append(step: state.globalStep, lr: Double(lr))
                 if let selector = codecSelector,
                    let decision = try selector.recordStep(state.globalStep, seconds: stepSeconds, compressed: compressedStep,
                                                           communicator: communicator) {
@@ -207,6 +208,8 @@ extension Trainer {
     /// on plateaus and early stopping. Returns the decision (nil: no validation split).
     func evaluateAndSchedule(epoch: Int, endOfEpoch: Bool) throws -> ScheduleDecision? {
         guard let validationImages else { return nil }
+        let started = Date()
+        defer { pauseSeconds += Date().timeIntervalSince(started) }
         let spanStart = tracer.isEnabled ? tracer.now() : 0
         options.phaseProbe?.set(step: state.globalStep, "evaluate")
         let r = try evaluate(validationImages)

@@ -81,6 +81,10 @@ public final class Trainer {
     /// `restore_best`: a copy of the weights at the best validation so far (nil until one, and
     /// after a resume until the next: the file at the best step holds them then).
     var bestWeights: WeightSnapshot?
+    /// Every step's learning rate since the last `train` line (which records its corners).
+    var learningRates = LearningRateTrace()
+    /// Seconds spent in validation and checkpoints: a `train` line's images/s leaves them out.
+    var pauseSeconds = 0.0
 
     /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
     public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),
@@ -252,7 +256,11 @@ public final class Trainer {
     /// its weights hash to the sink, and the coordinator writes the file.
     func saveCheckpoint(commitOnly: Bool = false) throws -> String? {
         let spanStart = tracer.isEnabled ? tracer.now() : 0
-        defer { traceSpan("checkpoint", since: spanStart, always: true) }
+        let started = Date()
+        defer {
+            traceSpan("checkpoint", since: spanStart, always: true)
+            pauseSeconds += Date().timeIntervalSince(started)
+        }
         options.phaseProbe?.set(step: state.globalStep, "checkpoint")
         state.optimizerStep = optimizer.stepCount
         state.scheduler = scheduler

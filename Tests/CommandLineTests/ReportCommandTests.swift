@@ -34,7 +34,11 @@ final class ReportCommandTests: XCTestCase {
         cleanup.append(data)
         let dir = try makeTemporaryDirectory()
         let config = dir + "/config.json", run = dir + "/run"
-        try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
+        // One process with a cyclic schedule: a triangle every 6 steps, which a rate sampled
+        // once per train line would alias away.
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 2, extra: """
+            , "schedule": {"type": "cyclic", "base_lr": 0.001, "max_lr": 0.05, "step_size_up": 3}
+            """).utf8).write(to: URL(fileURLWithPath: config))
         let train = try BinaryRunner.run(["train", "--config", config, "--run-dir", run], timeout: 120)
         XCTAssertEqual(train.status, 0, train.stderr)
 
@@ -45,6 +49,13 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(html.contains(">Loss<") && html.contains(">Learning rate<"), "charts of the run")
         XCTAssertFalse(html.contains("run in progress"), "the run finished: summary.json exists")
         XCTAssertFalse(html.contains("http://") || html.contains("https://"))
+        // Every peak of the 24-step run (steps 4, 10, 16, 22) is drawn.
+        for peak in [4, 10, 16, 22] { XCTAssertTrue(html.contains("learning rate at step \(peak): 0.05<"), "peak at step \(peak)") }
+        // No communication charts for one process; one line says why.
+        XCTAssertFalse(html.contains(">Compression ratio<") || html.contains(">All-reduce bytes per step (rank 0)<"))
+        XCTAssertTrue(html.contains("No all-reduce traffic (a single process)"))
+        XCTAssertFalse(html.contains(">compression ratio<"), "no compression card for one process")
+        XCTAssertFalse(html.contains(">no data yet<"), "every chart shown has data")
 
         let check = try ScriptRunner.run("scripts/check-report.sh", [run + "/report.html", dir + "/report.png"], timeout: 180)
         XCTAssertEqual(check.status, 0, check.output)

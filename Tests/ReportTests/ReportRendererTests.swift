@@ -155,12 +155,68 @@ final class ReportRendererTests: XCTestCase {
         XCTAssertTrue(html.contains("derived from the cumulative compute and wait counters"))
         // Bytes from differences of the cumulative counters: 50 MB per 50 steps.
         XCTAssertTrue(html.contains("on the wire at step 100: 1<"))
-        XCTAssertTrue(html.contains("raw / on the wire at step 150: 1<"))
+        // Raw bytes equal those on the wire throughout: no compression chart, one line why.
+        XCTAssertFalse(html.contains("raw / on the wire at step"))
+        XCTAssertTrue(html.contains("Codec none: gradients travel raw (a compression ratio of 1.00 throughout), so that chart is left out."))
         XCTAssertTrue(html.contains("validation top-5 at step 100: 99<"))
-        // Charts with data: 7 (no per-worker waits); the matrix section says there is none.
-        XCTAssertEqual(count("<svg", in: html), 7)
+        // Charts with data: 6 (no per-worker waits, no compression); the matrix section says there is none.
+        XCTAssertEqual(count("<svg", in: html), 6)
         XCTAssertEqual(count(">no data yet<", in: html), 0, "every chart has data")
         XCTAssertTrue(html.contains("no data yet (no confusion matrix"))
+    }
+
+    /// A single process: no all-reduce, so no wait, bytes or compression charts (one line says
+    /// why), and no flat-zero wait or encoding series in the step times.
+    func testASingleProcessRunLeavesOutTheCommunicationCharts() throws {
+        let run = try makeRun()
+        func train(_ step: Int) -> String {
+            RunFixture.line(["event": "train", "step": step, "epoch": 0, "loss": 1.0, "train_top1": 0.5, "lr": 0.05, "images_per_sec": 900.0,
+                             "window_steps": 50, "step_compute_seconds": 0.02, "step_wait_seconds": 0.0, "step_encode_seconds": 0.0,
+                             "window_bytes_sent": 0, "window_bytes_raw": 0, "bytes_sent": 0, "bytes_raw": 0,
+                             "window_pause_seconds": 0.0, "workers": [["rank": 0, "images_per_sec": 900.0, "step_compute_seconds": 0.02,
+                                                                       "step_wait_seconds": 0.0, "step_encode_seconds": 0.0]]])
+        }
+        try run.writeMetrics([RunFixture.startLine(), train(50), train(100)])
+        let (html, _) = try ReportRenderer.render(runDirectory: run.path)
+        for title in ["All-reduce bytes per step (rank 0)", "Compression ratio", "Waiting for the all-reduce, per worker"] {
+            XCTAssertFalse(html.contains(">\(title)<"), title)
+        }
+        XCTAssertTrue(html.contains("No all-reduce traffic (a single process): the wait, bytes and compression charts are left out."))
+        XCTAssertTrue(html.contains("Images/s counts training time only"))
+        XCTAssertTrue(html.contains(">Time per step (rank 0)<") && html.contains("compute at step 100: 20<"))
+        XCTAssertFalse(html.contains("waiting for the all-reduce at step"), "no flat-zero wait series")
+        XCTAssertFalse(html.contains("encoding (overlaps compute) at step"), "no flat-zero encoding series")
+        XCTAssertFalse(html.contains(">no data yet<"), "every chart shown has data")
+    }
+
+    /// The learning rate from `lr_points` (a triangle's corners between two lines), and a
+    /// validation's rate after a plateau cut, from the next step on: drawn although no train
+    /// line follows it. The loss and learning-rate charts share their x axis.
+    func testTheLearningRateIsDrawnFromItsCornersAndTheAxesLineUp() throws {
+        let run = try makeRun()
+        func train(_ step: Int, _ points: [[Double]]) -> String {
+            RunFixture.line(["event": "train", "step": step, "epoch": 0, "loss": 1.0 - Double(step) / 1000, "lr": points.last![1],
+                             "lr_points": points])
+        }
+        let validation = RunFixture.line(["event": "validation", "step": 100, "epoch": 0, "val_loss": 0.5, "val_top1": 0.7,
+                                          "val_top5": 1.0, "lr": 0.005])
+        try run.writeMetrics([RunFixture.startLine(), train(50, [[1, 0.01], [25, 0.1], [50, 0.01]]),
+                              train(100, [[75, 0.1], [100, 0.01]]), validation])
+        let (html, _) = try ReportRenderer.render(runDirectory: run.path)
+        for corner in ["at step 1: 0.01<", "at step 25: 0.1<", "at step 50: 0.01<", "at step 75: 0.1<", "at step 100: 0.01<",
+                       "at step 101: 0.005<"] {
+            XCTAssertTrue(html.contains("learning rate " + corner), corner)
+        }
+        // Each chart's x tick labels (the text right under its plot area).
+        let charts = html.components(separatedBy: "<svg").dropFirst()
+        func xTicks(_ title: String) -> [String] {
+            guard let svg = charts.first(where: { $0.contains(">\(title)</text>") }) else { return [] }
+            return svg.components(separatedBy: "y=\"284\" class=\"tick\" text-anchor=\"middle\">").dropFirst()
+                .map { String($0.prefix { $0 != "<" }) }
+        }
+        XCTAssertFalse(xTicks("Loss").isEmpty)
+        XCTAssertEqual(xTicks("Loss"), xTicks("Learning rate"))
+        XCTAssertEqual(xTicks("Loss").first, "20", "from the first lr point at step 1, not the first loss at step 50")
     }
 
     /// Cumulative counters that drop mark a restarted process: the new value is the window.
