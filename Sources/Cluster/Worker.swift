@@ -237,6 +237,8 @@ public final class Worker {
         // The coordinator writes the run directory; workers never touch its disk.
         trainerOptions.writesRunDirectory = false
         trainerOptions.phaseProbe = probe
+        // The coordinator prints the run's summary, test figures included.
+        trainerOptions.announcesTest = false
         if !initialState.isEmpty {
             trainerOptions.initialCheckpoint = try SafeTensorsFile.parse(bytes: initialState, path: "\(control.peer):latest checkpoint",
                                                                          integrity: .required)

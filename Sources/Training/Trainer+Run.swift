@@ -198,9 +198,11 @@ extension Trainer {
             }
             runDirectory.close()
         }
-        options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",
-                                         test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall)
-                                  + (restoredStep.map { "  (weights of step \($0), the best validation)" } ?? ""))
+        if options.announcesTest {
+            options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",
+                                             test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall)
+                                      + (restoredStep.map { "  (weights of step \($0), the best validation)" } ?? ""))
+        }
         return summary
     }
 

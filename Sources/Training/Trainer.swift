@@ -47,6 +47,9 @@ public final class Trainer {
         /// the coordinator's decision and its scheduler state, which every rank adopts.
         /// Nil (a single process): the trainer's own scheduler decides.
         public var scheduleAuthority: ((ScheduleObservation) throws -> ScheduleVerdict)? = nil
+        /// Print the test figures as a log line at the end. Off where the command prints the
+        /// run's summary itself (`train`; a distributed run's coordinator), which has them.
+        public var announcesTest = true
 
         public init(runDirectory: String, resume: Bool = false) {
             self.runDirectory = runDirectory

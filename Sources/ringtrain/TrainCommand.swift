@@ -17,6 +17,7 @@ struct TrainCommand: ParsableCommand {
             let config = try options.resolve()
             var o = Trainer.Options(runDirectory: runDir, resume: options.resume)
             o.progress = ProgressLine(interval: config.progressSeconds)
+            o.announcesTest = false   // printRunSummary has the test figures
             return try Trainer(config: config, options: o)
         }
         printError("training \(trainer.modelName) on \(trainer.config.data) -> \(runDir) (\(trainer.network.parameterCount) parameters, \(trainer.state.stepsPerEpoch) steps/epoch)")

@@ -40,8 +40,7 @@ final class FullDiskTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("warning: checkpoint at step"), r.stderr)
         XCTAssertTrue(r.stderr.contains("failed (the previous one stays valid; training goes on)"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("test: loss"), "the run went to the end: \(r.stderr)")
-        // The summary is printed on stdout; summary.json is written if it still fits, and if
+        // The run went to the end: the summary is printed on stdout; summary.json is written if it still fits, and if
         // not, a warning says so (the disk is full by then, by design of this test).
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         XCTAssertNotNil(summary?["test_top1"] as? Double, r.stdout)
