@@ -84,12 +84,12 @@ let package = Package(
         ]),
         .target(name: "Tuning", dependencies: ["Training", "Tensors"]),
         // Models out: ONNX files written with our own protobuf encoder (no protobuf dependency).
-        .target(name: "ModelExport", dependencies: ["Layers", "Tensors"]),
+        .target(name: "ModelExport", dependencies: ["Layers", "Kernels", "Tensors"]),
         // Reading a run directory back: the HTML report (Foundation only).
         .target(name: "Report"),
         .executableTarget(name: "ringtrain", dependencies: [
             "Cluster", "Tuning", "Report", "Training", "Datasets", "Kernels", "Layers", "Optim", "Tensors", "Codecs", "Collectives",
-            "Transport", "Checkpoints", "Telemetry", "ModelExport", "ImageCodecs", "Imaging",
+            "Transport", "Checkpoints", "ModelExport", "ImageCodecs", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSettings),
 
@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensors"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Tensors"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensors"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "ImageCodecs", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "ImageCodecs", "Imaging", "TestSupport"]),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
@@ -107,9 +107,9 @@ let package = Package(
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collectives", "Codecs", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensors", "Kernels", "Layers", "Datasets", "Optim", "Checkpoints", "Collectives", "Codecs", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Training"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Telemetry", "Training", "Optim", "Checkpoints", "Transport", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Training", "Optim", "Checkpoints", "Transport", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "Datasets"]),
         .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Layers", "Tensors", "Datasets"]),

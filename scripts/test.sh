@@ -17,6 +17,10 @@ ensure_venv .build-tools/venv-tensorboard tensorboard tensorboard
 # onnx.checker and onnxruntime check every exported model (scripts/check-onnx.sh).
 ensure_venv .build-tools/venv-onnx "onnx, onnxruntime, numpy" onnx onnxruntime numpy
 
+# Every target's imports against its dependencies in Package.swift, both ways.
+step "checking imports against Package.swift"
+python3 scripts/check-imports.py
+
 # Tests run against the release build: the kernels and the real-data tests are 10-100x
 # slower in debug, and the command-line tests run the very binary users get.
 step "building ringtrain (release)"
@@ -28,7 +32,7 @@ trap 'rm -f "$LOG"' EXIT
 # XCTest only (there are no Swift Testing tests), so the run closes on XCTest's own count.
 # A bound on the whole run: a test that hangs (or a crash caught by a signal handler that
 # faults again) ends the run with a message here instead of running into CI's limit.
-# Today the suite takes about 6 minutes on 2 cores.
+# Today the suite takes about 8 minutes on 2 cores.
 TEST_LIMIT_S="${TEST_LIMIT_S:-2400}"
 # (|| keeps a failing run from tripping the ERR trap before the count below is printed.)
 STATUS=0

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Layers
 
 // One layer at a time into ONNX nodes (opset 17). Each layer's output shape as ONNX computes

@@ -1,4 +1,5 @@
 import Layers
+import Tensors
 
 /// A value flowing through the graph: its name and its per-sample shape (the batch dimension
 /// is always first and symbolic, so it is left out here, as Layer shapes leave it out).

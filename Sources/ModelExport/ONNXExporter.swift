@@ -1,4 +1,5 @@
 import Layers
+import Tensors
 
 /// An exported model: the message, its bytes, and the figures a caller reports.
 public struct ONNXExport {

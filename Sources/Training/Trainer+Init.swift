@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import Layers
 import Optim
+import Tensors
 
 extension Trainer {
     /// Transfer learning: copies every tensor of `path` whose name and shape match this model.

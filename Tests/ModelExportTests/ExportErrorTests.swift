@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import ModelExport
+import Tensors
 import XCTest
 
 /// A layer type the exporter does not know (any conformance to the public Layer protocol).
