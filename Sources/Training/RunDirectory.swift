@@ -8,7 +8,11 @@ public final class RunDirectory {
     private var metricsHandle: FileHandle?
     /// With `tensorboard`: every metrics line is also written as TensorBoard scalars.
     private var tensorboard: TensorBoardWriter?
+    /// `RUN_DIR/lock`: this process is the directory's one writer until `close()`.
+    private let lock: RunDirectoryLock
 
+    /// Creates the directory if needed and takes its lock: a second writer (another `launch`
+    /// or `train` with the same `--run-dir`) is refused, naming the holder's pid and host.
     public init(path: String, tensorboard: String? = nil) throws {
         self.path = path
         do {
@@ -16,6 +20,7 @@ public final class RunDirectory {
         } catch {
             throw ConfigurationError(key: "run_dir", "cannot create \(path)/checkpoints: \(error.localizedDescription)")
         }
+        lock = try RunDirectoryLock(directory: path)
         if let tensorboard {
             do {
                 self.tensorboard = try TensorBoardWriter(directory: tensorboard)
@@ -90,6 +95,7 @@ public final class RunDirectory {
         metricsHandle = nil
         tensorboard?.close()
         tensorboard = nil
+        lock.release()
     }
 
     func writeJSON<T: Encodable>(_ value: T, to file: String) throws {

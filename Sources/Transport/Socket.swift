@@ -98,13 +98,18 @@ public final class TCPConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads exactly `n` bytes.
+    /// Reads exactly `n` bytes by `deadline`: a total, not an idle timeout, so a peer that
+    /// trickles a byte now and then is cut off at the deadline like a silent one.
     func readExactly(_ p: UnsafeMutableRawPointer, _ n: Int, deadline: Deadline, operation: String) throws {
         var got = 0
         while got < n {
             let flags = blocking ? Int32(MSG_WAITALL) : 0
             let r = try rethrow { try sysCall("recv", peer: peer) { recv(fd, p + got, n - got, flags) } }
-            if r > 0 { got += r; continue }
+            if r > 0 {
+                got += r
+                if got < n && deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
+                continue
+            }
             if r == 0 { throw error(.closed(operation: operation, expected: n, got: got)) }
             if blocking {
                 if deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
@@ -114,7 +119,8 @@ public final class TCPConnection: @unchecked Sendable {
         }
     }
 
-    /// Writes every byte of `parts` (gathered, one syscall when the kernel takes it all).
+    /// Writes every byte of `parts` (gathered, one syscall when the kernel takes it all) by
+    /// `deadline`, a total: a peer that reads a byte now and then is cut off at it.
     func writeAll(_ parts: [UnsafeRawBufferPointer], deadline: Deadline, operation: String) throws {
         var iov = parts.filter { $0.count > 0 }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
         var first = 0
@@ -141,6 +147,7 @@ public final class TCPConnection: @unchecked Sendable {
                 iov[first].iov_base = iov[first].iov_base! + left
                 iov[first].iov_len -= left
             }
+            if first < iov.count && deadline.passed { throw error(.timedOut(operation: operation, seconds: deadline.seconds)) }
         }
     }
 

@@ -233,6 +233,24 @@ final class RawPeerTests: XCTestCase {
         XCTAssertTrue(err2?.contains("handshake: receive hello timed out") ?? false, err2 ?? "no error")
     }
 
+    /// A peer that trickles its hello a byte every 100 ms (4.8 s for 48 bytes) is cut off at
+    /// the 2 s handshake deadline: deadlines are totals, not idle timeouts.
+    func testTricklingPeerIsDroppedAtTheDeadline() throws {
+        let start = Date()
+        let err = try serve(client: { a in
+            let c = try tcpConnect(a, options: quickOptions())
+            var hello = Array("RTRN".utf8) + [UInt8(Handshake.version), 0, 1, 0, 1, 0, 0, 0, 2, 0, 0, 0]
+            hello += [UInt8](repeating: 9, count: 32)
+            for byte in hello {
+                do { try [byte].withUnsafeBytes { try c.sendRaw($0, timeout: 1) } } catch { break }
+                usleep(100_000)
+            }
+            c.close()
+        }, serve: { _ in XCTFail("served a peer that never finished its hello in time") })
+        XCTAssertTrue(err?.contains("handshake: receive hello timed out after 2.0 s") ?? false, err ?? "no error")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3.5, "dropped at the deadline, not when the trickle ends")
+    }
+
     func testRandomBytesToAListeningPortAreRefused() throws {
         let listener = try TCPListener(options: quickOptions())
         defer { listener.close() }
