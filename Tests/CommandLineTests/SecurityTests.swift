@@ -61,7 +61,7 @@ final class SecurityTests: XCTestCase {
         _ = send(oversized, blob, blob.count, Int32(MSG_NOSIGNAL))
         sockets.append(oversized)
         let impostor = try BinaryRunner.run(["worker", "--coordinator", "127.0.0.1:\(port)"],
-                                            environment: ["RINGTRAIN_TOKEN": "a-wrong-token"], timeout: 60)
+                                            environment: ["RINGTRAIN_TOKEN": "a-wrong-token-of-the-right-length-\(UUID().uuidString)"], timeout: 60)
         XCTAssertNotEqual(impostor.status, 0, impostor.stderr)
         XCTAssertTrue(impostor.stderr.contains("cannot join the coordinator"), impostor.stderr)
 
