@@ -104,4 +104,10 @@ public struct TensorEntry: Codable, Sendable {
     public var name: String
     public var shape: [Int]
     public var count: Int
+
+    public init(name: String, shape: [Int], count: Int) {
+        self.name = name
+        self.shape = shape
+        self.count = count
+    }
 }

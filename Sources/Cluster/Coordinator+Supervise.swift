@@ -181,9 +181,17 @@ extension Coordinator {
                         }
                     case .checkpointPart:
                         if let step = message.step, let hash = message.hash {
+                            let tensors: [SafeTensor]
+                            do {
+                                guard step >= 0 else { throw PartError("step \(step) is negative") }
+                                tensors = try Self.decodeTensors(message.tensors ?? [], attachment)
+                            } catch {
+                                failure = failure ?? ClusterError("[coordinator] worker \(seat.name) sent a checkpoint part that does not add up: \(error)")
+                                break
+                            }
                             var c = pending[step] ?? PendingCheckpoint()
                             c.hashes[seat.rank] = hash
-                            c.tensors[seat.rank] = Self.decodeTensors(message.tensors ?? [], attachment)
+                            c.tensors[seat.rank] = tensors
                             if message.state != nil { c.state = message.state }
                             if message.commit == true { c.commit = true }
                             if c.hashes.count == ring.count {

@@ -257,18 +257,43 @@ public final class Coordinator {
     }
 
     /// Little-endian floats of the attachment, cut into the named tensors.
-    static func decodeTensors(_ entries: [TensorEntry], _ bytes: [UInt8]) -> [SafeTensor] {
+    /// A checkpoint part's tensors from its attachment: every entry's count must be its shape's
+    /// product, the entries must fill the attachment exactly, and nothing may overflow. A part
+    /// that does not add up is an error (never a trap, never a shorter checkpoint): a file
+    /// written from it would pass its checksums and fail every resume.
+    public static func decodeTensors(_ entries: [TensorEntry], _ bytes: [UInt8]) throws -> [SafeTensor] {
         var offset = 0
         var out: [SafeTensor] = []
-        bytes.withUnsafeBytes { raw in
-            for e in entries {
-                guard offset + e.count * 4 <= raw.count else { return }
-                var values = [Float](repeating: 0, count: e.count)
-                values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + e.count * 4)])) }
-                out.append(SafeTensor(name: e.name, shape: e.shape, values: values))
-                offset += e.count * 4
+        for e in entries {
+            var product = 1
+            for d in e.shape {
+                let (p, overflow) = product.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow else { throw PartError("tensor \(e.name): shape \(e.shape) is not a valid shape") }
+                product = p
             }
+            guard e.count == product else {
+                throw PartError("tensor \(e.name): count \(e.count) is not the product of its shape \(e.shape)")
+            }
+            let (size, overflow) = e.count.multipliedReportingOverflow(by: 4)
+            guard !overflow, size <= bytes.count - offset else {
+                throw PartError("tensor \(e.name): \(e.count) values at byte \(offset) run past the \(bytes.count)-byte attachment")
+            }
+            var values = [Float](repeating: 0, count: e.count)
+            values.withUnsafeMutableBytes { dst in
+                bytes.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + size)])) }
+            }
+            out.append(SafeTensor(name: e.name, shape: e.shape, values: values))
+            offset += size
+        }
+        guard offset == bytes.count else {
+            throw PartError("the tensors take \(offset) of the attachment's \(bytes.count) bytes")
         }
         return out
+    }
+
+    /// A checkpoint part that does not add up (`decodeTensors`).
+    public struct PartError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
     }
 }

@@ -114,9 +114,16 @@ public final class Worker {
         }
         let firstTag = "[rank \(assign.rank ?? -1)]"
         if let dir = options.data { config.data = dir }
-        let dataset = try preloaded ?? loadData(config)
-        if let expected = assign.fingerprint, dataset.train.fingerprint != expected {
-            throw ClusterError("\(firstTag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
+        let dataset: Dataset
+        do {
+            dataset = try preloaded ?? loadData(config)
+            if let expected = assign.fingerprint, dataset.train.fingerprint != expected {
+                throw ClusterError("\(firstTag) dataset \(config.data) (\(dataset.train.fingerprint)) differs from the coordinator's (\(expected))", exitCode: 2)
+            }
+        } catch let error as ClusterError {
+            // Bad input, not a lost peer: the coordinator ends the run with this message.
+            Self.tell(control, error)
+            throw error
         }
         let elastic = (assign.minWorkers ?? assign.worldSize ?? 0) < (assign.worldSize ?? 0)
         unsetenv(Self.rejoinVariable)
@@ -186,13 +193,15 @@ public final class Worker {
                 try? control.send(failed)
                 throw ClusterError("[worker] \(lost.underlying)", exitCode: 3)
             } catch let error as ClusterError {
+                Self.tell(control, error)
                 throw error
             } catch {
-                var failed = ControlMessage(.failed)
-                failed.message = "\(error)"
-                failed.exitCode = 1
-                try? control.send(failed)
-                throw ClusterError("[worker] \(error)", exitCode: 1)
+                // A config or data problem (a label out of range, a model that does not fit the
+                // images) is bad input, exit 2, as `train` says it; anything else exit 1.
+                let badInput = error is ConfigurationError || error is DatasetError
+                let failure = ClusterError("[worker] \(error)", exitCode: badInput ? 2 : 1)
+                Self.tell(control, failure)
+                throw failure
             }
         }
     }
@@ -205,6 +214,10 @@ public final class Worker {
                       mailbox: AssignmentMailbox, probe: PhaseProbe) throws -> TrainingSummary {
         guard let rank = assign.rank, let world = assign.worldSize, let addresses = assign.addresses else {
             throw ClusterError("[worker] an assignment from \(control.peer) lacks rank, world size or addresses")
+        }
+        // Values from the wire are checked before any arithmetic or indexing uses them.
+        guard world >= 1, world <= 65_536, addresses.count == world, (0..<world).contains(rank) else {
+            throw ClusterError("[worker] an assignment from \(control.peer) does not add up: rank \(rank) of world size \(world) with \(addresses.count) ring addresses")
         }
         let tag = "[rank \(rank)]"
         // `auto`: a zstd ring whose compression the trainer switches on or off from measured
@@ -222,7 +235,7 @@ public final class Worker {
             mailbox.setRing(communicator, generation: assign.generation ?? 0)
             // End-to-end ring check before step 1: every rank's number travels around the ring.
             let ranks = try communicator.allGather([Double(rank)])
-            guard ranks.map({ Int($0[0]) }) == Array(0..<world) else {
+            guard ranks.map({ $0.first ?? -1 }) == (0..<world).map(Double.init) else {
                 throw ClusterError("\(tag) ring check failed: got ranks \(ranks)")
             }
         } catch {
@@ -310,6 +323,14 @@ public final class Worker {
         log("[worker] trying to rejoin for \(Int(until - Date().timeIntervalSince1970)) s")
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         log("[worker] cannot re-execute /proc/self/exe: \(String(cString: strerror(errno)))")
+    }
+
+    /// Tells the coordinator why this worker stops (best effort: it may be gone already).
+    static func tell(_ control: ControlChannel, _ error: ClusterError) {
+        var failed = ControlMessage(.failed)
+        failed.message = error.message
+        failed.exitCode = error.exitCode
+        try? control.send(failed)
     }
 
     func loadData(_ config: TrainingConfig) throws -> Dataset {

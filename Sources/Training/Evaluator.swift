@@ -64,7 +64,7 @@ extension Trainer {
         if world > 1 {
             let all = try communicator.allGather(metrics.packed())
             metrics = ClassificationMetrics(classCount: metrics.classCount, k: metrics.k)
-            for packed in all { metrics.merge(ClassificationMetrics(classCount: metrics.classCount, k: metrics.k, packed: packed)) }
+            for packed in all { metrics.merge(try ClassificationMetrics(classCount: metrics.classCount, k: metrics.k, packed: packed)) }
         }
         return EvaluationResult(loss: metrics.loss, top1: metrics.top1, top5: metrics.topK, metrics: metrics)
     }

@@ -98,7 +98,11 @@ struct FuzzCommand: ParsableCommand {
             var p = ControlMessage(.progress)
             p.step = 12
             p.phase = "backward"
-            return [Array(try JSONEncoder().encode(m)), Array(try JSONEncoder().encode(p))]
+            var part = ControlMessage(.checkpointPart)
+            part.step = 8
+            part.hash = "00"
+            part.tensors = [TensorEntry(name: "fc.weight", shape: [2, 3], count: 6), TensorEntry(name: "fc.bias", shape: [2], count: 2)]
+            return [Array(try JSONEncoder().encode(m)), Array(try JSONEncoder().encode(p)), Array(try JSONEncoder().encode(part))]
         case "selftest":
             return [Array("seed".utf8)]
         case "image":
@@ -185,7 +189,14 @@ struct FuzzCommand: ParsableCommand {
             let decoder = ImageDecoder()
             return { bytes in bytes.withUnsafeBytes { fuzzImageDecoder($0, decoder: decoder) } }
         case "control":
-            return { bytes in _ = try? JSONDecoder().decode(ControlMessage.self, from: Data(bytes)) }
+            // The message, then what the coordinator does with a checkpoint part's entries
+            // (against an attachment of 32 bytes: 8 floats).
+            let attachment = [UInt8](repeating: 0, count: 32)
+            return { bytes in
+                guard let m = try? JSONDecoder().decode(ControlMessage.self, from: Data(bytes)) else { return }
+                _ = try? Coordinator.decodeTensors(m.tensors ?? [], attachment)
+                _ = m.metric.flatMap(Double.init)
+            }
         case "config":
             return { bytes in _ = try? TrainingConfig.parse(json: Data(bytes), source: "fuzz") }
         case "selftest":

@@ -123,6 +123,18 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(report["loss"] as? Double), try XCTUnwrap(summary["test_loss"] as? Double), accuracy: 1e-6)
     }
 
+    /// Bad input under `launch` is reported as what it is: exit 2 with the reader's message
+    /// naming the directory (as `train` says it), not exit 3 and a lost peer.
+    func testBadInputEndsTheRunWithExitTwoAndTheReadersMessage() throws {
+        let (config, run) = try setUpRun()
+        let missing = NSTemporaryDirectory() + "ringtrain-no-such-data-\(UUID().uuidString)"
+        let r = try BinaryRunner.run(["launch", "--nproc", "2", "--config", config, "--run-dir", run, "--data", missing], timeout: 120)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("error: [coordinator] worker rank "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("failed: [worker] \(missing): directory: does not exist or is not a directory"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("lost worker") || r.stderr.contains("connection closed by peer"), r.stderr)
+    }
+
     /// The documented files and fields, a falling loss, and checkpoints that verify (the
     /// coordinator only writes one when every rank's weights hash agrees).
     func assertRunDirectoryIsComplete(_ run: String, world: Int, file: StaticString = #filePath, line: UInt = #line) throws {

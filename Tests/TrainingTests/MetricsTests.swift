@@ -52,7 +52,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(m.macroF1, m.summary().macroF1, accuracy: 1e-12)
     }
 
-    func testMergeAndPackedAllReduceAreExact() {
+    func testMergeAndPackedAllReduceAreExact() throws {
         var a = ClassificationMetrics(classCount: 3, k: 2)
         a.add(logits: [2, 1, 0, 0, 3, 1], labels: [0, 2])
         var b = ClassificationMetrics(classCount: 3, k: 2)
@@ -60,13 +60,29 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(a + b, sample())
         // Element-wise sum of the packed vectors, as an all-reduce would do.
         let summed = zip(a.packed(), b.packed()).map { $0 + $1 }
-        let back = ClassificationMetrics(classCount: 3, k: 2, packed: summed)
+        let back = try ClassificationMetrics(classCount: 3, k: 2, packed: summed)
         XCTAssertEqual(back.count, 3)
         XCTAssertEqual(back.confusion, sample().confusion)
         XCTAssertEqual(back.loss, sample().loss, accuracy: 1e-12)
         var r = back
         r.reset()
         XCTAssertEqual(r, ClassificationMetrics(classCount: 3, k: 2))
+    }
+
+    /// The packed vector comes from other ranks: a wrong length, a NaN, a negative or a huge
+    /// count is an error naming what is wrong, not a trap.
+    func testAPackedVectorThatDoesNotAddUpIsAnError() {
+        let good = [3.0, 1.5, 2, 3] + [Double](repeating: 0, count: 9)
+        XCTAssertNoThrow(try ClassificationMetrics(classCount: 3, k: 2, packed: good))
+        var nan = good; nan[0] = .nan
+        var negative = good; negative[6] = -1
+        var huge = good; huge[2] = 1e300
+        for (packed, expected) in [(Array(good.dropLast()), "has 12 values; 3 classes need 13"), (nan, "count is nan"),
+                                   (negative, "confusion count is -1.0"), (huge, "top-1 count is 1e+300")] {
+            XCTAssertThrowsError(try ClassificationMetrics(classCount: 3, k: 2, packed: packed)) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
+            }
+        }
     }
 
     func testProbabilitiesForEnsembles() {

@@ -121,14 +121,23 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
         [Double(count), lossSum, Double(top1Correct), Double(topKCorrect)] + confusion.map(Double.init)
     }
 
-    public init(classCount: Int, k: Int = 5, packed: [Double]) {
+    /// Rebuilds the metrics from a packed vector, which comes from the other ranks: a wrong
+    /// length or a count that is not a whole number in range is an error, not a trap.
+    public init(classCount: Int, k: Int = 5, packed: [Double]) throws {
         self.init(classCount: classCount, k: k)
-        precondition(packed.count == 4 + classCount * classCount, "metrics: packed vector of the wrong length")
-        count = Int(packed[0].rounded())
+        guard packed.count == 4 + classCount * classCount else {
+            throw MetricsError("a packed metrics vector has \(packed.count) values; \(classCount) classes need \(4 + classCount * classCount)")
+        }
+        func whole(_ v: Double, _ what: String) throws -> Int {
+            // 2^53: every whole number below it is exact in a Double.
+            guard v.isFinite, v >= 0, v < 9_007_199_254_740_992 else { throw MetricsError("a packed metrics vector's \(what) is \(v)") }
+            return Int(v.rounded())
+        }
+        count = try whole(packed[0], "count")
         lossSum = packed[1]
-        top1Correct = Int(packed[2].rounded())
-        topKCorrect = Int(packed[3].rounded())
-        confusion = packed[4...].map { Int($0.rounded()) }
+        top1Correct = try whole(packed[2], "top-1 count")
+        topKCorrect = try whole(packed[3], "top-k count")
+        confusion = try packed[4...].map { try whole($0, "confusion count") }
     }
 
     // MARK: - Results
@@ -224,4 +233,10 @@ public struct MetricsSummary: Codable, Sendable, Equatable {
         case topK = "top_k", macroPrecision = "macro_precision", macroRecall = "macro_recall"
         case macroF1 = "macro_f1", perClass = "per_class"
     }
+}
+
+/// Metrics from another rank that do not add up.
+public struct MetricsError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
