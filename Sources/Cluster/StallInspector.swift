@@ -23,6 +23,9 @@ public final class StallInspector {
     private var advancedAt: Date?
     private var samples: [Double] = []
     private var reported = false
+    /// The first heartbeat of this ring (any rank's): a rank not heard from since is the most
+    /// stalled of all (frozen before its first report).
+    private var firstHeard: Date?
 
     public init(minimumSeconds: Double = 10, factor: Double = 20) {
         self.minimumSeconds = minimumSeconds
@@ -30,6 +33,7 @@ public final class StallInspector {
     }
 
     public func observe(rank: Int, step: Int, phase: String, at now: Date) {
+        if firstHeard == nil { firstHeard = now }
         // Step time from each rank's own progress between two of its heartbeats: the cluster's
         // step (a minimum over ranks heard at different moments) advances in uneven jumps.
         if let previous = ranks[rank], step > previous.step {
@@ -59,7 +63,11 @@ public final class StallInspector {
     /// A report, once per stall, when the cluster's step has not advanced for longer than the
     /// threshold; nil otherwise.
     public func check(worldSize: Int, at now: Date) -> String? {
-        guard !reported, let since = advancedAt, ranks.count == worldSize else { return nil }
+        guard !reported else { return nil }
+        if ranks.count < worldSize {
+            return silentRanks(worldSize: worldSize, at: now)
+        }
+        guard let since = advancedAt else { return nil }
         let stalled = now.timeIntervalSince(since)
         let threshold = max(minimumSeconds, factor * (medianStepSeconds ?? 0))
         guard stalled > threshold else { return nil }
@@ -73,5 +81,17 @@ public final class StallInspector {
             return "rank \(r): step \(s.step + 1) '\(s.phase)', reported \(String(format: "%.0f", ago)) s ago"
         }.joined(separator: "; ")
         return String(format: "stall: the slowest rank has reported no progress past step %d for %.0f s (median step %@): ", clusterStep + 1, stalled, median) + detail
+    }
+
+    /// Ranks never heard from while others report, once `minimumSeconds` have passed since
+    /// the first heartbeat of the ring.
+    private func silentRanks(worldSize: Int, at now: Date) -> String? {
+        guard let first = firstHeard, now.timeIntervalSince(first) > minimumSeconds else { return nil }
+        reported = true
+        let silent = (0..<worldSize).filter { ranks[$0] == nil }
+        let heard = ranks.keys.sorted().map { "rank \($0): step \(ranks[$0]!.step + 1) '\(ranks[$0]!.phase)'" }
+        return String(format: "stall: %@ %@ sent no heartbeat in the %.0f s since the ring's first: ", silent.count == 1 ? "rank" : "ranks",
+                      silent.map(String.init).joined(separator: ", "), now.timeIntervalSince(first))
+            + (silent.map { "rank \($0): never reported" } + heard).joined(separator: "; ")
     }
 }

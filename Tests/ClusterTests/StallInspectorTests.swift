@@ -60,9 +60,15 @@ final class StallInspectorTests: XCTestCase {
         XCTAssertTrue(report.contains("rank 1: step 25004 'forward', reported 15 s ago"), report)
     }
 
-    func testNoReportBeforeEveryRankHasBeenHeard() {
-        let inspector = StallInspector(minimumSeconds: 1)
+    /// A rank frozen before its first heartbeat is the most stalled of all: reported once the
+    /// minimum has passed since the ring's first heartbeat, by name, not waited for.
+    func testARankNeverHeardFromIsReported() throws {
+        let inspector = StallInspector(minimumSeconds: 10)
         inspector.observe(rank: 0, step: 0, phase: "forward", at: t0)
-        XCTAssertNil(inspector.check(worldSize: 2, at: t0.addingTimeInterval(100)))
+        inspector.observe(rank: 0, step: 0, phase: "wait for all-reduce", at: t0.addingTimeInterval(5))
+        XCTAssertNil(inspector.check(worldSize: 2, at: t0.addingTimeInterval(9)), "not before the minimum")
+        let report = try XCTUnwrap(inspector.check(worldSize: 2, at: t0.addingTimeInterval(12)))
+        XCTAssertTrue(report.hasPrefix("stall: rank 1 sent no heartbeat in the 12 s since the ring's first: rank 1: never reported; rank 0: step 1 'wait for all-reduce'"), report)
+        XCTAssertNil(inspector.check(worldSize: 2, at: t0.addingTimeInterval(20)), "once per stall")
     }
 }
