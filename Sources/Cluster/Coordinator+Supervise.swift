@@ -53,6 +53,7 @@ extension Coordinator {
         let elastic = minWorkers < options.worldSize
         let progress = ProgressLine(interval: 5)
         let model = try? Trainer.modelSpec(options.config)
+        let warnMetrics: (String) -> Void = { [options] in options.log("[coordinator] warning: \($0)") }
         /// The metric-driven scheduler state: decided here, adopted by every rank.
         var scheduler = initialScheduler
         if options.config.restoreBest { store.protect(step: scheduler.state.bestStep) }
@@ -86,8 +87,8 @@ extension Coordinator {
                 lastCheckpoint = path
                 if !joining.isEmpty { growAtCommit = true }
                 let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
-                try? runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
-                                                 "path": "checkpoints/" + (path as NSString).lastPathComponent])
+                runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
+                                            "path": "checkpoints/" + (path as NSString).lastPathComponent], warningOnce: warnMetrics)
             } catch {
                 // The previous checkpoint stays valid; the run goes on and tries again next time.
                 options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
@@ -133,9 +134,9 @@ extension Coordinator {
                 let reference = verdict.state.earlyStopBest.map { String(format: " on %.4g", $0) } ?? ""
                 progress.message("[coordinator] early stopping at step \(step) (epoch \(epoch + 1)): \(rankScheduler.config.monitor) has not improved\(reference) for \(verdict.state.earlyStopWait) validation\(verdict.state.earlyStopWait == 1 ? "" : "s")" + best)
             }
-            try? runDirectory.appendMetrics(["event": "schedule", "step": step, "epoch": epoch, "metric": metric,
-                                             "monitor": rankScheduler.config.monitor, "lr": Double(d.lr), "reduced_lr": d.reducedLR,
-                                             "stop": d.shouldStop, "is_best": d.isBest, "decided_by": "coordinator"])
+            runDirectory.appendMetrics(["event": "schedule", "step": step, "epoch": epoch, "metric": metric,
+                                        "monitor": rankScheduler.config.monitor, "lr": Double(d.lr), "reduced_lr": d.reducedLR,
+                                        "stop": d.shouldStop, "is_best": d.isBest, "decided_by": "coordinator"], warningOnce: warnMetrics)
             var out = ControlMessage(.schedule)
             out.step = step
             out.generation = generation
@@ -177,7 +178,7 @@ extension Coordinator {
                     case .metrics:
                         if let text = message.record,
                            let record = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
-                            try? runDirectory.appendMetrics(record)
+                            runDirectory.appendMetrics(record, warningOnce: warnMetrics)
                         }
                     case .checkpointPart:
                         if let step = message.step, let hash = message.hash {

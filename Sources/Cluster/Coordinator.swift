@@ -113,7 +113,12 @@ public final class Coordinator {
         do {
             try runDirectory.writeSummary(summary)
         } catch {
-            throw ClusterError("[coordinator] cannot write summary.json: \(error)")
+            // Training is done and its checkpoints are written: a full disk at this point costs
+            // the file, not the result (the command prints the summary).
+            options.log("[coordinator] warning: cannot write \(options.runDirectory)/summary.json (the summary is printed on stdout instead): \(error)")
+        }
+        if runDirectory.droppedMetricsLines > 0 {
+            options.log("[coordinator] warning: \(runDirectory.droppedMetricsLines) lines of \(runDirectory.metricsPath) could not be written")
         }
         runDirectory.close()
         return summary

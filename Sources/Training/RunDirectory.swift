@@ -61,6 +61,22 @@ public final class RunDirectory {
         }
     }
 
+    /// Lines `appendMetrics(warningOnce:)` could not write (a full disk).
+    public private(set) var droppedMetricsLines = 0
+
+    /// Appends one line; a failure (a full disk) costs the line, not the run: the first one is
+    /// passed to `warn`, and every one is counted in `droppedMetricsLines`.
+    public func appendMetrics(_ record: [String: Any], warningOnce warn: (String) -> Void) {
+        do {
+            try appendMetrics(record)
+        } catch {
+            droppedMetricsLines += 1
+            if droppedMetricsLines == 1 {
+                warn("cannot append to \(metricsPath) (training goes on; later lines may be missing too, and are counted): \(error)")
+            }
+        }
+    }
+
     static func finite(_ value: Any) -> Any {
         // A JSON boolean read back by JSONSerialization (the config object) is an NSNumber that
         // also casts to Double: keep it a boolean, or metrics.jsonl would say 1 where config.json says true.

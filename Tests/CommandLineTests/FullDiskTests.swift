@@ -14,28 +14,43 @@ final class FullDiskTests: XCTestCase {
         for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
     }
 
-    func testAFullDiskCostsTheCheckpointNotTheRun() throws {
+    /// A config and a run directory on a tmpfs with room for `checkpoints` checkpoints and
+    /// `spareKiB` more, not for the nine a 3-epoch run writes (sized from a run on the
+    /// ordinary disk).
+    func smallDisk(roomFor checkpoints: Double = 2.5, spareKiB: Int = 48) throws -> (dir: String, config: String, run: String) {
         let data = try SyntheticDataset.writeIDX()
         let dir = NSTemporaryDirectory() + "ringtrain-fulldisk-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir + "/small", withIntermediateDirectories: true)
         cleanup += [data, dir]
         let config = dir + "/config.json"
         try Data(SyntheticDataset.configJSON(data: data, epochs: 3).utf8).write(to: URL(fileURLWithPath: config))
-
-        // Size the filesystem from a run on the ordinary disk: room for two checkpoints and the
-        // small files, not for the nine this run writes.
         let probe = try BinaryRunner.run(["train", "--config", config, "--run-dir", dir + "/probe", "--epochs", "1"])
         XCTAssertEqual(probe.status, 0, probe.stderr)
         let checkpoint = try FileManager.default.contentsOfDirectory(atPath: dir + "/probe/checkpoints")
             .first { $0.hasSuffix(".safetensors") }!
         let size = try FileManager.default.attributesOfItem(atPath: dir + "/probe/checkpoints/" + checkpoint)[.size] as! Int
-        let kib = (2 * size + size / 2 + 48 * 1024) / 1024
-
+        let kib = (Int(checkpoints * Double(size)) + spareKiB * 1024) / 1024
         let mount = try LocalProcesses.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "ringtrain-test", dir + "/small"])
         try XCTSkipIf(mount.status != 0, "mounting a tmpfs needs root (scripts/test.sh runs as root): \(mount.output)")
         mountPoint = dir + "/small"
+        return (dir, config, dir + "/small/run")
+    }
 
-        let run = dir + "/small/run"
+    /// Two workers on the full disk: the run still ends with exit 0 and its summary on stdout;
+    /// a summary.json that does not fit is a warning.
+    func testAFullDiskEndsADistributedRunWithItsSummary() throws {
+        // Room for one checkpoint and a few KiB: by the end not even summary.json fits.
+        let (_, config, run) = try smallDisk(roomFor: 1.2, spareKiB: 8)
+        let r = try BinaryRunner.run(["launch", "--nproc", "2", "--json", "--config", config, "--run-dir", run], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("checkpoint at step") && r.stderr.contains("failed (the previous one stays valid)"), r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        XCTAssertNotNil(summary?["test_top1"] as? Double, r.stdout)
+        XCTAssertTrue(r.stderr.contains("warning: cannot write \(run)/summary.json (the summary is printed on stdout instead)"), r.stderr)
+    }
+
+    func testAFullDiskCostsTheCheckpointNotTheRun() throws {
+        let (dir, config, run) = try smallDisk()
         let r = try BinaryRunner.run(["train", "--json", "--config", config, "--run-dir", run])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("warning: checkpoint at step"), r.stderr)
