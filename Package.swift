@@ -70,6 +70,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // prctl(2) for the launcher's workers (variadic in C, so not callable from Swift).
+        .target(name: "CProcessControl"),
+
         // Persistence, the training loop, the cluster.
         .target(name: "Checkpoints", dependencies: [
             "Tensors",
@@ -79,7 +82,7 @@ let package = Package(
             "Tensors", "Kernels", "Layers", "Optim", "Datasets", "Collectives", "Codecs", "Checkpoints", "Telemetry",
         ], swiftSettings: simdSettings),
         .target(name: "Cluster", dependencies: [
-            "Training", "Optim", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints", "Telemetry",
+            "Training", "Optim", "Transport", "Collectives", "Codecs", "Datasets", "Checkpoints", "Telemetry", "CProcessControl",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Tuning", dependencies: ["Training", "Tensors"]),

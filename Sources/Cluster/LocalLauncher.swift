@@ -1,3 +1,4 @@
+import CProcessControl
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -5,7 +6,7 @@ import Glibc
 
 /// Starts worker processes on this host, prefixes and merges their output, and makes sure
 /// none of them outlives the launcher: `terminateAll` sends SIGTERM, then SIGKILL after a
-/// grace period. (Workers also exit by themselves when their coordinator goes away.)
+/// grace period, and a worker dies with a launcher that is killed outright (`bindToLauncher`).
 public final class LocalLauncher: @unchecked Sendable {
     public static let gracePeriod: Double = 5
 
@@ -15,6 +16,25 @@ public final class LocalLauncher: @unchecked Sendable {
 
     public init(binary: String = LocalLauncher.currentExecutable) {
         self.binary = binary
+    }
+
+    /// Set in every worker's environment to the launcher's pid: `bindToLauncher()`.
+    public static let parentVariable = "RINGTRAIN_LAUNCHER_PID"
+
+    /// In a worker this launcher started: die with the launcher, however it dies (SIGKILL
+    /// included, where nothing of the launcher runs), and take SIGINT and SIGTERM at their
+    /// default again (the launcher ignores them to handle them itself, and children inherit
+    /// ignored signals), so `terminateAll`'s SIGTERM ends a worker at once. A launcher gone
+    /// before this runs (the race prctl cannot close) is seen as a changed parent pid.
+    public static func bindToLauncher(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard let text = environment[parentVariable], let launcher = Int32(text) else { return }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+        _ = ringtrain_set_parent_death_signal(SIGKILL)
+        if getppid() != launcher {
+            FileHandle.standardError.write(Data("[worker] the launch that started this worker (pid \(launcher)) is gone; exiting\n".utf8))
+            exit(3)
+        }
     }
 
     /// This executable, for starting more of itself.
@@ -29,6 +49,7 @@ public final class LocalLauncher: @unchecked Sendable {
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        env[Self.parentVariable] = String(getpid())
         p.environment = env
         let out = Pipe()
         p.standardOutput = out

@@ -56,7 +56,6 @@ struct LaunchCommand: ParsableCommand {
             launcher.terminateAll()
             Foundation.exit(128 + sig)
         }
-        _ = trap
         do {
             for i in 0..<nproc {
                 try launcher.spawn(arguments: ["worker", "--coordinator", coordinator.address],
@@ -71,6 +70,8 @@ struct LaunchCommand: ParsableCommand {
         do {
             summary = try coordinator.run()
         } catch let e as ClusterError {
+            // A signal's stop makes workers vanish: the handler ends the process, with 128 + sig.
+            trap.waitIfFired()
             launcher.terminateAll()
             printError("error: \(e.message)")
             throw ExitCode(e.exitCode)

@@ -18,6 +18,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .customLong("token-file"), help: "Cluster token file (else $RINGTRAIN_TOKEN).") var tokenFile: String?
 
     func run() throws {
+        LocalLauncher.bindToLauncher()
         if [advertise != nil, interface != nil, subnet != nil].filter({ $0 }).count > 1 {
             printError("error: give at most one of --advertise, --interface, --subnet")
             throw ExitCode(2)

@@ -135,6 +135,65 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertFalse(r.stderr.contains("lost worker") || r.stderr.contains("connection closed by peer"), r.stderr)
     }
 
+    /// Starts `launch` with `arguments`, waits for its ring of `workers` and a first checkpoint;
+    /// returns the process, its stderr pipe, the log so far and the workers' pids.
+    func startLaunch(_ arguments: [String], workers: Int, run: String) throws -> (Process, Pipe, String, [Int32]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        process.arguments = ["launch"] + arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        var log = ""
+        let start = Date()
+        while Date().timeIntervalSince(start) < 60 {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+            if log.contains("ring of \(workers) formed"), FileManager.default.fileExists(atPath: run + "/checkpoints/latest") { break }
+        }
+        var pids: [Int32] = []
+        for line in log.split(separator: "\n") where line.contains("registered:") {
+            if let r = line.range(of: "pid "), let pid = Int32(line[r.upperBound...].split(separator: ",")[0]) { pids.append(pid) }
+        }
+        return (process, err, log, pids)
+    }
+
+    /// A process that exists and is not a zombie (an orphan's zombie waits for a reaper).
+    func alive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
+    /// SIGKILL of an elastic `launch` (its coordinator with it): no worker is left behind to
+    /// wait for a coordinator that cannot return. SIGTERM of a `launch` ends the whole tree
+    /// promptly, with 128 + 15.
+    func testWorkersDieWithTheirLaunchAndSIGTERMIsPrompt() throws {
+        let (config, run) = try setUpRun(epochs: 1000)
+        let (elastic, _, log, pids) = try startLaunch(["--nproc", "3", "--min-workers", "2", "--config", config, "--run-dir", run],
+                                                      workers: 3, run: run)
+        XCTAssertEqual(pids.count, 3, log)
+        kill(elastic.processIdentifier, SIGKILL)
+        elastic.waitUntilExit()
+        let killed = Date()
+        while pids.contains(where: alive) && Date().timeIntervalSince(killed) < 10 { usleep(20_000) }
+        XCTAssertFalse(pids.contains(where: alive), "orphaned workers: \(pids.filter(alive))")
+        XCTAssertLessThan(Date().timeIntervalSince(killed), 3)
+        for pid in pids where alive(pid) { kill(pid, SIGKILL) }
+
+        let (config2, run2) = try setUpRun(epochs: 1000)
+        let (plain, _, log2, pids2) = try startLaunch(["--nproc", "2", "--config", config2, "--run-dir", run2], workers: 2, run: run2)
+        XCTAssertEqual(pids2.count, 2, log2)
+        let termAt = Date()
+        kill(plain.processIdentifier, SIGTERM)
+        plain.waitUntilExit()
+        XCTAssertEqual(plain.terminationStatus, 128 + 15)
+        XCTAssertFalse(pids2.contains(where: alive), "workers left: \(pids2.filter(alive))")
+        XCTAssertLessThan(Date().timeIntervalSince(termAt), 2, "no 5 s grace period spent on workers that ignore SIGTERM")
+    }
+
     /// The documented files and fields, a falling loss, and checkpoints that verify (the
     /// coordinator only writes one when every rank's weights hash agrees).
     func assertRunDirectoryIsComplete(_ run: String, world: Int, file: StaticString = #filePath, line: UInt = #line) throws {
