@@ -77,11 +77,18 @@ public final class CheckpointStore: @unchecked Sendable {
     @discardableResult
     public func save(step: Int, tensors: [SafeTensor], state: String, metadata: [String: String] = [:]) throws -> String {
         precondition(step >= 0, "checkpoint step must not be negative")
-        let final = path(step: step)
         var meta = metadata
         meta[SafeTensorsFile.stateKey] = state
-        let bytes = try SafeTensorsFile.encode(tensors: tensors, metadata: meta, path: final)
+        let bytes = try SafeTensorsFile.encode(tensors: tensors, metadata: meta, path: path(step: step))
+        return try save(step: step, encoded: bytes)
+    }
 
+    /// Writes an encoded checkpoint file (an elastic run's in-memory commit) for `step`, the
+    /// same way, and makes it `latest`; returns its path.
+    @discardableResult
+    public func save(step: Int, encoded bytes: [UInt8]) throws -> String {
+        precondition(step >= 0, "checkpoint step must not be negative")
+        let final = path(step: step)
         try FileIO.makeDirectories(directory)
         removeStaleTemporaries()
         let temporary = temporaryPath(for: CheckpointStore.fileName(step: step))

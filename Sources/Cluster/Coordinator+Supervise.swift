@@ -95,6 +95,15 @@ extension Coordinator {
             }
         }
 
+        /// What exit 3 may promise: the newest checkpoint on disk to resume from, or plainly
+        /// nothing (no checkpoint was written before the loss).
+        func resumeAdvice() -> String {
+            guard let newest = store.checkpoints().last else {
+                return "no checkpoint was written before the loss, so there is nothing to resume: start the run again"
+            }
+            return "the run is resumable with --resume (from step \(newest.step))"
+        }
+
         /// With the lock held: `seat` is gone (closed connection, missed heartbeats).
         func lose(_ seat: Seat, _ why: String) {
             guard seat.alive else { return }
@@ -105,7 +114,7 @@ extension Coordinator {
             if elastic {
                 lost.append(text)
             } else {
-                failure = ClusterError("[coordinator] lost \(text); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                failure = ClusterError("[coordinator] lost \(text); \(resumeAdvice())", exitCode: 3)
             }
         }
 
@@ -160,7 +169,16 @@ extension Coordinator {
                     }
                     condition.lock()
                     var broadcast: (ControlMessage, [Seat])?
+                    // Parts, `done` and `failed` count only from a member of the current ring
+                    // (parts and `done` of its generation too): a dropped worker's late part
+                    // must not complete the next ring's checkpoint, nor its `done` end it.
+                    let member = ring.contains(where: { $0 === seat })
+                    let current = member && (message.generation ?? 0) == generation
+                    var ignored = false
                     switch message.kind {
+                    case .checkpointPart where !current, .done where !current, .failed where !member:
+                        ignored = true
+                        options.log("[coordinator] ignored a \(message.kind.rawValue) message from worker \(seat.name), which is not in the ring of generation \(generation)")
                     case .evaluation:
                         broadcast = decide(message, from: seat)
                     case .progress:
@@ -218,7 +236,7 @@ extension Coordinator {
                         done += 1
                         if seat.rank == 0 { summary = message.summary }
                     case .failed where message.exitCode == 3:
-                        ringFailure = ringFailure ?? ClusterError("[coordinator] worker \(seat.name) lost its ring: \(message.message ?? "?"); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                        ringFailure = ringFailure ?? ClusterError("[coordinator] worker \(seat.name) lost its ring: \(message.message ?? "?"); \(resumeAdvice())", exitCode: 3)
                     case .failed:
                         if failure == nil {
                             failure = ClusterError("[coordinator] worker \(seat.name) failed: \(message.message ?? "?")",
@@ -234,7 +252,9 @@ extension Coordinator {
                         // waits for this message, so the run cannot go on without it).
                         for s in targets { try? s.member.channel.send(decision, timeout: 5) }
                     }
-                    if message.kind == .done || message.kind == .failed { return }
+                    // An ignored `done` or `failed` does not end the reading: the seat's loss
+                    // must still be seen.
+                    if (message.kind == .done || message.kind == .failed) && !ignored { return }
                 }
             }
             t.name = "coordinator-worker"
@@ -324,7 +344,17 @@ extension Coordinator {
             joining = []
             growAtCommit = false
             if survivors.count < minWorkers {
-                failure = ClusterError("[coordinator] lost \(why); \(survivors.count) workers left, fewer than --min-workers \(minWorkers); the run is resumable from the last checkpoint with --resume", exitCode: 3)
+                // The newest in-memory commit holds weights every rank agreed on: on disk, it
+                // is what the exit code promises (a resume), instead of being thrown away.
+                if let commit = lastCommit, commit.step > (store.checkpoints().last?.step ?? -1) {
+                    do {
+                        lastCheckpoint = try store.save(step: commit.step, encoded: commit.bytes)
+                        options.log("[coordinator] wrote the in-memory commit of step \(commit.step) as a checkpoint before stopping")
+                    } catch {
+                        options.log("[coordinator] cannot write the in-memory commit of step \(commit.step): \(error)")
+                    }
+                }
+                failure = ClusterError("[coordinator] lost \(why); \(survivors.count) workers left, fewer than --min-workers \(minWorkers); \(resumeAdvice())", exitCode: 3)
                 break
             }
             generation += 1

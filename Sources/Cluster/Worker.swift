@@ -172,6 +172,7 @@ public final class Worker {
                                                mailbox: mailbox, probe: probe)
                 var done = ControlMessage(.done)
                 done.summary = summary
+                done.generation = current.message.generation ?? 0
                 finished.set()
                 try control.send(done)
                 return
@@ -290,6 +291,7 @@ public final class Worker {
         trainerOptions.checkpointSink = { step, hash, tensors, state, commitOnly in
             var part = ControlMessage(.checkpointPart)
             part.step = step
+            part.generation = assign.generation ?? 0
             part.commit = commitOnly ? true : nil
             part.hash = hash
             part.state = state

@@ -98,4 +98,39 @@ final class ElasticTests: XCTestCase {
         XCTAssertEqual(launch.terminationStatus, 3, log.text)
         XCTAssertTrue(log.text.contains("lost worker"), log.text)
     }
+    /// Below the minimum before any checkpoint reached the disk: the newest in-memory commit
+    /// (weights every rank agreed on) is written as a checkpoint, so exit 3's promise of a
+    /// resume holds. 60,000 images: 1,000 steps to the first epoch-end checkpoint; commits
+    /// every 2 steps; two of three workers killed at once after step 50.
+    func testBelowTheMinimumTheNewestCommitIsWrittenBeforeExitThree() throws {
+        let data = try SyntheticDataset.writeIDX(train: 60_000, test: 60, seed: 3)
+        let dir = NSTemporaryDirectory() + "ringtrain-elastic-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json", run = dir + "/run"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 2, checkpointEvery: 0).utf8).write(to: URL(fileURLWithPath: config))
+        let log = LogCollector()
+        let launch = try cluster.start(["launch", "--nproc", "3", "--min-workers", "2", "--commit-every", "2", "--config", config,
+                                        "--run-dir", run], environment: [:], stderr: log.pipe, stdout: FileHandle.nullDevice)
+        XCTAssertTrue(LocalProcesses.waitFor(120) {
+            ((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)) ?? "").contains("\"event\":\"train\"")
+        }, log.text)
+        let pids = log.text.split(separator: "\n").filter { $0.contains("registered:") }
+            .compactMap { line in line.range(of: "pid ").flatMap { Int32(line[$0.upperBound...].split(separator: ",")[0]) } }
+        XCTAssertEqual(pids.count, 3, log.text)
+        guard pids.count == 3 else { return }
+        kill(pids[0], SIGKILL)
+        kill(pids[1], SIGKILL)
+        launch.waitUntilExit()
+        XCTAssertEqual(launch.terminationStatus, 3, log.text)
+        let store = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasSuffix(".safetensors") }
+        XCTAssertEqual(store.count, 1, "the commit, and no epoch-end checkpoint yet: \(store)")
+        guard let file = store.first, let step = Int(file.dropFirst(5).dropLast(12)) else { return }
+        XCTAssertTrue(log.text.contains("wrote the in-memory commit of step \(step) as a checkpoint before stopping"), log.text)
+        XCTAssertTrue(log.text.contains("the run is resumable with --resume (from step \(step))"), log.text)
+        XCTAssertEqual(try BinaryRunner.run(["checkpoint", "verify", run + "/checkpoints/" + file]).status, 0)
+        let resumed = try BinaryRunner.run(["train", "--config", config, "--run-dir", run, "--resume", "--stop-at-epoch", "1"], timeout: 300)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed from \(run)/checkpoints/\(file) at step \(step)"), resumed.stderr)
+    }
 }
