@@ -36,12 +36,21 @@ final class BatcherTests: XCTestCase {
         XCTAssertNil(prefetcher.next())
     }
 
+    /// One batch held, the other filled: the producer waits for a free slot. Cancelling then
+    /// must wake it and return (within a bound far above its few microseconds), not hang.
     func testCancellingMidPlanReturnsPromptly() {
         let data = makeImages(count: 100)
         let assembler = BatchAssembler(data: data, mean: [0], std: [1], seed: 1)
         let plan = Prefetcher.chunk(Array(0..<100), batchSize: 5)
         let prefetcher = Prefetcher(assembler: assembler, plan: plan, epoch: 0, capacity: 5)
-        _ = prefetcher.next()
-        prefetcher.cancel()
+        XCTAssertNotNil(prefetcher.next())
+        usleep(50_000)   // time for the producer to fill the other slot and block
+        let returned = DispatchSemaphore(value: 0)
+        Thread {
+            prefetcher.cancel()
+            prefetcher.cancel()   // a second cancel is a no-op
+            returned.signal()
+        }.start()
+        XCTAssertEqual(returned.wait(timeout: .now() + 5), .success, "cancel() did not return: the producer was not woken")
     }
 }
