@@ -20,26 +20,22 @@ struct FuzzCommand: ParsableCommand {
         abstract: "Fuzz a parser of untrusted input (frame, handshake, safetensors, block, control, config, idx, image).",
         discussion: "Mutation fuzzing from valid seeds; a crash or hang saves the input to --crash-file and exits 1. See docs/reliability.md.")
 
-    /// `selftest` is not a parser: it traps on its first mutated input, to show that the
-    /// harness catches a crash and saves the input (tested).
-    static let targets = ["frame", "handshake", "safetensors", "block", "control", "config", "idx", "image", "selftest"]
+    /// The parsers that can be fuzzed. `selftest` is not a parser: it traps on its first
+    /// mutated input, to show that the harness catches a crash and saves the input (tested).
+    enum Target: String, CaseIterable, ExpressibleByArgument {
+        case frame, handshake, safetensors, block, control, config, idx, image, selftest
+    }
 
-    @Argument(help: "frame | handshake | safetensors | block | control | config | idx | image") var target: String
+    @Argument(help: "The parser to fuzz.") var target: Target
     @Option(help: "How long to fuzz.") var seconds: Double = 10
     @Option(help: "Seed of the mutations (reproducible).") var seed: UInt64 = 1
     @Option(name: .customLong("crash-file"), help: "Where a crashing or hanging input is written.") var crashFile: String = "fuzz-crash.bin"
     @Option(name: .customLong("max-memory-mb"), help: "Address-space limit: an unbounded allocation becomes a crash.") var maxMemoryMB: Int = 4096
 
-    func validate() throws {
-        guard Self.targets.contains(target) else {
-            throw ValidationError("unknown target '\(target)' (one of \(Self.targets.joined(separator: ", ")))")
-        }
-    }
-
     func run() throws {
         var limit = rlimit(rlim_cur: rlim_t(maxMemoryMB) << 20, rlim_max: rlim_t(maxMemoryMB) << 20)
         _ = setrlimit(Int32(RLIMIT_AS.rawValue), &limit)
-        let fuzzer = Fuzzer(name: target, seeds: try seeds(), seed: seed, body: body())
+        let fuzzer = Fuzzer(name: target.rawValue, seeds: try seeds(), seed: seed, body: body())
         let n = fuzzer.run(seconds: seconds, crashFile: crashFile)
         print("fuzz \(target): \(n) inputs in \(Int(seconds)) s, no crash, no hang (seed \(seed))")
     }
@@ -48,7 +44,7 @@ struct FuzzCommand: ParsableCommand {
     static let fuzzToken = Array("fuzz-token".utf8)
 
     func seeds() throws -> [[UInt8]] {
-        switch target {
+        switch target.rawValue {
         case "frame":
             // Two frames: a short one, and a block-sized one (a header and 64 floats).
             func frame(_ body: [UInt8]) -> [UInt8] {
@@ -117,7 +113,7 @@ struct FuzzCommand: ParsableCommand {
     }
 
     func body() -> ([UInt8]) -> Void {
-        switch target {
+        switch target.rawValue {
         case "frame":
             // The bytes arrive on a connection, as from a peer; frames are read until the
             // stream ends or a frame is refused, alternating the plain and the placement path.

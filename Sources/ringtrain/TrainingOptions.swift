@@ -15,16 +15,16 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Print the whole summary (summary.json) on stdout instead of the short one.") var json = false
 
     @Option(help: "Model: \(TrainingConfig.builtinModels.joined(separator: ", ")).") var model: String?
-    @Option(help: "resnet18/resnet34 stem: imagenet (7x7/2 conv + max-pool) or cifar (3x3/1 conv, for small images).") var stem: String?
+    @Option(help: "resnet18/resnet34 stem: imagenet (7x7/2 conv + max-pool) or cifar (3x3/1 conv, for small images).") var stem: ResNetStem?
     @Option(name: .customLong("image-size"), help: "Image folders: record size N or WxH (default: the images' own size when they share one).") var imageSize: String?
     @Option(help: "Image folders: where the prepared copy is kept (default $RINGTRAIN_CACHE or ~/.cache/ringtrain).") var cache: String?
     @Option(help: "Epochs.") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Batch size per worker.") var batchSize: Int?
     @Option(help: "Peak learning rate.") var lr: Double?
-    @Option(help: "sgd or adamw.") var optimizer: String?
-    @Option(help: "Schedule type: constant, step, multistep, exponential, cosine, onecycle, cyclic, plateau (use the config file for its parameters).") var schedule: String?
+    @Option(help: "The optimizer.") var optimizer: OptimizerChoice?
+    @Option(help: "Schedule type (use the config file for its parameters).") var schedule: ScheduleConfig.Kind?
     @Option(name: .customLong("weight-decay"), help: "Decoupled weight decay.") var weightDecay: Double?
-    @Option(help: "Gradient codec: none, zstd, bf16-zstd, auto.") var codec: String?
+    @Option(help: "Gradient codec.") var codec: CodecChoice?
     @Option(name: .customLong("zstd-level"), help: "zstd level (negative levels are faster).") var zstdLevel: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps (0: end of each epoch).") var checkpointEvery: Int?
     @Option(name: .customLong("keep-checkpoints"), help: "Keep the last K checkpoints.") var keepCheckpoints: Int?
@@ -39,7 +39,7 @@ struct TrainingOptions: ParsableArguments {
     // The settings users change most, also as flags (every one is a config key too).
     @Option(help: "Dropout rate of every dropout layer of the model (default: the model's own).") var dropout: Double?
     @Option(name: .customLong("class-weights"), help: "none, balanced, or one weight per class: 1,1,4 (default none).") var classWeights: String?
-    @Option(help: "shuffled or balanced (oversamples small classes) (default shuffled).") var sampler: String?
+    @Option(help: "The sampler: balanced oversamples small classes (default shuffled).") var sampler: SamplerChoice?
     @Option(name: .customLong("eval-every"), help: "Validate every N steps as well as at epoch ends (default 0: epoch ends only).") var evalEvery: Int?
     @Option(name: .customLong("stop-at-epoch"), help: "Stop after this epoch; the schedule still spans --epochs (default 0: off).") var stopAtEpoch: Int?
     @Option(name: .customLong("warmup-steps"), help: "Cosine schedule: warm-up steps (default: 5% of the run).") var warmupSteps: Int?
@@ -72,12 +72,7 @@ struct TrainingOptions: ParsableArguments {
         }
         if let v = data { c.data = v }
         if let v = model { c.model = v; c.layers = nil }
-        if let v = stem {
-            guard let s = ResNetStem(rawValue: v) else {
-                throw ConfigurationError(key: "--stem", "must be imagenet or cifar, got '\(v)'")
-            }
-            c.stem = s
-        }
+        if let v = stem { c.stem = v }
         if let v = imageSize {
             guard let (w, h) = ImageSizeArgument.parse(v) else {
                 throw ConfigurationError(key: "--image-size", "must be N or WxH (for example 64 or 320x240), got '\(v)'")
@@ -89,15 +84,10 @@ struct TrainingOptions: ParsableArguments {
         if let v = epochs { c.epochs = v }
         if let v = batchSize { c.batchSize = v }
         if let v = lr { c.lr = v }
-        if let v = optimizer { c.optimizer = v }
-        if let v = schedule {
-            guard let kind = ScheduleConfig.Kind(rawValue: v) else {
-                throw ConfigurationError(key: "--schedule", "unknown schedule '\(v)' (one of \(ScheduleConfig.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            if kind != c.schedule.type { c.schedule = ScheduleConfig(type: kind) }
-        }
+        if let v = optimizer { c.optimizer = v.rawValue }
+        if let kind = schedule, kind != c.schedule.type { c.schedule = ScheduleConfig(type: kind) }
         if let v = weightDecay { c.weightDecay = v }
-        if let v = codec { c.codec = v }
+        if let v = codec { c.codec = v.rawValue }
         if let v = zstdLevel { c.zstdLevel = v }
         if let v = checkpointEvery { c.checkpointEvery = v }
         if let v = keepCheckpoints { c.keepCheckpoints = v }
@@ -139,7 +129,7 @@ struct TrainingOptions: ParsableArguments {
                 c.classWeights = .list(parts.map { $0! })
             }
         }
-        if let v = sampler { c.sampler = v }
+        if let v = sampler { c.sampler = v.rawValue }
         if let v = evalEvery { c.evalEvery = v }
         if let v = stopAtEpoch { c.stopAtEpoch = v }
         if warmupSteps != nil || warmupFraction != nil || minLR != nil {

@@ -31,25 +31,19 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Base config file (JSON); the space's values are set on it.") var config: String?
     @Option(help: "Search space file (JSON): config key -> choice / uniform / log_uniform / int_uniform.") var space: String
     @Option(help: "Number of trials.") var trials: Int = 8
-    @Option(help: "random, grid or halving (successive halving).") var method: String = "random"
+    @Option(help: "random, grid or halving (successive halving).") var method: Tuner.Method = .random
     @Option(help: "Tune directory (default runs/tune-CONFIG-SPACE; the same directory continues the search).") var dir: String?
     @Option(help: "Seed of the trial sampling.") var seed: UInt64 = 1
     @Option(help: "Successive halving: keep the best 1/eta at each rung.") var eta: Int = 3
     @Option(help: "Workers per trial: 1 trains in one process, N > 1 through `ringtrain launch --nproc N`.") var nproc: Int = 1
     @Option(help: "Dataset directory (overrides the config).") var data: String?
     @Option(help: "Epochs of a full trial (overrides the config).") var epochs: Int?
-    @Option(help: "Rank trials by val_top1, val_top5, val_balanced_accuracy, val_macro_f1 (higher is better) or val_loss (lower is better).")
-    var metric: String = "val_top1"
+    @Option(help: "Rank trials by this validation metric: val_loss ranks lowest first, the others highest first.")
+    var metric: TuneMetric = .valTop1
 
     func run() throws {
         let (tuner, directory, prepared) = try exitingOnBadInput { () -> (Tuner, String, TuneState) in
-            guard let m = Tuner.Method(rawValue: method) else {
-                throw TuneError("--method must be one of \(Tuner.Method.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
-            }
             guard nproc >= 1 && nproc <= 256 else { throw TuneError("--nproc must be in 1...256") }
-            guard let rankBy = TuneMetric(rawValue: metric) else {
-                throw TuneError("--metric must be one of \(TuneMetric.allCases.map(\.rawValue).joined(separator: ", ")), got '\(metric)'")
-            }
             var base = TrainingConfig()
             if let path = config {
                 guard let bytes = FileManager.default.contents(atPath: path) else { throw ConfigurationError(key: "--config", "cannot read \(path)") }
@@ -62,8 +56,8 @@ struct TuneCommand: ParsableCommand {
             let parsed = try SearchSpace.parse(spaceBytes, source: space)
             let name = { (p: String?) in ((p ?? "default") as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "") }
             let directory = dir ?? "runs/tune-\(name(config))-\(name(space))"
-            let tuner = try Tuner(directory: directory, base: base, space: parsed, method: m, trials: trials, seed: seed, eta: eta,
-                                  metric: rankBy)
+            let tuner = try Tuner(directory: directory, base: base, space: parsed, method: method, trials: trials, seed: seed, eta: eta,
+                                  metric: metric)
             return (tuner, directory, try tuner.prepareState())
         }
         let binary = Bundle.main.executablePath ?? CommandLine.arguments[0]
@@ -131,7 +125,7 @@ struct TuneCommand: ParsableCommand {
         guard process.terminationStatus == 0 else {
             throw TrialFailed("ringtrain \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(tail.suffix(3).joined(separator: " / "))")
         }
-        return try lastValidation(runDirectory: stage.runDirectory, metric: metric)
+        return try lastValidation(runDirectory: stage.runDirectory, metric: metric.rawValue)
     }
 
     func lastValidation(runDirectory: String, metric key: String) throws -> Double {

@@ -162,4 +162,22 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("skipping checkpoint \(planted): it is a checkpoint of another model (fashion-cnn)"), r.stderr)
         XCTAssertTrue(r.stderr.contains("resumed from \(run)/checkpoints/step-00000012.safetensors"), r.stderr)
     }
+
+    /// Choices are enums: `--help` lists their values, and a typo is bad usage (exit 2) that
+    /// names the valid ones, before any config or data is read.
+    func testChoicesAreListedAndATypoNamesTheValidOnes() throws {
+        let help = try BinaryRunner.run(["train", "--help"])
+        for listed in ["(values: sgd, adamw)", "(values: none, zstd, bf16-zstd, auto)", "(values: shuffled, balanced)",
+                       "(values: imagenet, cifar)"] {
+            XCTAssertTrue(help.stdout.contains(listed), "\(listed): \(help.stdout)")
+        }
+        for (flag, typo, valid) in [("--optimizer", "adam", "'sgd' and 'adamw'"), ("--codec", "zstd1", "'bf16-zstd'"),
+                                    ("--schedule", "cosin", "- cosine"), ("--sampler", "balance", "'balanced'")] {
+            let r = try BinaryRunner.run(["train", flag, typo, "--data", temp + "/not-read"])
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains("The value '\(typo)' is invalid for '\(flag)"), r.stderr)
+            XCTAssertTrue(r.stderr.contains(valid), r.stderr)
+            XCTAssertFalse(r.stderr.contains("not-read"), "refused before the data is looked at: \(r.stderr)")
+        }
+    }
 }

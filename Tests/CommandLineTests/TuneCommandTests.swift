@@ -92,7 +92,7 @@ final class TuneCommandTests: XCTestCase {
         }
         let bad = try BinaryRunner.run(["tune", "--space", dir + "/space.json", "--metric", "f1", "--dir", dir + "/t2"], timeout: 60)
         XCTAssertEqual(bad.status, 2, bad.stderr)
-        XCTAssertTrue(bad.stderr.contains("--metric must be one of val_top1"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("The value 'f1' is invalid for '--metric <metric>'. Please provide one of 'val_top1'"), bad.stderr)
     }
 
     func testBadSpaceIsRefusedWithExit2() throws {
