@@ -221,8 +221,6 @@ final class LaunchCommandTests: XCTestCase {
         }
     }
 
-    /// Killing a worker mid-run ends the job with exit 3 (resumable) within the deadline, and
-    /// no process of the job survives.
     /// launch takes the coordinator's --stall-seconds, checked like it.
     func testLaunchTakesStallSeconds() throws {
         let r = try BinaryRunner.run(["launch", "--nproc", "2", "--stall-seconds", "0"])
@@ -231,28 +229,13 @@ final class LaunchCommandTests: XCTestCase {
         XCTAssertTrue(try BinaryRunner.run(["launch", "--help"]).stdout.contains("--stall-seconds"))
     }
 
+    /// Killing a worker mid-run ends the job with exit 3 (resumable) within the deadline, and
+    /// no process of the job survives.
     func testLostWorkerEndsRunWithExitThreeAndNoStragglers() throws {
         let (config, run) = try setUpRun(epochs: 1000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
-        process.arguments = ["launch", "--nproc", "2", "--config", config, "--run-dir", run]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        var log = ""
-        let start = Date()
-        var pids: [Int32] = []
         // Wait for the ring, then for a checkpoint, reading worker pids from the coordinator's log.
-        while Date().timeIntervalSince(start) < 60 {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-            if log.contains("ring of 2 formed"), FileManager.default.fileExists(atPath: run + "/checkpoints/latest") { break }
-        }
-        for line in log.split(separator: "\n") where line.contains("registered:") {
-            if let r = line.range(of: "pid "), let pid = Int32(line[r.upperBound...].split(separator: ",")[0]) { pids.append(pid) }
-        }
+        let (process, err, firstLog, pids) = try startLaunch(["--nproc", "2", "--config", config, "--run-dir", run], workers: 2, run: run)
+        var log = firstLog
         XCTAssertEqual(pids.count, 2, log)
         guard pids.count == 2 else { process.terminate(); return }
         kill(pids[1], SIGKILL)
