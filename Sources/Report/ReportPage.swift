@@ -11,6 +11,8 @@ struct ReportPage {
 
     func render() -> String {
         let name = URL(fileURLWithPath: runDirectory).standardizedFileURL.lastPathComponent
+        // Derived once, for both sections' charts.
+        let domain = stepDomain
         return """
         <!DOCTYPE html>
         <html lang="en">
@@ -26,8 +28,8 @@ struct ReportPage {
         <p class="path">run directory <code>\(HTML.escape(runDirectory))</code></p>
         </header>
         \(headline())
-        \(trainingSection())
-        \(systemSection())
+        \(trainingSection(domain: domain))
+        \(systemSection(domain: domain))
         \(classesSection())
         \(configSection())
         \(checkpointsSection())
@@ -90,9 +92,8 @@ struct ReportPage {
         return (lower, upper)
     }
 
-    func trainingSection() -> String {
+    func trainingSection(domain: (lower: Double, upper: Double)?) -> String {
         let marks = RunSeries.epochMarks(records)
-        let domain = stepDomain
         func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = false) -> String {
             var c = SVGChart(title: title, xLabel: "step", yLabel: y, series: series)
             c.marks = marks
@@ -128,9 +129,8 @@ struct ReportPage {
     /// Throughput and communication. Charts with nothing to show are left out, with one line
     /// that says why: a single process has no all-reduce (no wait, bytes or compression), and
     /// codec `none` sends gradients raw (a ratio of exactly 1 throughout).
-    func systemSection() -> String {
+    func systemSection(domain: (lower: Double, upper: Double)?) -> String {
         let marks = RunSeries.epochMarks(records)
-        let domain = stepDomain
         func chart(_ title: String, _ y: String, _ series: [ChartSeries], fromZero: Bool = true) -> String {
             var c = SVGChart(title: title, xLabel: "step", yLabel: y, series: series)
             c.marks = marks

@@ -15,8 +15,8 @@ struct WeightSnapshot {
     }
 
     func copy(into parameters: ParameterArena, _ buffers: ParameterArena) {
-        for i in 0..<self.parameters.count { parameters.pointer[i] = self.parameters[i] }
-        for i in 0..<self.buffers.count { buffers.pointer[i] = self.buffers[i] }
+        self.parameters.withUnsafeBufferPointer { parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        self.buffers.withUnsafeBufferPointer { if let b = $0.baseAddress { buffers.pointer.update(from: b, count: $0.count) } }
     }
 }
 
