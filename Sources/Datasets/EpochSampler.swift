@@ -3,7 +3,7 @@ import Tensors
 /// Which samples a rank trains on: a pure function of (seed, epoch, rank, world size, cursor).
 ///
 /// Each epoch has one global order of sample indices (shuffled by the counter-based generator
-/// keyed by seed and epoch, or class-balanced by oversampling). The `cursor` counts the
+/// keyed by seed and epoch, or class-balanced by over- or undersampling). The `cursor` counts the
 /// positions of that order already consumed by all ranks together. From a cursor, the
 /// remaining positions are padded by wrapping around to the start of the order (PyTorch
 /// DistributedSampler's `drop_last=False`) or truncated (`drop_last=True`) to a multiple of
@@ -16,32 +16,46 @@ public struct EpochSampler: Sendable {
         case sequential
         /// A fresh permutation per epoch.
         case shuffled
-        /// Every class oversampled to the size of the largest, then shuffled (class imbalance).
-        case balanced(labels: [Int32], classCount: Int)
+        /// Every class oversampled to the size of the largest (or to `perClass` samples), then
+        /// shuffled (class imbalance).
+        case balanced(labels: [Int32], classCount: Int, perClass: Int? = nil)
+        /// Every class cut down to the size of the smallest non-empty one (or to `perClass`),
+        /// a fresh random subset each epoch, then shuffled. A class smaller than `perClass` is
+        /// drawn with repetition, as in `balanced`.
+        case undersampled(labels: [Int32], classCount: Int, perClass: Int? = nil)
     }
 
     public let datasetSize: Int
     public let seed: UInt64
     public let order: Order
     public let dropLast: Bool
+    /// Positions in one epoch's global order, before padding or truncation.
+    public let epochLength: Int
+    /// Balanced and undersampled orders: how many samples each non-empty class contributes.
+    let perClassTarget: Int
 
     public init(datasetSize: Int, seed: UInt64, order: Order = .shuffled, dropLast: Bool = false) {
         precondition(datasetSize >= 0)
-        if case .balanced(let labels, _) = order { precondition(labels.count == datasetSize) }
         self.datasetSize = datasetSize
         self.seed = seed
         self.order = order
         self.dropLast = dropLast
-    }
-
-    /// Positions in one epoch's global order, before padding or truncation.
-    public var epochLength: Int {
         switch order {
-        case .sequential, .shuffled: return datasetSize
-        case .balanced(let labels, let classCount):
+        case .sequential, .shuffled:
+            perClassTarget = 0
+            epochLength = datasetSize
+        case .balanced(let labels, let classCount, let perClass), .undersampled(let labels, let classCount, let perClass):
+            precondition(labels.count == datasetSize)
+            precondition(perClass.map { $0 > 0 } ?? true, "perClass must be positive")
             var counts = [Int](repeating: 0, count: classCount)
             for l in labels { counts[Int(l)] += 1 }
-            return (counts.max() ?? 0) * counts.filter { $0 > 0 }.count
+            let present = counts.filter { $0 > 0 }
+            if case .balanced = order {
+                perClassTarget = perClass ?? (present.max() ?? 0)
+            } else {
+                perClassTarget = perClass ?? (present.min() ?? 0)
+            }
+            epochLength = perClassTarget * present.count
         }
     }
 
@@ -55,8 +69,8 @@ public struct EpochSampler: Sendable {
             var rng = CounterRNG(seed: seed, purpose: .shuffle, a: UInt64(epoch))
             fisherYates(&indices, &rng)
             return indices
-        case .balanced(let labels, let classCount):
-            return balancedOrder(labels: labels, classCount: classCount, epoch: epoch)
+        case .balanced(let labels, let classCount, _), .undersampled(let labels, let classCount, _):
+            return resampledOrder(labels: labels, classCount: classCount, epoch: epoch)
         }
     }
 
@@ -92,10 +106,13 @@ public struct EpochSampler: Sendable {
         min(cursor + batchSize * worldSize, epochLength)
     }
 
-    private func balancedOrder(labels: [Int32], classCount: Int, epoch: Int) -> [Int] {
+    /// `perClassTarget` samples of every non-empty class, shuffled together. A class larger
+    /// than the target gives a random subset (undersampling), a smaller one whole shuffled
+    /// copies and a partial one (oversampling); both are fresh every epoch.
+    private func resampledOrder(labels: [Int32], classCount: Int, epoch: Int) -> [Int] {
         var byClass = [[Int]](repeating: [], count: classCount)
         for (i, l) in labels.enumerated() { byClass[Int(l)].append(i) }
-        let target = byClass.map(\.count).max() ?? 0
+        let target = perClassTarget
         var out: [Int] = []
         out.reserveCapacity(target * classCount)
         for (c, members) in byClass.enumerated() where !members.isEmpty {

@@ -128,7 +128,54 @@ enum AdamWKernel {
     }
 }
 
+@inline(__always) private func absolute(_ v: V) -> V {
+    v.replacing(with: -v, where: v .< V(repeating: 0))
+}
+
+enum L1Kernel {
+    /// g += λ·sign(p) (sign(0) = 0: the subgradient PyTorch's `torch.sign` gives); returns Σ|p|.
+    static func addSubgradient(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, count: Int,
+                               lambda: Float) -> Float {
+        var acc = V()
+        let zero = V(repeating: 0), plus = V(repeating: lambda), minus = V(repeating: -lambda)
+        var i = 0
+        while i + 16 <= count {
+            let pv = load(p, i)
+            var step = zero
+            step.replace(with: plus, where: pv .> zero)
+            step.replace(with: minus, where: pv .< zero)
+            store(load(g, i) + step, g, i)
+            acc = acc + absolute(pv)
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            let pv = p[i]
+            g[i] += pv > 0 ? lambda : pv < 0 ? -lambda : 0
+            tail += abs(pv)
+            i += 1
+        }
+        return acc.sum() + tail
+    }
+}
+
 enum VectorMath {
+    /// Σ|x| with 16 Float lanes, then the lanes added in a fixed order (as `addSubgradient`).
+    static func sumOfAbs(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        var acc = V()
+        var i = 0
+        while i + 16 <= count {
+            acc = acc + absolute(load(x, i))
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            tail += abs(x[i])
+            i += 1
+        }
+        return acc.sum() + tail
+    }
+
     /// Sum of squares with 16 Float lanes, then the lanes added in a fixed order.
     static func sumOfSquares(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
         var acc = V()

@@ -12,6 +12,9 @@ public struct StepReport: Sendable {
     public var gradientNorm: Float?
     /// Whether the gradients were scaled down by clipping.
     public var clipped: Bool
+    /// The L1 penalty Σ λ_slot·|w| of the weights before the step (0 without L1): the term the
+    /// L1 subgradient belongs to, for the loss a run reports.
+    public var l1Penalty: Double = 0
 }
 
 /// A state tensor the optimizer did not find, or found with the wrong size, in `loadState`.
@@ -35,6 +38,9 @@ public final class Optimizer {
     public var groups: ParameterGroups
     /// Clip gradients to this global norm inside `step` (nil: no clipping).
     public var clipGradNorm: Float?
+    /// L1 strength: `step` first adds λ·sign(w) to the gradients of the decayed trainable
+    /// slots (λ scaled per slot by `groups.l1Multipliers`); 0: off.
+    public var l1: Float
     /// Steps taken so far (AdamW's bias correction uses it; SGD uses it to seed momentum).
     public private(set) var stepCount: Int = 0
 
@@ -42,11 +48,12 @@ public final class Optimizer {
     private let state: [(name: String, arena: ParameterArena)]
 
     public init(layout: ArenaLayout, algorithm: OptimizerAlgorithm, groups: ParameterGroups = ParameterGroups(),
-                clipGradNorm: Float? = nil) {
+                clipGradNorm: Float? = nil, l1: Float = 0) {
         self.layout = layout
         self.algorithm = algorithm
         self.groups = groups
         self.clipGradNorm = clipGradNorm
+        self.l1 = l1
         switch algorithm {
         case .sgd(let o):
             // A schedule may turn momentum on later (cyclic momentum), so keep the buffer
@@ -59,7 +66,7 @@ public final class Optimizer {
 
     /// Builds the optimizer a configuration describes (algorithm, groups, clipping).
     public convenience init(config: OptimizerConfig, layout: ArenaLayout) {
-        self.init(layout: layout, algorithm: config.algorithm, groups: config.groups, clipGradNorm: config.clipGradNorm)
+        self.init(layout: layout, algorithm: config.algorithm, groups: config.groups, clipGradNorm: config.clipGradNorm, l1: config.l1)
     }
 
     /// The configured momentum (SGD) or beta1 (AdamW): what `step` uses when given no momentum.
@@ -76,7 +83,9 @@ public final class Optimizer {
     ///
     /// - `momentum`: replaces SGD's momentum or AdamW's beta1 for this step (one-cycle and cyclic
     ///   schedules); nil uses the configured value. SGD configured without momentum ignores it.
-    /// - If `clipGradNorm` is set, the gradients are first scaled in place to that global norm.
+    /// - With `l1` > 0, λ·sign(w) is first added to the gradients (in place), as the gradient of
+    ///   a λ·Σ|w| term in the loss would be: it takes part in clipping and in the update rule.
+    /// - If `clipGradNorm` is set, the gradients are then scaled in place to that global norm.
     /// Frozen slots and `.buffer` slots are not read or written, nor is their state.
     @discardableResult
     public func step(parameters: ParameterArena, gradients: ParameterArena, lr: Float,
@@ -84,6 +93,7 @@ public final class Optimizer {
         precondition(parameters.layout == layout, "optimizer: parameter arena layout differs from the optimizer's")
         precondition(gradients.layout == layout, "optimizer: gradient arena layout differs from the optimizer's")
         var report = StepReport(gradientNorm: nil, clipped: false)
+        if l1 > 0 { report.l1Penalty = addL1Subgradient(parameters: parameters, gradients: gradients) }
         if let maxNorm = clipGradNorm {
             let (norm, clipped) = clipGradients(gradients, maxNorm: maxNorm)
             report.gradientNorm = norm
@@ -117,6 +127,34 @@ public final class Optimizer {
         }
         stepCount = t
         return report
+    }
+
+    // MARK: - L1
+
+    /// Adds λ_slot·sign(w) to the gradients of the trainable decayed slots; returns
+    /// Σ λ_slot·|w| (per slot in Float lanes, across slots in Double, as the gradient norm).
+    @discardableResult
+    public func addL1Subgradient(parameters: ParameterArena, gradients: ParameterArena) -> Double {
+        var penalty = 0.0
+        for slot in layout.slots where groups.isTrainable(slot) {
+            let lambda = groups.l1Strength(slot, base: l1)
+            guard lambda > 0 else { continue }
+            let absSum = L1Kernel.addSubgradient(p: parameters.pointer + slot.offset, g: gradients.pointer + slot.offset,
+                                                 count: slot.count, lambda: lambda)
+            penalty += Double(lambda) * Double(absSum)
+        }
+        return penalty
+    }
+
+    /// The L1 penalty Σ λ_slot·|w| of `parameters` without touching any gradient.
+    public func l1Penalty(_ parameters: ParameterArena) -> Double {
+        var penalty = 0.0
+        for slot in layout.slots where groups.isTrainable(slot) {
+            let lambda = groups.l1Strength(slot, base: l1)
+            guard lambda > 0 else { continue }
+            penalty += Double(lambda) * Double(VectorMath.sumOfAbs(parameters.pointer + slot.offset, count: slot.count))
+        }
+        return penalty
     }
 
     // MARK: - Clipping

@@ -65,11 +65,16 @@ public struct ParameterGroups: Sendable, Equatable {
     /// Per name prefix, a factor on the learning rate (discriminative fine-tuning: a new head
     /// at 10x the backbone's rate). The longest matching prefix wins; no match: 1.
     public var lrMultipliers: [String: Float]
+    /// Per name prefix, a factor on the L1 strength (`{"fc": 0}`: no L1 on the head). The
+    /// longest matching prefix wins; no match: 1. L1 reaches the roles weight decay reaches.
+    public var l1Multipliers: [String: Float]
 
-    public init(decayRoles: Set<TensorRole> = [.weight], frozenPrefixes: [String] = [], lrMultipliers: [String: Float] = [:]) {
+    public init(decayRoles: Set<TensorRole> = [.weight], frozenPrefixes: [String] = [], lrMultipliers: [String: Float] = [:],
+                l1Multipliers: [String: Float] = [:]) {
         self.decayRoles = decayRoles
         self.frozenPrefixes = frozenPrefixes
         self.lrMultipliers = lrMultipliers
+        self.l1Multipliers = l1Multipliers
     }
 
     public func isFrozen(_ name: String) -> Bool {
@@ -85,9 +90,17 @@ public struct ParameterGroups: Sendable, Equatable {
     }
 
     /// The learning-rate factor of a slot.
-    public func lrMultiplier(_ name: String) -> Float {
+    public func lrMultiplier(_ name: String) -> Float { Self.factor(lrMultipliers, name) }
+
+    /// The L1 strength of a slot for a base strength: 0 outside the decayed roles.
+    public func l1Strength(_ slot: TensorSlot, base: Float) -> Float {
+        base > 0 && decays(slot) ? base * Self.factor(l1Multipliers, slot.name) : 0
+    }
+
+    /// The factor of the longest prefix in `table` covering `name` (1 when none does).
+    static func factor(_ table: [String: Float], _ name: String) -> Float {
         var best: (length: Int, factor: Float)? = nil
-        for (prefix, factor) in lrMultipliers where Self.prefix(prefix, matches: name) {
+        for (prefix, factor) in table where Self.prefix(prefix, matches: name) {
             if best == nil || prefix.count > best!.length { best = (prefix.count, factor) }
         }
         return best?.factor ?? 1
@@ -120,6 +133,8 @@ public struct ParameterGroups: Sendable, Equatable {
 /// - `decay_roles`: which tensor roles get weight decay (`weight`, `bias`, `normScale`, `normShift`);
 ///   default `["weight"]`.
 /// - `freeze`: name prefixes of frozen tensors (see `ParameterGroups.frozenPrefixes`).
+/// - `l1`: L1 strength λ: λ·sign(w) is added to the gradients of the decayed roles before
+///   clipping and the update (0: off); `l1_multipliers` scales it by name prefix.
 public struct OptimizerConfig: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case sgd, adamw }
 
@@ -137,12 +152,16 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     public var freeze: [String]
     /// `lr_multipliers`: name prefix -> learning-rate factor (see `ParameterGroups.lrMultipliers`).
     public var lrMultipliers: [String: Float] = [:]
+    /// `l1`: the L1 strength (0: off).
+    public var l1: Float = 0
+    /// `l1_multipliers`: name prefix -> factor on `l1` (see `ParameterGroups.l1Multipliers`).
+    public var l1Multipliers: [String: Float] = [:]
 
     public init(type: Kind = .sgd, momentum: Float = 0.9, nesterov: Bool = false, dampening: Float = 0,
                 weightDecay: Float? = nil, weightDecayMode: WeightDecayMode = .l2,
                 beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 clipGradNorm: Float? = nil, decayRoles: [TensorRole] = [.weight], freeze: [String] = [],
-                lrMultipliers: [String: Float] = [:]) {
+                lrMultipliers: [String: Float] = [:], l1: Float = 0, l1Multipliers: [String: Float] = [:]) {
         self.type = type
         self.momentum = momentum
         self.nesterov = nesterov
@@ -156,6 +175,8 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         self.decayRoles = decayRoles
         self.freeze = freeze
         self.lrMultipliers = lrMultipliers
+        self.l1 = l1
+        self.l1Multipliers = l1Multipliers
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -163,6 +184,7 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         case weightDecay = "weight_decay", weightDecayMode = "weight_decay_mode"
         case beta1, beta2, eps
         case clipGradNorm = "clip_grad_norm", decayRoles = "decay_roles", freeze, lrMultipliers = "lr_multipliers"
+        case l1, l1Multipliers = "l1_multipliers"
     }
 
     public init(from decoder: Decoder) throws {
@@ -182,6 +204,8 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         decayRoles = try c.decodeIfPresent([TensorRole].self, forKey: .decayRoles) ?? d.decayRoles
         freeze = try c.decodeIfPresent([String].self, forKey: .freeze) ?? d.freeze
         lrMultipliers = try c.decodeIfPresent([String: Float].self, forKey: .lrMultipliers) ?? d.lrMultipliers
+        l1 = try c.decodeIfPresent(Float.self, forKey: .l1) ?? d.l1
+        l1Multipliers = try c.decodeIfPresent([String: Float].self, forKey: .l1Multipliers) ?? d.l1Multipliers
         try validate()
     }
 
@@ -202,6 +226,10 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
         for (prefix, factor) in lrMultipliers.sorted(by: { $0.key < $1.key }) {
             try check(factor >= 0 && factor <= 1000 && factor.isFinite, .lrMultipliers, "'\(prefix)': factor must be in 0...1000, got \(factor)")
         }
+        try check(l1 >= 0 && l1 < 1, .l1, "must be in [0, 1), got \(l1)")
+        for (prefix, factor) in l1Multipliers.sorted(by: { $0.key < $1.key }) {
+            try check(factor >= 0 && factor <= 1000 && factor.isFinite, .l1Multipliers, "'\(prefix)': factor must be in 0...1000, got \(factor)")
+        }
     }
 
     public var algorithm: OptimizerAlgorithm {
@@ -215,6 +243,6 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     }
 
     public var groups: ParameterGroups {
-        ParameterGroups(decayRoles: Set(decayRoles), frozenPrefixes: freeze, lrMultipliers: lrMultipliers)
+        ParameterGroups(decayRoles: Set(decayRoles), frozenPrefixes: freeze, lrMultipliers: lrMultipliers, l1Multipliers: l1Multipliers)
     }
 }

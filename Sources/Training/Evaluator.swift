@@ -11,39 +11,8 @@ public enum Evaluator {
     /// outputs, and the loss is -log of the mean probability of the true class.
     public static func evaluate(networks: [Network], images: LabeledImages, indices: [Int],
                                 mean: [Float], std: [Float], batchSize: Int, k: Int = 5) -> ClassificationMetrics {
-        precondition(!networks.isEmpty, "evaluate needs at least one network")
-        let classes = networks[0].classes
-        var metrics = ClassificationMetrics(classCount: classes, k: k)
-        let capacity = max(min(batchSize, networks.map(\.maxBatch).min()!), 1)
-        let assembler = BatchAssembler(data: images, mean: mean, std: std, seed: 0)
-        let prefetcher = Prefetcher(assembler: assembler, plan: Prefetcher.chunk(indices, batchSize: capacity),
-                                    epoch: 0, capacity: capacity)
-        defer { prefetcher.cancel() }
-        var probabilities = [Float](repeating: 0, count: capacity * classes)
-        while let batch = prefetcher.next() {
-            let n = batch.count
-            let labels = batch.labels.prefix(n)
-            if networks.count == 1 {
-                let logits = networks[0].forward(batch.images.pointer, batch: n, training: false, step: 0)
-                metrics.add(logits: UnsafeBufferPointer(rebasing: logits[0..<(n * classes)]), labels: labels)
-                continue
-            }
-            var sums = [Double](repeating: 0, count: n * classes)
-            for network in networks {
-                let logits = network.forward(batch.images.pointer, batch: n, training: false, step: 0)
-                for i in 0..<n {
-                    let row = (i * classes)..<((i + 1) * classes)
-                    let zmax = Double(logits[row].max()!)
-                    let total = logits[row].reduce(0.0) { $0 + exp(Double($1) - zmax) }
-                    for j in row { sums[j] += exp(Double(logits[j]) - zmax) / total }
-                }
-            }
-            for j in 0..<(n * classes) { probabilities[j] = Float(sums[j] / Double(networks.count)) }
-            probabilities.withUnsafeBufferPointer { p in
-                metrics.add(probabilities: UnsafeBufferPointer(rebasing: p[0..<(n * classes)]), labels: labels)
-            }
-        }
-        return metrics
+        evaluateEnsemble(networks: networks, images: images, indices: indices, mean: mean, std: std,
+                         batchSize: batchSize, k: k).ensemble
     }
 }
 

@@ -46,24 +46,37 @@ public final class Predictor {
             ?? ImagePreparation(width: inputShape[2], height: inputShape[1], channels: inputShape[0])
     }
 
-    /// Probabilities [records.count, classes] for up to `batchCapacity` records (CHW bytes).
+    /// Members' weights (nil: equal) and how they are combined (see `EnsembleRule`).
+    public var memberWeights: [Double]? = nil
+    public var combine: EnsembleCombine = .mean
+
+    /// Probabilities [records.count, classes] for up to `batchCapacity` records (CHW bytes):
+    /// the members' (weighted) mean softmax output.
     public func probabilities(_ records: [[UInt8]]) -> [Float] {
+        predictions(records).flatMap { $0.probabilities.map(Float.init) }
+    }
+
+    /// Per record, the combined probabilities and (`vote`) the vote totals.
+    public func predictions(_ records: [[UInt8]]) -> [(probabilities: [Double], votes: [Double]?)] {
         precondition(records.count <= batch.capacity, "more records than the batch holds")
         let n = records.count, k = classCount
         for (i, r) in records.enumerated() {
             assembler.normalise(r, into: batch.images.pointer + i * batch.imageSize)
         }
-        var sums = [Double](repeating: 0, count: n * k)
-        for model in models {
-            let logits = model.network.forward(batch.images.pointer, batch: n, training: false, step: 0)
-            for i in 0..<n {
-                let row = (i * k)..<((i + 1) * k)
-                let zmax = Double(logits[row].max()!)
-                let total = logits[row].reduce(0.0) { $0 + exp(Double($1) - zmax) }
-                for j in row { sums[j] += exp(Double(logits[j]) - zmax) / total }
-            }
+        let members = models.map { model in
+            Evaluator.softmaxRows(model.network.forward(batch.images.pointer, batch: n, training: false, step: 0), n: n, classes: k)
         }
-        return sums.map { Float($0 / Double(models.count)) }
+        return (0..<n).map { i in EnsembleRule.combine(members.map { $0[i] }, weights: memberWeights, rule: combine) }
+    }
+
+    /// The k first classes of a prediction: (index, probability), by votes when there are
+    /// any, then by probability, then by index.
+    public static func top(_ prediction: (probabilities: [Double], votes: [Double]?), k: Int) -> [(Int, Float)] {
+        let p = prediction.probabilities, v = prediction.votes
+        return p.indices.sorted { a, b in
+            if let v, v[a] != v[b] { return v[a] > v[b] }
+            return p[a] != p[b] ? p[a] > p[b] : a < b
+        }.prefix(k).map { ($0, Float(p[$0])) }
     }
 
     /// The k most probable classes of row `i`: (index, probability), most probable first.

@@ -33,18 +33,21 @@ public final class ProgressLine {
     public struct Values {
         public var epoch: Int, epochs: Int, step: Int, totalSteps: Int
         public var loss: Double, accuracy: Double, imagesPerSecond: Double, lr: Double, etaSeconds: Double
+        /// The L1 term included in `loss` (nil: no L1).
+        public var l1Penalty: Double?
 
         public init(epoch: Int, epochs: Int, step: Int, totalSteps: Int, loss: Double, accuracy: Double,
-                    imagesPerSecond: Double, lr: Double, etaSeconds: Double) {
+                    imagesPerSecond: Double, lr: Double, etaSeconds: Double, l1Penalty: Double? = nil) {
             self.epoch = epoch; self.epochs = epochs; self.step = step; self.totalSteps = totalSteps
             self.loss = loss; self.accuracy = accuracy; self.imagesPerSecond = imagesPerSecond
-            self.lr = lr; self.etaSeconds = etaSeconds
+            self.lr = lr; self.etaSeconds = etaSeconds; self.l1Penalty = l1Penalty
         }
     }
 
     public static func format(_ v: Values) -> String {
-        String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  lr %.3g  ETA ",
-               v.epoch + 1, v.epochs, v.step, v.totalSteps, v.loss, v.accuracy * 100, v.imagesPerSecond, v.lr)
+        String(format: "epoch %d/%d  step %d/%d  loss %.4f", v.epoch + 1, v.epochs, v.step, v.totalSteps, v.loss)
+            + (v.l1Penalty.map { String(format: " (incl. l1 %.4f)", $0) } ?? "")
+            + String(format: "  acc %.2f%%  %.0f img/s  lr %.3g  ETA ", v.accuracy * 100, v.imagesPerSecond, v.lr)
             + formatDuration(v.etaSeconds)
     }
 

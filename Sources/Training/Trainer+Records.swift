@@ -49,7 +49,7 @@ extension Trainer {
     /// A `train` line for the window since `window`, with every worker's throughput and time
     /// split (all-gathered: every rank calls this at the same steps). Resets the window.
     func recordTrainWindow(since window: inout WindowStart, epoch: Int, batchSize: Int, lr: Double,
-                           loss: Double, top1: Double, computeSeconds: Double, waitSeconds: Double) throws {
+                           loss: Double, l1Penalty: Double? = nil, top1: Double, computeSeconds: Double, waitSeconds: Double) throws {
         let now = Date()
         let stats = communicator.stats
         let steps = max(state.globalStep - window.step, 1)
@@ -67,7 +67,7 @@ extension Trainer {
             ["rank": rank, "images_per_sec": v[0], "step_compute_seconds": v[1], "step_wait_seconds": v[2],
              "step_encode_seconds": v[3]]
         }
-        try record(["event": "train", "step": state.globalStep, "epoch": epoch, "loss": loss, "train_top1": top1, "lr": lr,
+        var fields: [String: Any] = ["event": "train", "step": state.globalStep, "epoch": epoch, "loss": loss, "train_top1": top1, "lr": lr,
                     "images_per_sec": all.reduce(0) { $0 + $1[0] }, "window_steps": steps,
                     "step_compute_seconds": compute, "step_wait_seconds": wait, "step_encode_seconds": encode,
                     "step_data_wait_seconds": dataWait, "data_wait_seconds": dataWaitSeconds,
@@ -76,7 +76,10 @@ extension Trainer {
                     "bytes_sent": stats.bytesSent, "bytes_raw": stats.bytesRaw,
                     "compute_seconds": computeSeconds, "communication_wait_seconds": waitSeconds,
                     "encode_seconds": stats.encodeSeconds, "workers": workers,
-                    "window_pause_seconds": paused, "lr_points": learningRates.take()])
+                    "window_pause_seconds": paused, "lr_points": learningRates.take()]
+        // `loss` includes the L1 term; `l1_penalty` is that term alone.
+        if let l1Penalty { fields["l1_penalty"] = l1Penalty }
+        try record(fields)
         // Measured after the all-gather, so its cost lands in the next window, not in this one's rate.
         window = WindowStart(step: state.globalStep, time: Date(), computeSeconds: computeSeconds, waitSeconds: waitSeconds,
                              stats: stats, dataWaitSeconds: dataWaitSeconds, pauseSeconds: pauseSeconds)

@@ -51,50 +51,28 @@ extension Trainer {
             let plan = Prefetcher.chunk(indices, batchSize: config.batchSize)
             let prefetcher = Prefetcher(assembler: assembler, plan: plan, epoch: epoch, capacity: config.batchSize)
             defer { prefetcher.cancel() }
-            var runningLoss = 0.0, runningCorrect = 0, runningSeen = 0
+            var runningLoss = 0.0, runningCorrect = 0, runningSeen = 0, runningPenalty = 0.0
 
-            while true {
-                options.phaseProbe?.set(step: state.globalStep, "waiting for data")
-                let dataStart = Date()
-                guard let batch = prefetcher.next() else { break }
-                dataWaitSeconds += Date().timeIntervalSince(dataStart)
-                let n = batch.count
-                options.onBatch?(epoch, state.globalStep, Array(batch.indices.prefix(n)))
+            // Each optimizer step takes the next `accumulate_steps` micro-batches of the plan.
+            var nextMicroBatch = 0
+            while nextMicroBatch < plan.count {
+                let sizes = plan[nextMicroBatch..<min(nextMicroBatch + config.accumulateSteps, plan.count)].map(\.count)
+                nextMicroBatch += sizes.count
                 let stepStart = Date()
                 let compressedStep = codecSelector?.compressesNextStep() ?? true
                 if codecSelector != nil { communicator.compresses = compressedStep }
                 tracer.setStep(state.globalStep)
                 let lr = scheduler.lr(atStep: state.globalStep)
                 let momentum = scheduler.momentum(atStep: state.globalStep)
-                network.gradients.zero()
-                var spanStart = tracer.isEnabled ? tracer.now() : 0
-                options.phaseProbe?.set(step: state.globalStep, "forward")
-                let logits = network.forward(batch.images.pointer, batch: n, training: true, step: state.globalStep)
-                let loss = stepLoss(batch, logits: logits, count: n)
-                guard loss.isFinite else {
-                    throw TrainingDiverged(step: state.globalStep + 1, loss: loss, lr: Double(lr))
-                }
-                runningCorrect += Self.countCorrect(logits: logits, labels: Self.dominantLabels(batch), count: n, classes: classes)
-                spanStart = traceSpan("forward", since: spanStart)
-                options.phaseProbe?.set(step: state.globalStep, "backward")
-                if world > 1 {
-                    network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: { bucketer.ready($0) })
-                    bucketer.finishStep()
-                    spanStart = traceSpan("backward", since: spanStart)
-                    options.phaseProbe?.set(step: state.globalStep, "wait for all-reduce")
-                    let waitStart = Date()
-                    try communicator.finishAllReduces()
-                    communicationWaitSeconds += Date().timeIntervalSince(waitStart)
-                    spanStart = traceSpan("wait for all-reduce", since: spanStart)
-                    Self.scale(network.gradients, by: 1 / Float(world))
-                } else {
-                    network.backward(dLogits: dLogits.pointer, batch: n, gradientReady: nil)
-                    spanStart = traceSpan("backward", since: spanStart)
-                }
-                options.phaseProbe?.set(step: state.globalStep, "optimizer")
-                optimizer.step(parameters: network.parameters, gradients: network.gradients, lr: lr, momentum: momentum)
-                _ = traceSpan("optimizer", since: spanStart)
-                let stepSeconds = Date().timeIntervalSince(stepStart)
+                guard let step = try trainStep(micro: sizes, prefetcher: prefetcher, bucketer: bucketer, epoch: epoch,
+                                               lr: lr, momentum: momentum) else { break }
+                dataWaitSeconds += step.dataWaitSeconds
+                communicationWaitSeconds += step.communicationWaitSeconds
+                let n = step.samples
+                runningCorrect += step.correct
+                runningPenalty += step.l1Penalty * Double(n)
+                let loss = step.loss + step.l1Penalty
+                let stepSeconds = Date().timeIntervalSince(stepStart) - step.dataWaitSeconds
                 computeSeconds += stepSeconds
 
                 state.globalStep += 1
@@ -118,6 +96,7 @@ extension Trainer {
                 if state.globalStep % 50 == 0 || endOfEpoch {
                     try recordTrainWindow(since: &window, epoch: epoch, batchSize: n, lr: Double(lr),
                                           loss: runningLoss / Double(max(runningSeen, 1)),
+                                          l1Penalty: config.l1 > 0 ? runningPenalty / Double(max(runningSeen, 1)) : nil,
                                           top1: Double(runningCorrect) / Double(max(runningSeen, 1)),
                                           computeSeconds: computeSeconds, waitSeconds: communicationWaitSeconds)
                 }
@@ -126,7 +105,8 @@ extension Trainer {
                                                loss: runningLoss / Double(max(runningSeen, 1)),
                                                accuracy: Double(runningCorrect) / Double(max(runningSeen, 1)),
                                                imagesPerSecond: throughput, lr: Double(lr),
-                                               etaSeconds: throughput > 0 ? Double((totalSteps - state.globalStep) * config.batchSize * world) / throughput : .nan),
+                                               etaSeconds: throughput > 0 ? Double((totalSteps - state.globalStep) * config.batchSize * config.accumulateSteps * world) / throughput : .nan,
+                                               l1Penalty: config.l1 > 0 ? runningPenalty / Double(max(runningSeen, 1)) : nil),
                                          force: endOfEpoch)
 
                 var newBest = false
@@ -165,6 +145,7 @@ extension Trainer {
         if checkpointedStep != state.globalStep { try checkpoint() }
         let restoredStep = restoreBestWeights()
         let test = try evaluate(dataset.test)
+        let averageTest = try evaluateAverage(dataset.test)
         let wall = Date().timeIntervalSince(started)
         let names = Self.classNames(dataset.classNames, count: classes)
         var summary = TrainingSummary(finalStep: state.globalStep, epochsCompleted: state.epoch, testLoss: test.loss,
@@ -183,10 +164,19 @@ extension Trainer {
                                       checkpoints: store.map { s in s.checkpoints().map { "checkpoints/" + ($0.path as NSString).lastPathComponent } },
                                       codecAuto: codecSelector?.decisions)
         summary.testStep = restoredStep ?? state.globalStep
+        summary.emaTestLoss = averageTest?.loss
+        summary.emaTestTop1 = averageTest?.top1
+        summary.emaTestTop5 = averageTest?.top5
         if let restoredStep { summary.bestCheckpoint = "checkpoints/" + CheckpointStore.fileName(step: restoredStep) }
-        try record(["event": "test", "step": state.globalStep, "epoch": state.epoch, "weights_step": restoredStep ?? state.globalStep,
-                    "test_loss": test.loss,
-                    "test_top1": test.top1, "test_top5": test.top5, "test_confusion": test.metrics.confusion])
+        var testFields: [String: Any] = ["event": "test", "step": state.globalStep, "epoch": state.epoch,
+                                         "weights_step": restoredStep ?? state.globalStep, "test_loss": test.loss,
+                                         "test_top1": test.top1, "test_top5": test.top5, "test_confusion": test.metrics.confusion]
+        if let averageTest {
+            testFields["ema_test_loss"] = averageTest.loss
+            testFields["ema_test_top1"] = averageTest.top1
+            testFields["ema_test_top5"] = averageTest.top5
+        }
+        try record(testFields)
         try finishTimeline()
         if let runDirectory {
             do {
@@ -201,7 +191,8 @@ extension Trainer {
         if options.announcesTest {
             options.progress?.message(String(format: "test: loss %.4f  top-1 %.2f%%  top-5 %.2f%%  (%d steps, %.0f s)",
                                              test.loss, test.top1 * 100, test.top5 * 100, state.globalStep, wall)
-                                      + (restoredStep.map { "  (weights of step \($0), the best validation)" } ?? ""))
+                                      + (restoredStep.map { "  (weights of step \($0), the best validation)" } ?? "")
+                                      + (averageTest.map { String(format: "  EMA: loss %.4f  top-1 %.2f%%  top-5 %.2f%%", $0.loss, $0.top1 * 100, $0.top5 * 100) } ?? ""))
         }
         return summary
     }
@@ -215,8 +206,12 @@ extension Trainer {
         let spanStart = tracer.isEnabled ? tracer.now() : 0
         options.phaseProbe?.set(step: state.globalStep, "evaluate")
         let r = try evaluate(validationImages)
+        let average = try evaluateAverage(validationImages)
         _ = traceSpan("evaluate", since: spanStart, always: true)
-        let evaluation = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)
+        var evaluation = EvaluationRecord(step: state.globalStep, epoch: epoch, loss: r.loss, top1: r.top1, top5: r.top5)
+        evaluation.emaLoss = average?.loss
+        evaluation.emaTop1 = average?.top1
+        evaluation.emaTop5 = average?.top5
         state.history.append(evaluation)
         let monitored: Double
         switch config.schedule.monitor {
@@ -238,14 +233,21 @@ extension Trainer {
         } else {
             decision = scheduler.observe(validationMetric: monitored, atStep: state.globalStep, epoch: epoch)
         }
-        try record(["event": "validation", "step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1,
-                    "val_top5": r.top5, "val_balanced_accuracy": r.metrics.balancedAccuracy, "val_macro_f1": r.metrics.macroF1,
-                    "lr": Double(scheduler.lr(atStep: state.globalStep)),
-                    "val_confusion": r.metrics.confusion])
+        var fields: [String: Any] = ["event": "validation", "step": state.globalStep, "epoch": epoch, "val_loss": r.loss, "val_top1": r.top1,
+                                     "val_top5": r.top5, "val_balanced_accuracy": r.metrics.balancedAccuracy, "val_macro_f1": r.metrics.macroF1,
+                                     "lr": Double(scheduler.lr(atStep: state.globalStep)),
+                                     "val_confusion": r.metrics.confusion]
+        if let average {
+            fields["ema_val_loss"] = average.loss
+            fields["ema_val_top1"] = average.top1
+            fields["ema_val_top5"] = average.top5
+        }
+        try record(fields)
         // Mid-epoch validations (eval_every) are named by their step, epoch-end ones by both.
         let when = endOfEpoch ? "validation after epoch \(epoch + 1) (step \(state.globalStep))"
                               : "validation at step \(state.globalStep) (epoch \(epoch + 1))"
         options.progress?.message(when + String(format: ": loss %.4f  top-1 %.2f%%  top-5 %.2f%%", r.loss, r.top1 * 100, r.top5 * 100)
+                                  + (average.map { String(format: "  (EMA: loss %.4f  top-1 %.2f%%)", $0.loss, $0.top1 * 100) } ?? "")
                                   + (decision.reducedLR ? String(format: "  (plateau: lr now %.3g)", decision.lr) : "")
                                   + (decision.isBest && config.restoreBest ? "  (best so far: kept)" : ""))
         if decision.isBest { keepBestWeights() }

@@ -88,6 +88,8 @@ public final class Trainer {
     var learningRates = LearningRateTrace()
     /// Seconds spent in validation and checkpoints: a `train` line's images/s leaves them out.
     var pauseSeconds = 0.0
+    /// `ema_decay`: the moving average of the weights (nil: off).
+    public let weightAverage: WeightAverage?
 
     /// Builds everything a run needs and, with `resume`, restores the latest valid checkpoint.
     public init(config: TrainingConfig, options: Options, communicator: Communicator = LocalCommunicator(),
@@ -125,8 +127,12 @@ public final class Trainer {
         if config.restoreBest && validationImages == nil {
             throw ConfigurationError(key: "restore_best", "needs a validation split, and \(config.data) has none here: set validation_fraction above 0 (or give the image folder a val/ folder)")
         }
-        let order: EpochSampler.Order = config.sampler == "balanced"
-            ? .balanced(labels: trainImages.labels, classCount: trainImages.classCount) : .shuffled
+        let order: EpochSampler.Order
+        switch config.sampler {
+        case "balanced": order = .balanced(labels: trainImages.labels, classCount: trainImages.classCount, perClass: config.samplesPerClass)
+        case "undersample": order = .undersampled(labels: trainImages.labels, classCount: trainImages.classCount, perClass: config.samplesPerClass)
+        default: order = .shuffled
+        }
         sampler = EpochSampler(datasetSize: trainImages.count, seed: config.seed, order: order)
         switch config.classWeights {
         case .none: classWeights = nil
@@ -144,6 +150,9 @@ public final class Trainer {
         dLogits = FloatBuffer(count: config.batchSize * full.classCount)
         dLogitsPartner = FloatBuffer(count: config.augmentation.image.mixes ? config.batchSize * full.classCount : 1)
         optimizer = Optimizer(config: config.optimizerConfig, layout: network.parameters.layout)
+        weightAverage = config.emaDecay > 0
+            ? WeightAverage(decay: config.emaDecay, warmup: config.emaWarmup,
+                            parameterLayout: network.parameters.layout, bufferLayout: network.buffers.layout) : nil
         try Self.checkFreeze(config.freeze, network: network)
         try Self.checkFreeze(config.initExclude, network: network, key: "init_exclude")
         if !config.initExclude.isEmpty && config.initFrom == nil {
@@ -157,7 +166,8 @@ public final class Trainer {
         }
 
         let world = communicator.worldSize
-        let stepsPerEpoch = max((sampler.samplesPerRank(cursor: 0, worldSize: world) + config.batchSize - 1) / config.batchSize, 1)
+        let samplesPerStep = config.batchSize * config.accumulateSteps
+        let stepsPerEpoch = max((sampler.samplesPerRank(cursor: 0, worldSize: world) + samplesPerStep - 1) / samplesPerStep, 1)
         scheduler = try HyperparameterScheduler(config: config.schedule, baseLR: config.effectiveLR(worldSize: world),
                                                 baseMomentum: config.momentum,
                                                 stepsPerEpoch: stepsPerEpoch, runSteps: stepsPerEpoch * config.epochs)
@@ -229,6 +239,12 @@ public final class Trainer {
         try network.parameters.load(from: file)
         try network.buffers.load(from: file)
         try optimizer.loadState(stepCount: saved.optimizerStep, lookup: file.lookup)
+        if let weightAverage {
+            try weightAverage.restore(from: file, updates: saved.emaUpdates ?? 0)
+            if (saved.emaUpdates ?? 0) == 0 && saved.globalStep > 0 && communicator.rank == 0 {
+                options.progress?.message("warning: \(file.path) holds no weight average (it was trained without ema_decay): the average starts from the weights of step \(saved.globalStep)")
+            }
+        }
         // Residuals are per rank (and per bucket plan): restored when the world size is the
         // same, otherwise error feedback restarts from zero.
         communicator.residuals.restore(from: file, rank: residualRank,
@@ -266,6 +282,7 @@ public final class Trainer {
         }
         options.phaseProbe?.set(step: state.globalStep, "checkpoint")
         state.optimizerStep = optimizer.stepCount
+        state.emaUpdates = weightAverage?.updates
         state.scheduler = scheduler
         let isWriter = communicator.rank == 0
         var tensors: [SafeTensor] = []
@@ -274,6 +291,7 @@ public final class Trainer {
             for t in optimizer.stateTensors() {
                 tensors.append(SafeTensor(name: t.name, shape: t.shape, buffer: t.values))
             }
+            if let weightAverage, weightAverage.updates > 0 { tensors += weightAverage.safeTensors() }
         }
         tensors += communicator.residuals.safeTensors(rank: residualRank)
         if let sink = options.checkpointSink {

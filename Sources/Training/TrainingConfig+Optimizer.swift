@@ -11,7 +11,8 @@ extension TrainingConfig {
                         beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps),
                         clipGradNorm: clipNorm > 0 ? Float(clipNorm) : nil,
                         decayRoles: decayNormsAndBiases ? [.weight, .bias, .normScale, .normShift] : [.weight],
-                        freeze: freeze, lrMultipliers: lrMultipliers.mapValues(Float.init))
+                        freeze: freeze, lrMultipliers: lrMultipliers.mapValues(Float.init),
+                        l1: Float(l1), l1Multipliers: l1Multipliers.mapValues(Float.init))
     }
 }
 

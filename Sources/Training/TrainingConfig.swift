@@ -47,6 +47,21 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// `decay_norms_and_biases` is true.
     public var weightDecay: Double = 5e-4
     public var decayNormsAndBiases: Bool = false
+    /// L1 regularisation strength λ: λ·sign(w) joins the gradient of the tensors weight decay
+    /// reaches, and λ·Σ|w| the training loss reported (0 = off).
+    public var l1: Double = 0
+    /// Factors on `l1` by parameter name prefix (`{"fc": 0}`: no L1 on the head).
+    public var l1Multipliers: [String: Double] = [:]
+    /// Gradient accumulation: each optimizer step sums this many micro-batches of
+    /// `batch_size` (distributed: one all-reduce per optimizer step).
+    public var accumulateSteps: Int = 1
+    /// Exponential moving average of the weights (0 = off; 0.999 is usual): kept beside the
+    /// raw weights, validated and tested too, checkpointed as `ema.*` tensors.
+    public var emaDecay: Double = 0
+    /// Ramp the EMA decay up as min(ema_decay, (1 + t) / (10 + t)) over the first updates, so
+    /// the average is not dominated by the first steps' weights (false: a constant decay,
+    /// PyTorch AveragedModel's).
+    public var emaWarmup: Bool = true
     /// Clip gradients to this global L2 norm (0 = off).
     public var clipNorm: Double = 0
     /// Learning-rate schedule, an object such as `{"type": "cosine", "warmup_steps": 200}`;
@@ -59,8 +74,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var labelSmoothing: Double = 0
     /// `none` or `balanced` (n / (k * count_c)).
     public var classWeights: ClassWeighting = .none
-    /// `shuffled` or `balanced` (oversample minority classes).
+    /// `shuffled`, `balanced` (oversample minority classes) or `undersample` (draw the
+    /// minority class's count from every class, a fresh subset each epoch).
     public var sampler: String = "shuffled"
+    /// `balanced` and `undersample`: samples per class and epoch (nil: the largest class's
+    /// count for balanced, the smallest's for undersample).
+    public var samplesPerClass: Int? = nil
     public var augmentation: AugmentationConfig = AugmentationConfig()
     /// Fraction of the training split held out, stratified, for validation (0 = none).
     public var validationFraction: Double = 0.1
@@ -113,8 +132,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, stem, layers, data, classNames = "class_names", images, epochs, stopAtEpoch = "stop_at_epoch", dropout, batchSize = "batch_size", lr, lrScaling = "lr_scaling", optimizer, momentum, nesterov
         case beta1, beta2, eps, weightDecay = "weight_decay", decayNormsAndBiases = "decay_norms_and_biases"
+        case l1, l1Multipliers = "l1_multipliers", accumulateSteps = "accumulate_steps", emaDecay = "ema_decay", emaWarmup = "ema_warmup"
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
-        case classWeights = "class_weights", sampler, augmentation, validationFraction = "validation_fraction"
+        case classWeights = "class_weights", sampler, samplesPerClass = "samples_per_class", augmentation, validationFraction = "validation_fraction"
         case evalEvery = "eval_every", restoreBest = "restore_best", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", elasticBatch = "elastic_batch", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
         case freeze, lrMultipliers = "lr_multipliers", initFrom = "init_from", initExclude = "init_exclude", progressSeconds = "progress_seconds"
@@ -159,11 +179,17 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         eps = try get(.eps, d.eps)
         weightDecay = try get(.weightDecay, d.weightDecay)
         decayNormsAndBiases = try get(.decayNormsAndBiases, d.decayNormsAndBiases)
+        l1 = try get(.l1, d.l1)
+        l1Multipliers = try get(.l1Multipliers, d.l1Multipliers)
+        accumulateSteps = try get(.accumulateSteps, d.accumulateSteps)
+        emaDecay = try get(.emaDecay, d.emaDecay)
+        emaWarmup = try get(.emaWarmup, d.emaWarmup)
         clipNorm = try get(.clipNorm, d.clipNorm)
         schedule = try get(.schedule, d.schedule)
         labelSmoothing = try get(.labelSmoothing, d.labelSmoothing)
         classWeights = try get(.classWeights, d.classWeights)
         sampler = try get(.sampler, d.sampler)
+        samplesPerClass = try c.decodeIfPresent(Int.self, forKey: .samplesPerClass)
         augmentation = try get(.augmentation, d.augmentation)
         validationFraction = try get(.validationFraction, d.validationFraction)
         evalEvery = try get(.evalEvery, d.evalEvery)
@@ -254,6 +280,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public static let builtinModels = ModelSpec.builtinNames
     public static let codecs = ["none", "zstd", "bf16-zstd", "auto"]
+    public static let samplers = ["shuffled", "balanced", "undersample"]
 
     /// Range and choice checks; the first problem is thrown, naming its key.
     public func validate(source: String? = nil) throws {
@@ -279,6 +306,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if !(eps > 0) { try fail("eps", "must be positive") }
         if !(weightDecay >= 0 && weightDecay < 1) { try fail("weight_decay", "must be in [0, 1), got \(weightDecay)") }
         if !(clipNorm >= 0) { try fail("clip_norm", "must be >= 0") }
+        if !(l1 >= 0 && l1 < 1) { try fail("l1", "must be in [0, 1), got \(l1)") }
+        for (prefix, factor) in l1Multipliers.sorted(by: { $0.key < $1.key }) where !(factor >= 0 && factor <= 1000) {
+            try fail("l1_multipliers.\(prefix)", "must be in 0...1000, got \(factor)")
+        }
+        if !l1Multipliers.isEmpty && l1 == 0 { try fail("l1_multipliers", "scales l1, which is 0 (off)") }
+        if accumulateSteps < 1 || accumulateSteps > 4096 { try fail("accumulate_steps", "must be in 1...4096, got \(accumulateSteps)") }
+        if !(emaDecay == 0 || (emaDecay > 0 && emaDecay < 1)) { try fail("ema_decay", "must be in [0, 1) (0 = off), got \(emaDecay)") }
         do { try schedule.validate() } catch let e as ConfigError {
             throw ConfigurationError(key: e.key, e.message, source: source)
         }
@@ -286,7 +320,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if case .list(let w) = classWeights, !w.allSatisfy({ $0 >= 0 && $0.isFinite }) || !w.contains(where: { $0 > 0 }) {
             try fail("class_weights", "a list of weights must be finite, non-negative and not all 0, got \(w)")
         }
-        if !["shuffled", "balanced"].contains(sampler) { try fail("sampler", "must be shuffled or balanced") }
+        if !Self.samplers.contains(sampler) { try fail("sampler", "must be one of \(Self.samplers.joined(separator: ", ")), got '\(sampler)'") }
+        if let n = samplesPerClass {
+            if sampler == "shuffled" { try fail("samples_per_class", "is an option of the balanced and undersample samplers; sampler is shuffled") }
+            if n < 1 || n > 100_000_000 { try fail("samples_per_class", "must be in 1...100000000, got \(n)") }
+        }
         for (prefix, factor) in lrMultipliers.sorted(by: { $0.key < $1.key }) where !(factor >= 0 && factor <= 1000) {
             try fail("lr_multipliers.\(prefix)", "must be in 0...1000, got \(factor)")
         }

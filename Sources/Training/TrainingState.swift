@@ -33,6 +33,9 @@ public struct TrainingState: Codable, Sendable {
     /// How the training images were made into inputs (prepared data and image folders):
     /// `predict` and ONNX export treat new images the same way. nil for IDX and CIFAR.
     public var inputPreparation: ImagePreparation? = nil
+    /// `ema_decay`: updates folded into the weight average (its tensors are `ema.*`); nil
+    /// without one.
+    public var emaUpdates: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", model, config, globalStep = "global_step", epoch, cursor, seed
@@ -40,6 +43,7 @@ public struct TrainingState: Codable, Sendable {
         case normalizationMean = "normalization_mean", normalizationStd = "normalization_std"
         case inputShape = "input_shape", classes, classNames = "class_names", optimizerStep = "optimizer_step"
         case datasetFingerprint = "dataset_fingerprint", history, inputPreparation = "input_preparation"
+        case emaUpdates = "ema_updates"
     }
 
     public func json() throws -> String {
@@ -71,9 +75,17 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public var loss: Double
     public var top1: Double
     public var top5: Double
+    /// `ema_decay`: the same figures of the weight average.
+    public var emaLoss: Double? = nil
+    public var emaTop1: Double? = nil
+    public var emaTop5: Double? = nil
 
     public init(step: Int, epoch: Int, loss: Double, top1: Double, top5: Double) {
         self.step = step; self.epoch = epoch; self.loss = loss; self.top1 = top1; self.top5 = top5
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, loss, top1, top5, emaLoss = "ema_loss", emaTop1 = "ema_top1", emaTop5 = "ema_top5"
     }
 }
 
@@ -114,6 +126,10 @@ public struct TrainingSummary: Codable, Sendable {
     /// the best validation's (whose checkpoint `best_checkpoint` names).
     public var testStep: Int? = nil
     public var bestCheckpoint: String? = nil
+    /// `ema_decay`: the test figures of the weight average at the end.
+    public var emaTestLoss: Double? = nil
+    public var emaTestTop1: Double? = nil
+    public var emaTestTop5: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case finalStep = "final_step", epochsCompleted = "epochs_completed", testLoss = "test_loss"
@@ -124,6 +140,7 @@ public struct TrainingSummary: Codable, Sendable {
         case bytesSent = "bytes_sent", bytesRaw = "bytes_raw", encodeSeconds = "encode_seconds"
         case model, classNames = "class_names", config, testConfusion = "test_confusion", perClass = "per_class"
         case checkpoints, codecAuto = "codec_auto", testStep = "test_step", bestCheckpoint = "best_checkpoint"
+        case emaTestLoss = "ema_test_loss", emaTestTop1 = "ema_test_top1", emaTestTop5 = "ema_test_top5"
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Layers
 import Optim
+import Training
 import Tuning
 
 // Choices on the command line are enums: `--help` lists their values, and a typo is a usage
@@ -20,10 +21,11 @@ enum CodecChoice: String, CaseIterable, ExpressibleByArgument {
 
 /// `--sampler`.
 enum SamplerChoice: String, CaseIterable, ExpressibleByArgument {
-    case shuffled, balanced
+    case shuffled, balanced, undersample
 }
 
 extension ScheduleConfig.Kind: @retroactive ExpressibleByArgument {}
 extension ResNetStem: @retroactive ExpressibleByArgument {}
+extension CheckpointWeights: @retroactive ExpressibleByArgument {}
 extension Tuner.Method: @retroactive ExpressibleByArgument {}
 extension TuneMetric: @retroactive ExpressibleByArgument {}

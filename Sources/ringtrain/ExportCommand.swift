@@ -26,11 +26,12 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output format.") var format: Format = .onnx
     @Option(help: "The file to write.") var out: String
     @Flag(help: "Replace FILE if it exists.") var force = false
+    @Option(help: "raw (the trained weights) or ema (the checkpoint's weight average).") var weights: CheckpointWeights = .raw
 
     func run() throws {
         let (path, model) = try exitingOnBadInput { () -> (String, CheckpointModel) in
             let path = try resolveCheckpointPath(checkpoint, onWarning: { printError("warning: \($0)") })
-            return (path, try CheckpointModel(path: path, maxBatch: 1))
+            return (path, try CheckpointModel(path: path, maxBatch: 1, weights: weights))
         }
         let state = model.state
         let names = state.classNames.count == state.classes ? state.classNames : (0..<state.classes).map(String.init)
@@ -40,7 +41,7 @@ struct ExportCommand: ParsableCommand {
         let export = try exitingOnBadInput { try ONNXExporter.export(model.network, metadata: metadata) }
         try exitingOnBadInput { try writeFile(export.bytes) }
         print("\(out): \(export.bytes.count) bytes, ONNX opset \(export.opsetVersion), \(export.nodeCount) nodes"
-              + " (from \(path))")
+              + " (from \(path)\(weights == .ema ? ", its weight average" : ""))")
     }
 
     /// Writes under a temporary name beside FILE, then links it into place (refusing an

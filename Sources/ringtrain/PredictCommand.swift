@@ -23,6 +23,10 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "One JSON object per input, one per line.") var json = false
     @Option(help: "Compute and decoding threads (0: all cores).") var threads: Int = 0
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 128
+    @Option(help: "raw (the trained weights), ema (the weight average), validation (members weighted by their validation top-1) or one weight per checkpoint, e.g. 0.5,0.3,0.2.")
+    var weights: String = "raw"
+    @Option(help: "How an ensemble's members are combined: mean (of the softmax outputs) or vote (of the top-1 classes).")
+    var combine: EnsembleCombineChoice = .mean
     @Argument(help: "Images, folders or dataset directories.") var inputs: [String]
 
     func validate() throws {
@@ -36,8 +40,12 @@ struct PredictCommand: ParsableCommand {
         let cores = threads > 0 ? threads : max(ProcessInfo.processInfo.activeProcessorCount, 1)
         KernelThreads.count = cores
         let predictor = try exitingOnBadInput { () -> Predictor in
-            let models = try checkpoints.map { try CheckpointModel(path: try resolveCheckpointPath($0), maxBatch: batchSize) }
-            return try Predictor(models: models, batchSize: batchSize)
+            let choice = try EnsembleWeights.parse(weights)
+            let models = try checkpoints.map { try CheckpointModel(path: try resolveCheckpointPath($0), maxBatch: batchSize, weights: choice.tensors) }
+            let predictor = try Predictor(models: models, batchSize: batchSize)
+            predictor.memberWeights = try choice.memberWeights(models)
+            predictor.combine = combine.rule
+            return predictor
         }
         let sources = try exitingOnBadInput { try PredictInputs.collect(inputs) }
         let k = min(topK, predictor.classCount)
@@ -46,9 +54,9 @@ struct PredictCommand: ParsableCommand {
         while start < sources.count {
             let chunk = Array(sources[start..<min(start + predictor.batchCapacity, sources.count)])
             let records = try exitingOnBadInput { try PredictInputs.records(chunk, preparation: predictor.preparation, threads: cores) }
-            let p = predictor.probabilities(records)
+            let predictions = predictor.predictions(records)
             for (i, source) in chunk.enumerated() {
-                let best = Predictor.top(p, row: i, classes: predictor.classCount, k: k)
+                let best = Predictor.top(predictions[i], k: k)
                 print(json ? try Self.jsonLine(source.name, best, predictor.classNames)
                            : source.name + "\t" + best.map { "\(predictor.classNames[$0.0]) \(String(format: "%.4f", $0.1))" }.joined(separator: ", "))
             }

@@ -39,7 +39,11 @@ struct TrainingOptions: ParsableArguments {
     // The settings users change most, also as flags (every one is a config key too).
     @Option(help: "Dropout rate of every dropout layer of the model (default: the model's own).") var dropout: Double?
     @Option(name: .customLong("class-weights"), help: "none, balanced, or one weight per class: 1,1,4 (default none).") var classWeights: String?
-    @Option(help: "The sampler: balanced oversamples small classes (default shuffled).") var sampler: SamplerChoice?
+    @Option(help: "The sampler: balanced oversamples small classes, undersample draws the smallest class's count from each (default shuffled).") var sampler: SamplerChoice?
+    @Option(name: .customLong("samples-per-class"), help: "balanced / undersample: samples per class and epoch (default: the largest / smallest class's count).") var samplesPerClass: Int?
+    @Option(help: "L1 regularisation strength (default 0: off).") var l1: Double?
+    @Option(name: .customLong("accumulate-steps"), help: "Micro-batches of --batch-size summed per optimizer step (default 1).") var accumulateSteps: Int?
+    @Option(name: .customLong("ema-decay"), help: "Keep an exponential moving average of the weights with this decay, e.g. 0.999 (default 0: off).") var emaDecay: Double?
     @Option(name: .customLong("eval-every"), help: "Validate every N steps as well as at epoch ends (default 0: epoch ends only).") var evalEvery: Int?
     @Option(name: .customLong("stop-at-epoch"), help: "Stop after this epoch; the schedule still spans --epochs (default 0: off).") var stopAtEpoch: Int?
     @Option(name: .customLong("warmup-steps"), help: "Cosine schedule: warm-up steps (default: 5% of the run).") var warmupSteps: Int?
@@ -130,6 +134,10 @@ struct TrainingOptions: ParsableArguments {
             }
         }
         if let v = sampler { c.sampler = v.rawValue }
+        if let v = samplesPerClass { c.samplesPerClass = v }
+        if let v = l1 { c.l1 = v }
+        if let v = accumulateSteps { c.accumulateSteps = v }
+        if let v = emaDecay { c.emaDecay = v }
         if let v = evalEvery { c.evalEvery = v }
         if let v = stopAtEpoch { c.stopAtEpoch = v }
         if warmupSteps != nil || warmupFraction != nil || minLR != nil {

@@ -167,7 +167,7 @@ final class TrainCommandTests: XCTestCase {
     /// names the valid ones, before any config or data is read.
     func testChoicesAreListedAndATypoNamesTheValidOnes() throws {
         let help = try BinaryRunner.run(["train", "--help"])
-        for listed in ["(values: sgd, adamw)", "(values: none, zstd, bf16-zstd, auto)", "(values: shuffled, balanced)",
+        for listed in ["(values: sgd, adamw)", "(values: none, zstd, bf16-zstd, auto)", "(values: shuffled, balanced, undersample)",
                        "(values: imagenet, cifar)"] {
             XCTAssertTrue(help.stdout.contains(listed), "\(listed): \(help.stdout)")
         }

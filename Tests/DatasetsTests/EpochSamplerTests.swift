@@ -125,4 +125,72 @@ final class EpochSamplerTests: XCTestCase {
         }
         XCTAssertNotEqual(s.epochOrder(epoch: 0), s.epochOrder(epoch: 1))
     }
+
+    /// Class 0: 10 samples, class 1: 3, class 2: 1, class 3: 5, class 4: none (it takes no part).
+    let imbalanced: [Int32] = [0, 0, 1, 0, 0, 2, 0, 1, 0, 0, 0, 3, 3, 0, 1, 0, 3, 3, 3]
+
+    func testUndersamplingDrawsTheMinorityCountFromEveryClassWithoutRepeats() {
+        let labels = imbalanced
+        let s = EpochSampler(datasetSize: labels.count, seed: 11, order: .undersampled(labels: labels, classCount: 5))
+        XCTAssertEqual(s.epochLength, 4)
+        var drawnFromMajority = Set<Int>()
+        for epoch in 0..<40 {
+            let order = s.epochOrder(epoch: epoch)
+            var perClass = [0, 0, 0, 0, 0]
+            for i in order { perClass[Int(labels[i])] += 1 }
+            XCTAssertEqual(perClass, [1, 1, 1, 1, 0], "epoch \(epoch)")
+            XCTAssertEqual(Set(order).count, order.count, "no sample twice in an epoch")
+            XCTAssertEqual(order, s.epochOrder(epoch: epoch), "a pure function of (seed, epoch)")
+            drawnFromMajority.formUnion(order.filter { labels[$0] == 0 })
+        }
+        // A fresh subset each epoch: over 40 epochs most of the 10 majority samples are drawn.
+        XCTAssertGreaterThan(drawnFromMajority.count, 8)
+        let other = EpochSampler(datasetSize: labels.count, seed: 12, order: .undersampled(labels: labels, classCount: 5))
+        XCTAssertNotEqual((0..<5).flatMap { other.epochOrder(epoch: $0) }, (0..<5).flatMap { s.epochOrder(epoch: $0) })
+    }
+
+    func testSamplesPerClassUndersamplesLargeClassesAndRepeatsSmallOnes() {
+        let labels = imbalanced
+        let s = EpochSampler(datasetSize: labels.count, seed: 3, order: .undersampled(labels: labels, classCount: 5, perClass: 4))
+        XCTAssertEqual(s.epochLength, 16)
+        for epoch in 0..<5 {
+            let order = s.epochOrder(epoch: epoch)
+            var perClass = [0, 0, 0, 0, 0]
+            for i in order { perClass[Int(labels[i])] += 1 }
+            XCTAssertEqual(perClass, [4, 4, 4, 4, 0])
+            // Classes with at least 4 samples: 4 distinct ones; class 1 (3 samples) all 3 and one again.
+            for c: Int32 in [0, 3] { XCTAssertEqual(Set(order.filter { labels[$0] == c }).count, 4) }
+            XCTAssertEqual(Set(order.filter { labels[$0] == 1 }).count, 3)
+        }
+        let balanced = EpochSampler(datasetSize: labels.count, seed: 3, order: .balanced(labels: labels, classCount: 5, perClass: 2))
+        XCTAssertEqual(balanced.epochLength, 8, "samples_per_class applies to the balanced sampler too")
+    }
+
+    /// Undersampled epochs shard and resume like the others: any cursor, any world size before
+    /// and after, and the shards together are exactly the rest of the epoch's order.
+    func testUndersampledEpochResumesWithAnyWorldSize() {
+        var labels: [Int32] = []
+        for i in 0..<90 { labels.append(Int32(i % 7 == 0 ? 1 : i % 11 == 0 ? 2 : 0)) }
+        let s = EpochSampler(datasetSize: labels.count, seed: 5, order: .undersampled(labels: labels, classCount: 3))
+        let n = s.epochLength
+        XCTAssertEqual(n, 3 * 7)
+        let order = s.epochOrder(epoch: 2)
+        for before in 1...5 {
+            for steps in [0, 1, 2] {
+                let cursor = s.advance(cursor: 0, batchSize: 2 * steps, worldSize: before)
+                var seen = Set<Int>()
+                for r in 0..<before { seen.formUnion(s.indices(epoch: 2, cursor: 0, rank: r, worldSize: before).prefix(2 * steps)) }
+                XCTAssertEqual(seen, Set(order.prefix(cursor)))
+                for after in 1...5 {
+                    var fromShards = [Int](repeating: -1, count: s.samplesPerRank(cursor: cursor, worldSize: after) * after)
+                    for r in 0..<after {
+                        for (j, i) in s.indices(epoch: 2, cursor: cursor, rank: r, worldSize: after).enumerated() {
+                            fromShards[j * after + r] = i
+                        }
+                    }
+                    XCTAssertEqual(Array(fromShards.prefix(n - cursor)), Array(order[cursor...]), "before \(before) steps \(steps) after \(after)")
+                }
+            }
+        }
+    }
 }

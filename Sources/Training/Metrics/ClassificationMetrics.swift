@@ -76,6 +76,30 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
         probabilities.withUnsafeBufferPointer { add(probabilities: $0, labels: labels) }
     }
 
+    /// Adds one sample of a voting ensemble: the loss from `probabilities`, the ranking by
+    /// vote total, then probability, then class index (nil votes: by probability alone).
+    public mutating func add(probabilities p: [Float], votes: [Double]?, label y: Int) {
+        precondition(p.count == classCount && y >= 0 && y < classCount, "metrics: a sample of \(p.count) probabilities, label \(y), \(classCount) classes")
+        guard let votes else {
+            add(probabilities: p, labels: [y])
+            return
+        }
+        let py = Double(p[y])
+        lossSum += py.isNaN ? .infinity : -log(max(py, 1e-45))
+        func ahead(_ a: Int, of b: Int) -> Bool {
+            if votes[a] != votes[b] { return votes[a] > votes[b] }
+            if p[a] != p[b] { return p[a] > p[b] }
+            return a < b
+        }
+        var argmax = 0
+        for c in 1..<classCount where ahead(c, of: argmax) { argmax = c }
+        let rank = (0..<classCount).filter { $0 != y && ahead($0, of: y) }.count
+        if rank == 0 { top1Correct += 1 }
+        if rank < k { topKCorrect += 1 }
+        confusion[y * classCount + argmax] += 1
+        count += 1
+    }
+
     /// Rank of the true class (0 = predicted) and the argmax, then the counters.
     private mutating func record(scores: UnsafeBufferPointer<Float>, label y: Int) {
         let target = scores[y]

@@ -1,0 +1,80 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// L1, accumulation, the weight average and undersampling in a 2-worker `launch`, then the
+/// checkpoints through evaluate (EMA weights, weighted and voting ensembles, test-time
+/// augmentation), predict and export.
+final class ToolkitCommandTests: XCTestCase {
+    var cleanup: [String] = []
+
+    override func tearDown() {
+        for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+    }
+
+    func testTwoWorkerToolkitRunThenEnsemblesEMAAndTTA() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-toolkit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 3, extra: """
+            , "l1": 1e-4, "accumulate_steps": 2, "ema_decay": 0.9, "sampler": "undersample", "samples_per_class": 40,
+            "augmentation": {"crop_padding": 1}
+            """).utf8).write(to: URL(fileURLWithPath: config))
+        let run = dir + "/run"
+        let r = try BinaryRunner.run(["launch", "--json", "--nproc", "2", "--config", config, "--run-dir", run], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try json(r.stdout)
+        // 160 samples an epoch, 2 workers x 2 micro-batches of 16 per step: 3 steps an epoch.
+        XCTAssertEqual(summary["final_step"] as? Int, 9)
+        let emaTop1 = try XCTUnwrap(summary["ema_test_top1"] as? Double)
+        XCTAssertTrue(r.stderr.contains("(EMA: loss "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("(incl. l1 "), r.stderr)
+        let records = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { try json(String($0)) }
+        XCTAssertNotNil(records.first { $0["event"] as? String == "train" }?["l1_penalty"] as? Double)
+
+        let checkpoints = (summary["checkpoints"] as? [String] ?? []).map { run + "/" + $0 }
+        XCTAssertGreaterThanOrEqual(checkpoints.count, 2)
+        let last = checkpoints.last!, earlier = checkpoints[checkpoints.count - 2]
+
+        let ema = try BinaryRunner.run(["evaluate", "--checkpoint", last, "--weights", "ema", "--json"])
+        XCTAssertEqual(ema.status, 0, ema.stderr)
+        XCTAssertEqual(try XCTUnwrap(try json(ema.stdout)["top1"] as? Double), emaTop1, accuracy: 1e-9, "the EMA figures of training and of evaluate agree")
+
+        let vote = try BinaryRunner.run(["evaluate", "--checkpoint", last, earlier, "--combine", "vote", "--weights", "0.7,0.3",
+                                         "--tta", "flip,crops", "--json"])
+        XCTAssertEqual(vote.status, 0, vote.stderr)
+        let report = try json(vote.stdout)
+        XCTAssertEqual(report["combine"] as? String, "vote")
+        let members = try XCTUnwrap(report["members"] as? [[String: Any]])
+        XCTAssertEqual(members.map { $0["weight"] as? Double }, [0.7, 0.3])
+        XCTAssertNotNil((members[0]["tta"] as? [String: Any])?["top1"] as? Double)
+        XCTAssertNotNil((report["tta_figures"] as? [String: Any])?["top1"] as? Double)
+        // Two voters weighted 0.7 / 0.3: the first always wins, so the vote's top-1 is its own.
+        XCTAssertEqual(try XCTUnwrap(report["top1"] as? Double), try XCTUnwrap((members[0]["plain"] as? [String: Any])?["top1"] as? Double))
+
+        let text = try BinaryRunner.run(["evaluate", "--checkpoint", last, earlier, "--weights", "validation", "--tta", "flip"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("member 1 ") && text.stdout.contains("member 2 ") && text.stdout.contains("with tta flip (2 views)"), text.stdout)
+        XCTAssertTrue(text.stderr.contains("trained without augmentation.horizontal_flip"), text.stderr)
+
+        let bad = try BinaryRunner.run(["evaluate", "--checkpoint", last, earlier, "--weights", "0.5"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("1 weights for 2 checkpoints"), bad.stderr)
+
+        let predict = try BinaryRunner.run(["predict", "--checkpoint", last, "--checkpoint", earlier, "--combine", "vote", "--weights", "ema",
+                                            "--top-k", "1", "--json", data])
+        XCTAssertEqual(predict.status, 0, predict.stderr)
+        XCTAssertEqual(predict.stdout.split(separator: "\n").count, 60, "one line per test image")
+
+        let onnx = dir + "/ema.onnx"
+        let export = try BinaryRunner.run(["export", last, "--weights", "ema", "--out", onnx])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertTrue(export.stdout.contains("its weight average"), export.stdout)
+    }
+}
