@@ -8,6 +8,8 @@ struct ReportPage {
     let summary: RunSummary?
     /// `config.json`, used only when neither summary.json nor a `start` line has the config.
     let configFile: [String: Any]?
+    /// `lr_find.json`, when `ringtrain lr-find` wrote one here.
+    var lrCurve: LearningRateCurveFile? = nil
 
     func render() -> String {
         let name = URL(fileURLWithPath: runDirectory).standardizedFileURL.lastPathComponent
@@ -27,8 +29,9 @@ struct ReportPage {
         <h1>RingTrain run report</h1>
         <p class="path">run directory <code>\(HTML.escape(runDirectory))</code></p>
         </header>
-        \(headline())
-        \(trainingSection(domain: domain))
+        \(lrCurve != nil && records.train.isEmpty ? "" : headline())
+        \(learningRateCurveSection())
+        \(lrCurve != nil && records.train.isEmpty ? "" : trainingSection(domain: domain))
         \(systemSection(domain: domain))
         \(classesSection())
         \(configSection())

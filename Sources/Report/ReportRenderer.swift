@@ -13,13 +13,20 @@ public enum ReportRenderer {
             throw ReportError.missingRunDirectory(path: runDirectory)
         }
         let directory = runDirectory.hasSuffix("/") && runDirectory.count > 1 ? String(runDirectory.dropLast()) : runDirectory
-        var records = try RunRecords.load(metricsPath: directory + "/metrics.jsonl")
+        var warnings: [String] = []
+        let curve = LearningRateCurveFile.load(directory: directory, warnings: &warnings)
+        // An lr-find directory has the curve and no metrics.jsonl: its page is the curve.
+        let metricsPath = directory + "/metrics.jsonl"
+        var records = curve != nil && !FileManager.default.fileExists(atPath: metricsPath)
+            ? RunRecords() : try RunRecords.load(metricsPath: metricsPath)
+        records.warnings += warnings
         let summary = try RunSummary.load(path: directory + "/summary.json", warnings: &records.warnings)
         // config.json is only a fallback for runs whose summary and metrics lack the config
         // (older versions); a broken one is not worth a warning.
         let configFile = FileManager.default.contents(atPath: directory + "/config.json")
             .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        let page = ReportPage(runDirectory: directory, records: records, summary: summary, configFile: configFile)
+        var page = ReportPage(runDirectory: directory, records: records, summary: summary, configFile: configFile)
+        page.lrCurve = curve
         return (page.render(), records.warnings)
     }
 }

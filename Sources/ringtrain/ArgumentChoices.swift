@@ -29,3 +29,4 @@ extension ResNetStem: @retroactive ExpressibleByArgument {}
 extension CheckpointWeights: @retroactive ExpressibleByArgument {}
 extension Tuner.Method: @retroactive ExpressibleByArgument {}
 extension TuneMetric: @retroactive ExpressibleByArgument {}
+extension LearningRateSweep.Mode: @retroactive ExpressibleByArgument {}

@@ -78,3 +78,28 @@ final class ToolkitCommandTests: XCTestCase {
         XCTAssertTrue(export.stdout.contains("its weight average"), export.stdout)
     }
 }
+
+/// `ringtrain lr-find` writes its curve and `ringtrain report` draws it.
+final class LearningRateFinderCommandTests: XCTestCase {
+    func testLRFindThenReport() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-lrfind-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data).utf8).write(to: URL(fileURLWithPath: config))
+        let run = dir + "/sweep"
+        let r = try BinaryRunner.run(["lr-find", "--config", config, "--run-dir", run, "--start-lr", "1e-4", "--end-lr", "20", "--steps", "40"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("suggested lr "), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/lr_find.json"))
+        let page = dir + "/report.html"
+        let report = try BinaryRunner.run(["report", run, "--out", page])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("Learning-rate finder") && html.contains("suggested learning rate"), html)
+        let bad = try BinaryRunner.run(["lr-find", "--config", config, "--run-dir", run, "--start-lr", "1", "--end-lr", "0.1"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--start-lr"), bad.stderr)
+    }
+}

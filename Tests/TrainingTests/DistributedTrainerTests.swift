@@ -128,6 +128,37 @@ final class DistributedTrainerTests: TrainingTestCase {
         XCTAssertEqual(three[2], three[0])
     }
 
+    /// lr-find on a ring of 2: both ranks see the same (averaged) losses and stop together.
+    func testLearningRateFinderOnTwoRanksAgrees() throws {
+        let dataset = try Dataset.load(directory: data)
+        let links = InMemoryRing.makeLinks(worldSize: 2)
+        var sweep = LearningRateSweep()
+        sweep.minLR = 1e-4
+        sweep.maxLR = 50
+        sweep.steps = 40
+        var curves = [LearningRateCurve?](repeating: nil, count: 2)
+        let lock = NSLock(), group = DispatchGroup()
+        let dir = runDir()
+        for rank in 0..<2 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                var o = Trainer.Options(runDirectory: dir)
+                o.writesRunDirectory = rank == 0
+                let comm = RingCommunicator(link: links[rank], codec: CodecConfig(.none))
+                let curve = try? Trainer(config: TrainingFixtures.config(data: self.data), options: o, communicator: comm, dataset: dataset)
+                    .findLearningRate(sweep)
+                lock.lock(); curves[rank] = curve; lock.unlock()
+                comm.close()
+            }.start()
+        }
+        group.wait()
+        let first = try XCTUnwrap(curves[0]), second = try XCTUnwrap(curves[1])
+        XCTAssertEqual(first.losses, second.losses)
+        XCTAssertEqual(first.suggestedLR, second.suggestedLR)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/lr_find.json"))
+    }
+
     func testResumeOntoAnotherWorldSizeFinishes() throws {
         let config = TrainingFixtures.config(data: data)
         let dir = runDir()
