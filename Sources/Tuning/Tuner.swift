@@ -1,12 +1,21 @@
 import Foundation
 import Training
 
-/// `ringtrain tune`: random search, grid search, or successive halving over a search space.
+/// `ringtrain tune`: random search, grid search, successive halving, or the Tree-structured
+/// Parzen Estimator (alone or with successive halving) over a search space.
 /// Every trial is an ordinary run directory `<dir>/trial-NNN`; how a trial stage runs (in
 /// this process, as `ringtrain train`, or through `ringtrain launch`) is the `runStage`
 /// closure's business, so the search logic is tested without training anything.
 public final class Tuner {
-    public enum Method: String, CaseIterable, Sendable { case random, grid, halving }
+    public enum Method: String, CaseIterable, Sendable {
+        case random, grid, halving, tpe
+        /// TPE proposes the trials of the first rung one by one; successive halving then
+        /// promotes the best of them (Optuna's TPESampler with a SuccessiveHalvingPruner).
+        case tpeHalving = "tpe-halving"
+
+        var proposesSequentially: Bool { self == .tpe || self == .tpeHalving }
+        var halves: Bool { self == .halving || self == .tpeHalving }
+    }
 
     /// One stage of one trial: train `config` (whose `stop_at_epoch` ends the stage) in
     /// `runDirectory`, resuming from its checkpoint when `resume`; return the ranking metric
@@ -57,7 +66,7 @@ public final class Tuner {
     /// (at least one) and trains them to ceil(epochs / eta^(last - i)) epochs, the last rung
     /// (a single trial) to all epochs.
     public static func rungs(method: Method, trials: Int, epochs: Int, eta: Int) -> (epochs: [Int], sizes: [Int]) {
-        guard method == .halving, trials > 1 else { return ([epochs], [trials]) }
+        guard method.halves, trials > 1 else { return ([epochs], [trials]) }
         // Rungs until one trial is left: 1 + ceil(log_eta(trials)).
         var count = 1
         var reach = 1
@@ -83,7 +92,10 @@ public final class Tuner {
             return existing
         }
         let values: [[String: JSONValue]]
-        if method == .grid {
+        if method.proposesSequentially {
+            // TPE proposes each trial from the results before it (see `run`).
+            values = []
+        } else if method == .grid {
             let grid = space.grid()
             values = Array(grid.prefix(trials))
             if grid.count > trials { log("[tune] the grid has \(grid.count) points; the first \(trials) are tried (--trials)") }
@@ -95,7 +107,8 @@ public final class Tuner {
         for (i, v) in values.enumerated() {
             _ = try SearchSpace.apply(v, to: base, source: String(format: "trial-%03d (%@)", i, Self.describe(v)))
         }
-        let (epochs, sizes) = Self.rungs(method: method, trials: values.count, epochs: base.epochs, eta: eta)
+        let (epochs, sizes) = Self.rungs(method: method, trials: method.proposesSequentially ? trials : values.count,
+                                         epochs: base.epochs, eta: eta)
         let state = TuneState(method: method.rawValue, seed: seed, fingerprint: fingerprint, rungEpochs: epochs,
                               rungSizes: sizes, trials: values.enumerated().map { TuneState.Trial(id: $0.offset, values: $0.element) },
                               metric: metric)
@@ -107,39 +120,70 @@ public final class Tuner {
     public func run(from prepared: TuneState? = nil, runStage: (Stage) throws -> Double) throws -> TuneState {
         var state = try prepared ?? prepareState()
         for (rung, epochs) in state.rungEpochs.enumerated() {
+            if rung == 0 && method.proposesSequentially {
+                try proposeAndRunFirstRung(&state, epochs: epochs, runStage: runStage)
+                continue
+            }
             let contenders = Self.contenders(state, rung: rung)
             if state.rungEpochs.count > 1 {
                 log("[tune] rung \(rung + 1)/\(state.rungEpochs.count): \(contenders.count) trials to \(epochs) epochs")
             }
             for id in contenders where state.trials[id].results.count <= rung {
-                let trial = state.trials[id]
-                var config = try SearchSpace.apply(trial.values, to: base, source: "\(statePath) \(trial.name)")
-                config.stopAtEpoch = epochs < base.epochs ? epochs : 0
-                let runDirectory = directory + "/" + trial.name
-                let configPath = directory + "/" + trial.name + ".json"
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try encoder.encode(config).write(to: URL(fileURLWithPath: configPath), options: .atomic)
-                let resume = Self.hasCheckpoint(runDirectory)
-                log("[tune] \(trial.name) to epoch \(epochs)\(resume ? " (resuming)" : ""): \(Self.describe(trial.values))")
-                do {
-                    let result = try runStage(Stage(trial: trial, config: config, configPath: configPath,
-                                                    runDirectory: runDirectory, resume: resume, rung: rung))
-                    state.trials[id].results.append(result)
-                    state.trials[id].epochs = epochs
-                    state.trials[id].failure = nil
-                    log("[tune] \(trial.name): \(metric.label) \(metric.format(result)) after \(epochs) epochs")
-                } catch let error as TrialFailed {
-                    // A failed trial (say, a diverging learning rate) ranks last, and the search goes on.
-                    state.trials[id].results.append(-1)
-                    state.trials[id].epochs = epochs
-                    state.trials[id].failure = "\(error)"
-                    log("[tune] \(trial.name) failed: \(error)")
-                }
-                try state.save(path: statePath)
+                try runTrial(id, rung: rung, epochs: epochs, state: &state, runStage: runStage)
             }
         }
         return state
+    }
+
+    /// TPE: each trial of the first rung is proposed from the results of those before it
+    /// (a trial already in tune.json, from an interrupted search, is finished first).
+    func proposeAndRunFirstRung(_ state: inout TuneState, epochs: Int, runStage: (Stage) throws -> Double) throws {
+        if state.rungEpochs.count > 1 {
+            log("[tune] rung 1/\(state.rungEpochs.count): \(trials) trials to \(epochs) epochs, proposed by TPE")
+        }
+        let sampler = TPESampler(space: space, seed: seed)
+        while true {
+            if let unfinished = state.trials.first(where: { $0.results.isEmpty }) {
+                try runTrial(unfinished.id, rung: 0, epochs: epochs, state: &state, runStage: runStage)
+                continue
+            }
+            guard state.trials.count < trials else { return }
+            let history = state.trials.map { (values: $0.values, score: state.metric.score($0.results[0])) }
+            let values = sampler.propose(index: state.trials.count, history: history)
+            let id = state.trials.count
+            _ = try SearchSpace.apply(values, to: base, source: String(format: "trial-%03d (%@)", id, Self.describe(values)))
+            state.trials.append(TuneState.Trial(id: id, values: values))
+            try state.save(path: statePath)
+        }
+    }
+
+    /// Trains one trial's stage and records its result (a `TrialFailed` ranks last).
+    func runTrial(_ id: Int, rung: Int, epochs: Int, state: inout TuneState, runStage: (Stage) throws -> Double) throws {
+        let trial = state.trials[id]
+        var config = try SearchSpace.apply(trial.values, to: base, source: "\(statePath) \(trial.name)")
+        config.stopAtEpoch = epochs < base.epochs ? epochs : 0
+        let runDirectory = directory + "/" + trial.name
+        let configPath = directory + "/" + trial.name + ".json"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(config).write(to: URL(fileURLWithPath: configPath), options: .atomic)
+        let resume = Self.hasCheckpoint(runDirectory)
+        log("[tune] \(trial.name) to epoch \(epochs)\(resume ? " (resuming)" : ""): \(Self.describe(trial.values))")
+        do {
+            let result = try runStage(Stage(trial: trial, config: config, configPath: configPath,
+                                            runDirectory: runDirectory, resume: resume, rung: rung))
+            state.trials[id].results.append(result)
+            state.trials[id].epochs = epochs
+            state.trials[id].failure = nil
+            log("[tune] \(trial.name): \(metric.label) \(metric.format(result)) after \(epochs) epochs")
+        } catch let error as TrialFailed {
+            // A failed trial (say, a diverging learning rate) ranks last, and the search goes on.
+            state.trials[id].results.append(-1)
+            state.trials[id].epochs = epochs
+            state.trials[id].failure = "\(error)"
+            log("[tune] \(trial.name) failed: \(error)")
+        }
+        try state.save(path: statePath)
     }
 
     /// The trials that train at `rung`: all at rung 0, then the best `rungSizes[rung]` by

@@ -31,7 +31,7 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Base config file (JSON); the space's values are set on it.") var config: String?
     @Option(help: "Search space file (JSON): config key -> choice / uniform / log_uniform / int_uniform.") var space: String
     @Option(help: "Number of trials.") var trials: Int = 8
-    @Option(help: "random, grid or halving (successive halving).") var method: Tuner.Method = .random
+    @Option(help: "random, grid, halving (successive halving), tpe (Tree-structured Parzen Estimator) or tpe-halving (TPE proposals, successive halving promotions).") var method: Tuner.Method = .random
     @Option(help: "Tune directory (default runs/tune-CONFIG-SPACE; the same directory continues the search).") var dir: String?
     @Option(help: "Seed of the trial sampling.") var seed: UInt64 = 1
     @Option(help: "Successive halving: keep the best 1/eta at each rung.") var eta: Int = 3
