@@ -34,6 +34,17 @@ public enum Splits {
         return folds.map { $0.sorted() }
     }
 
+    /// k folds ignoring the classes: one shuffled order of the samples dealt round-robin.
+    public static func kFoldShuffled(count: Int, folds k: Int, seed: UInt64) -> [[Int]] {
+        precondition(k >= 2, "k-fold needs at least 2 folds")
+        var order = Array(0..<count)
+        var rng = CounterRNG(seed: seed, purpose: .split, a: 2)
+        fisherYates(&order, &rng)
+        var folds = [[Int]](repeating: [], count: k)
+        for (j, i) in order.enumerated() { folds[j % k].append(i) }
+        return folds.map { $0.sorted() }
+    }
+
     static func membersByClass(_ labels: [Int32], _ classCount: Int) -> [[Int]] {
         var byClass = [[Int]](repeating: [], count: classCount)
         for (i, l) in labels.enumerated() { byClass[Int(l)].append(i) }

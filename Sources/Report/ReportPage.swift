@@ -10,6 +10,10 @@ struct ReportPage {
     let configFile: [String: Any]?
     /// `lr_find.json`, when `ringtrain lr-find` wrote one here.
     var lrCurve: LearningRateCurveFile? = nil
+    /// `cv.json`, when this is a `ringtrain cv` directory.
+    var cv: CrossValidationFile? = nil
+    /// A directory of lr-find or cv, without a run's metrics: only their sections.
+    var isSummaryOnly: Bool { (lrCurve != nil || cv != nil) && records.train.isEmpty }
 
     func render() -> String {
         let name = URL(fileURLWithPath: runDirectory).standardizedFileURL.lastPathComponent
@@ -29,13 +33,14 @@ struct ReportPage {
         <h1>RingTrain run report</h1>
         <p class="path">run directory <code>\(HTML.escape(runDirectory))</code></p>
         </header>
-        \(lrCurve != nil && records.train.isEmpty ? "" : headline())
+        \(isSummaryOnly ? "" : headline())
+        \(crossValidationSection())
         \(learningRateCurveSection())
-        \(lrCurve != nil && records.train.isEmpty ? "" : trainingSection(domain: domain))
-        \(systemSection(domain: domain))
-        \(classesSection())
-        \(configSection())
-        \(checkpointsSection())
+        \(isSummaryOnly ? "" : trainingSection(domain: domain))
+        \(isSummaryOnly ? "" : systemSection(domain: domain))
+        \(isSummaryOnly ? "" : classesSection())
+        \(isSummaryOnly ? "" : configSection())
+        \(isSummaryOnly ? "" : checkpointsSection())
         \(warningsSection())
         </body>
         </html>

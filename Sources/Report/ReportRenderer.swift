@@ -15,9 +15,10 @@ public enum ReportRenderer {
         let directory = runDirectory.hasSuffix("/") && runDirectory.count > 1 ? String(runDirectory.dropLast()) : runDirectory
         var warnings: [String] = []
         let curve = LearningRateCurveFile.load(directory: directory, warnings: &warnings)
-        // An lr-find directory has the curve and no metrics.jsonl: its page is the curve.
+        let cv = CrossValidationFile.load(directory: directory, warnings: &warnings)
+        // An lr-find or cv directory has no metrics.jsonl of its own: its page is their view.
         let metricsPath = directory + "/metrics.jsonl"
-        var records = curve != nil && !FileManager.default.fileExists(atPath: metricsPath)
+        var records = (curve != nil || cv != nil) && !FileManager.default.fileExists(atPath: metricsPath)
             ? RunRecords() : try RunRecords.load(metricsPath: metricsPath)
         records.warnings += warnings
         let summary = try RunSummary.load(path: directory + "/summary.json", warnings: &records.warnings)
@@ -27,6 +28,7 @@ public enum ReportRenderer {
             .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
         var page = ReportPage(runDirectory: directory, records: records, summary: summary, configFile: configFile)
         page.lrCurve = curve
+        page.cv = cv
         return (page.render(), records.warnings)
     }
 }

@@ -111,7 +111,16 @@ public final class Trainer {
             progress?.message(String(format: "preparing %@: %d/%d images, %.0f images/s", config.data, p.done, p.total, p.imagesPerSecond))
         })
         let full = dataset.train
-        if let carried = dataset.validation {
+        if config.cvFolds > 0 {
+            // Cross-validation: one fold of the training split validates, the rest trains.
+            let folds = config.cvStratified
+                ? Splits.kFold(labels: full.labels, classCount: full.classCount, folds: config.cvFolds, seed: config.seed)
+                : Splits.kFoldShuffled(count: full.count, folds: config.cvFolds, seed: config.seed)
+            let validation = folds[config.cvFold]
+            let held = Set(validation)
+            trainImages = full.subset((0..<full.count).filter { !held.contains($0) })
+            validationImages = validation.isEmpty ? nil : full.subset(validation)
+        } else if let carried = dataset.validation {
             // The data's own validation split (an image folder's val/) wins over a hold-out.
             trainImages = full
             validationImages = carried.count > 0 ? carried : nil

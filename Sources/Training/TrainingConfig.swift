@@ -83,6 +83,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var augmentation: AugmentationConfig = AugmentationConfig()
     /// Fraction of the training split held out, stratified, for validation (0 = none).
     public var validationFraction: Double = 0.1
+    /// Cross-validation (`ringtrain cv` sets these): the training split is cut into `cv_folds`
+    /// folds (stratified by class unless `cv_stratified` is false, deterministic from the
+    /// seed) and fold `cv_fold` is the validation split, instead of `validation_fraction`
+    /// (0 = off).
+    public var cvFolds: Int = 0
+    public var cvFold: Int = 0
+    public var cvStratified: Bool = true
     /// Evaluate on the validation split every this many steps (0 = at the end of each epoch).
     public var evalEvery: Int = 0
     /// Keras' `restore_best_weights`: the test evaluation (and the summary) uses the weights of
@@ -135,6 +142,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case l1, l1Multipliers = "l1_multipliers", accumulateSteps = "accumulate_steps", emaDecay = "ema_decay", emaWarmup = "ema_warmup"
         case clipNorm = "clip_norm", schedule, labelSmoothing = "label_smoothing"
         case classWeights = "class_weights", sampler, samplesPerClass = "samples_per_class", augmentation, validationFraction = "validation_fraction"
+        case cvFolds = "cv_folds", cvFold = "cv_fold", cvStratified = "cv_stratified"
         case evalEvery = "eval_every", restoreBest = "restore_best", seed, threads, checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", commitEvery = "commit_every", elasticBatch = "elastic_batch", codec, zstdLevel = "zstd_level", bucketBytes = "bucket_bytes"
         case freeze, lrMultipliers = "lr_multipliers", initFrom = "init_from", initExclude = "init_exclude", progressSeconds = "progress_seconds"
@@ -192,6 +200,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         samplesPerClass = try c.decodeIfPresent(Int.self, forKey: .samplesPerClass)
         augmentation = try get(.augmentation, d.augmentation)
         validationFraction = try get(.validationFraction, d.validationFraction)
+        cvFolds = try get(.cvFolds, d.cvFolds)
+        cvFold = try get(.cvFold, d.cvFold)
+        cvStratified = try get(.cvStratified, d.cvStratified)
         evalEvery = try get(.evalEvery, d.evalEvery)
         restoreBest = try get(.restoreBest, d.restoreBest)
         seed = try get(.seed, d.seed)
@@ -334,6 +345,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if let problem = images.validate() { try fail("images." + problem.key, problem.message) }
         if let problem = augmentation.validate().first { try fail("augmentation." + problem.split(separator: " ")[0], problem) }
         if !(validationFraction >= 0 && validationFraction < 1) { try fail("validation_fraction", "must be in [0, 1)") }
+        if cvFolds == 1 || cvFolds < 0 || cvFolds > 100 { try fail("cv_folds", "must be 0 (off) or in 2...100, got \(cvFolds)") }
+        if cvFolds > 0 && !(0..<cvFolds).contains(cvFold) { try fail("cv_fold", "must be in 0..<\(cvFolds), got \(cvFold)") }
+        if cvFolds == 0 && cvFold != 0 { try fail("cv_fold", "is an option of cv_folds, which is 0 (off)") }
         if evalEvery < 0 { try fail("eval_every", "must be >= 0") }
         if threads < 0 || threads > 1024 { try fail("threads", "must be in 0...1024") }
         if checkpointEvery < 0 { try fail("checkpoint_every", "must be >= 0") }

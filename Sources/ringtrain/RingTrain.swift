@@ -15,7 +15,7 @@ struct RingTrain: ParsableCommand {
         subcommands: [
             TrainCommand.self, LaunchCommand.self, CoordinatorCommand.self, WorkerCommand.self,
             EvaluateCommand.self, CheckpointCommand.self, BenchCommand.self, ReportCommand.self,
-            TuneCommand.self, DataCommand.self, ExportCommand.self, PredictCommand.self, LRFindCommand.self, FuzzCommand.self, RingBenchWorkerCommand.self,
+            TuneCommand.self, DataCommand.self, ExportCommand.self, PredictCommand.self, LRFindCommand.self, CVCommand.self, FuzzCommand.self, RingBenchWorkerCommand.self,
         ]
     )
 

@@ -6,15 +6,6 @@ import Tuning
 import Glibc
 #endif
 
-/// The trial process running now: a Ctrl-C or kill of `tune` stops it too, so a re-run never
-/// finds a leftover trial still writing its run directory.
-nonisolated(unsafe) private var runningTrial: pid_t = 0
-
-private func stopTrialAndExit(_ signal: Int32) {
-    if runningTrial > 0 { kill(runningTrial, SIGTERM) }
-    _exit(128 + signal)
-}
-
 /// `ringtrain tune`: hyperparameter search; every trial is an ordinary run directory, trained
 /// by this same binary as `ringtrain train` (or `ringtrain launch --nproc N`).
 struct TuneCommand: ParsableCommand {
@@ -61,9 +52,7 @@ struct TuneCommand: ParsableCommand {
             return (tuner, directory, try tuner.prepareState())
         }
         let binary = Bundle.main.executablePath ?? CommandLine.arguments[0]
-        signal(SIGINT, stopTrialAndExit)
-        signal(SIGTERM, stopTrialAndExit)
-        signal(SIGHUP, stopTrialAndExit)
+        ChildRuns.stopChildOnSignals()
         let state: TuneState
         do {
             state = try tuner.run(from: prepared) { stage in try runTrialStage(stage, binary: binary) }
@@ -92,38 +81,13 @@ struct TuneCommand: ParsableCommand {
         var arguments = nproc > 1 ? ["launch", "--nproc", "\(nproc)"] : ["train"]
         arguments += ["--config", stage.configPath, "--run-dir", stage.runDirectory]
         if stage.resume { arguments.append("--resume") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardError = pipe
-        try process.run()
-        runningTrial = process.processIdentifier
-        defer { runningTrial = 0 }
-        var tail: [String] = []
-        var pending = Data()
-        let handle = pipe.fileHandleForReading
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            while let newline = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex...newline)
-                guard !line.isEmpty else { continue }
-                printError("[\(stage.trial.name)] \(line)")
-                tail.append(line)
-                if tail.count > 20 { tail.removeFirst() }
-            }
-        }
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal {
+        let outcome = try ChildRuns.run(binary, arguments, prefix: stage.trial.name)
+        if outcome.signalled {
             // Interrupted (Ctrl-C, a kill): stop the search; the same command continues it.
-            throw TuneError("\(stage.trial.name) was stopped by signal \(process.terminationStatus); run the same command to continue")
+            throw TuneError("\(stage.trial.name) was stopped by signal \(outcome.status); run the same command to continue")
         }
-        guard process.terminationStatus == 0 else {
-            throw TrialFailed("ringtrain \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(tail.suffix(3).joined(separator: " / "))")
+        guard outcome.status == 0 else {
+            throw TrialFailed("ringtrain \(arguments.joined(separator: " ")) exited with \(outcome.status): \(outcome.tail.suffix(3).joined(separator: " / "))")
         }
         return try lastValidation(runDirectory: stage.runDirectory, metric: metric.rawValue)
     }

@@ -103,3 +103,58 @@ final class LearningRateFinderCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--start-lr"), bad.stderr)
     }
 }
+
+/// `ringtrain cv`: three stratified folds through `launch --nproc 2`, a stopped cv continued
+/// by the same command to the figures of an uninterrupted one, and the report's cv view.
+final class CrossValidationCommandTests: XCTestCase {
+    func testStoppedCVContinuesToTheUninterruptedFigures() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-cv-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 6, checkpointEvery: 2).utf8).write(to: URL(fileURLWithPath: config))
+        let arguments = ["cv", "--config", config, "--folds", "3", "--stratified", "--nproc", "2", "--json"]
+
+        let straight = try BinaryRunner.run(arguments + ["--dir", dir + "/straight"], timeout: 300)
+        XCTAssertEqual(straight.status, 0, straight.stderr)
+        let expected = try JSONSerialization.jsonObject(with: Data(straight.stdout.utf8)) as! [String: Any]
+        let folds = try XCTUnwrap(expected["per_fold"] as? [[String: Any]])
+        XCTAssertEqual(folds.count, 3)
+        XCTAssertNotNil(expected["ensemble_test_top1"] as? Double)
+        XCTAssertNotNil((expected["val_top1"] as? [String: Any])?["std"] as? Double)
+
+        // Stop the cv once fold 1 has a checkpoint, then continue it.
+        let stopped = dir + "/stopped"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        process.arguments = arguments + ["--dir", stopped]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: stopped + "/fold-1/checkpoints")) ?? []
+            if names.contains(where: { $0.hasPrefix("step-") }) { break }
+            usleep(20_000)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stopped + "/cv.json"), "stopped before the end")
+        let continued = try BinaryRunner.run(arguments + ["--dir", stopped], timeout: 300)
+        XCTAssertEqual(continued.status, 0, continued.stderr)
+        XCTAssertTrue(continued.stderr.contains("[cv] fold-0: finished earlier"), continued.stderr)
+        XCTAssertTrue(continued.stderr.contains("[cv] fold-1 of 3 (resuming)") || continued.stderr.contains("[cv] fold-1: finished earlier"), continued.stderr)
+        let got = try JSONSerialization.jsonObject(with: Data(continued.stdout.utf8)) as! [String: Any]
+        for key in ["val_top1", "val_loss"] {
+            XCTAssertEqual((got[key] as? [String: Any])?["mean"] as? Double, (expected[key] as? [String: Any])?["mean"] as? Double, key)
+        }
+        XCTAssertEqual(got["ensemble_test_top1"] as? Double, expected["ensemble_test_top1"] as? Double)
+
+        let page = dir + "/cv.html"
+        let report = try BinaryRunner.run(["report", stopped, "--out", page])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("Cross-validation") && html.contains("fold-2"), html)
+    }
+}

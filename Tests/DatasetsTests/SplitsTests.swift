@@ -32,4 +32,13 @@ final class SplitsTests: XCTestCase {
         // n = 100, k = 4: 100 / (4 * 50) = 0.5, 100 / (4 * 25) = 1.
         XCTAssertEqual(w, [0.5, 1, 1, 0])
     }
+
+    func testShuffledKFoldPartitionsIntoEqualFolds() {
+        let folds = Splits.kFoldShuffled(count: 103, folds: 4, seed: 9)
+        XCTAssertEqual(folds.flatMap { $0 }.sorted(), Array(0..<103))
+        XCTAssertEqual(folds.map(\.count), [26, 26, 26, 25])
+        XCTAssertEqual(folds, Splits.kFoldShuffled(count: 103, folds: 4, seed: 9))
+        XCTAssertNotEqual(folds, Splits.kFoldShuffled(count: 103, folds: 4, seed: 10))
+        XCTAssertNotEqual(folds[0], Array(0..<26), "shuffled, not contiguous")
+    }
 }

@@ -204,3 +204,25 @@ final class EnsembleEvaluationTests: TrainingTestCase {
         XCTAssertEqual(vote.ensemble.top1Correct, alone.top1Correct, "0.6 against 0.4: the first member decides every vote")
     }
 }
+
+/// `cv_folds` / `cv_fold`: the fold validates, the other folds train.
+final class CrossValidationFoldTests: TrainingTestCase {
+    func testTheFoldIsTheValidationSplitAndTheRestTrains() throws {
+        var config = TrainingFixtures.config(data: data)
+        config.epochs = 1
+        config.cvFolds = 4
+        config.cvFold = 2
+        var seen = Set<Int>()
+        var options = Trainer.Options(runDirectory: runDir())
+        options.onBatch = { _, _, indices in seen.formUnion(indices) }
+        let trainer = try Trainer(config: config, options: options)
+        _ = try trainer.run()
+        let full = trainer.dataset.train
+        let folds = Splits.kFold(labels: full.labels, classCount: full.classCount, folds: 4, seed: config.seed)
+        // Training indices are positions in the training part: 240 - 60 = 180 samples, each once.
+        XCTAssertEqual(seen.count, 180)
+        XCTAssertEqual(folds[2].count, 60)
+        let validation = try XCTUnwrap(trainer.state.history.last)
+        XCTAssertGreaterThan(validation.top1, 0)
+    }
+}
