@@ -30,14 +30,7 @@ struct CVCommand: ParsableCommand {
     func run() throws {
         let (cv, directory) = try exitingOnBadInput { () -> (CrossValidation, String) in
             guard nproc >= 1 && nproc <= 256 else { throw TuneError("--nproc must be in 1...256") }
-            var base = TrainingConfig()
-            if let path = config {
-                guard let bytes = FileManager.default.contents(atPath: path) else { throw ConfigurationError(key: "--config", "cannot read \(path)") }
-                base = try TrainingConfig.parse(json: bytes, source: path)
-            }
-            if let data { base.data = data }
-            if let epochs { base.epochs = epochs }
-            try base.validate(source: config)
+            let base = try baseConfig(path: config, data: data, epochs: epochs)
             let name = ((config ?? "default") as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "")
             let directory = dir ?? "runs/cv-\(name)"
             return (try CrossValidation(directory: directory, base: base, folds: folds, stratified: stratified), directory)

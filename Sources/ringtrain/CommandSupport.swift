@@ -53,3 +53,17 @@ func printRunSummary(_ s: TrainingSummary, runDirectory: String, json: Bool) thr
     if let b = s.bestCheckpoint { print("best checkpoint: \(runDirectory)/\(b) (the weights the test figures are of)") }
     print("summary: \(runDirectory)/summary.json (--json prints it here)")
 }
+
+/// The base config of `tune` and `cv`: the file (or the defaults), with `--data` and
+/// `--epochs` over it, validated.
+func baseConfig(path: String?, data: String?, epochs: Int?) throws -> TrainingConfig {
+    var base = TrainingConfig()
+    if let path {
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw ConfigurationError(key: "--config", "cannot read \(path)") }
+        base = try TrainingConfig.parse(json: bytes, source: path)
+    }
+    if let data { base.data = data }
+    if let epochs { base.epochs = epochs }
+    try base.validate(source: path)
+    return base
+}

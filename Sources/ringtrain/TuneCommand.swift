@@ -35,14 +35,7 @@ struct TuneCommand: ParsableCommand {
     func run() throws {
         let (tuner, directory, prepared) = try exitingOnBadInput { () -> (Tuner, String, TuneState) in
             guard nproc >= 1 && nproc <= 256 else { throw TuneError("--nproc must be in 1...256") }
-            var base = TrainingConfig()
-            if let path = config {
-                guard let bytes = FileManager.default.contents(atPath: path) else { throw ConfigurationError(key: "--config", "cannot read \(path)") }
-                base = try TrainingConfig.parse(json: bytes, source: path)
-            }
-            if let data { base.data = data }
-            if let epochs { base.epochs = epochs }
-            try base.validate(source: config)
+            let base = try baseConfig(path: config, data: data, epochs: epochs)
             guard let spaceBytes = FileManager.default.contents(atPath: space) else { throw TuneError("--space: cannot read \(space)") }
             let parsed = try SearchSpace.parse(spaceBytes, source: space)
             let name = { (p: String?) in ((p ?? "default") as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "") }
