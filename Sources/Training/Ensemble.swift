@@ -82,6 +82,8 @@ extension Evaluator {
             for (m, network) in networks.enumerated() {
                 let logits = network.forward(batch.images.pointer, batch: n, training: false, step: 0)
                 result.members[m].add(logits: UnsafeBufferPointer(rebasing: logits[0..<(n * classes)]), labels: labels)
+                // One plain model (every validation of a run) needs nothing beyond its logits.
+                guard networks.count > 1 || augmented else { continue }
                 var p = softmaxRows(logits, n: n, classes: classes)
                 plain.append(p)
                 guard augmented else { continue }

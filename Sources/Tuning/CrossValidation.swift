@@ -108,7 +108,7 @@ public final class CrossValidation {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(config).write(to: URL(fileURLWithPath: configPath), options: .atomic)
-            let resume = Self.hasCheckpoint(runDirectory)
+            let resume = Tuner.hasCheckpoint(runDirectory)
             log("[cv] \(Self.foldName(index)) of \(folds)\(resume ? " (resuming)" : "")")
             try runFold(Fold(index: index, config: config, configPath: configPath, runDirectory: runDirectory, resume: resume))
         }
@@ -173,10 +173,5 @@ public final class CrossValidation {
         let first = models[0].state
         return Evaluator.evaluate(networks: models.map(\.network), images: dataset.test, indices: Array(0..<dataset.test.count),
                                   mean: first.normalizationMean, std: first.normalizationStd, batchSize: 256)
-    }
-
-    static func hasCheckpoint(_ runDirectory: String) -> Bool {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory + "/checkpoints")) ?? []
-        return names.contains { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }
     }
 }
