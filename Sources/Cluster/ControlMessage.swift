@@ -26,7 +26,8 @@ public struct ControlMessage: Codable, Sendable {
         /// worker -> coordinator, before `done`, with `--timeline`: this rank's Chrome-trace
         /// events as JSON in the attachment.
         case trace
-        /// worker -> coordinator: training finished; carries the summary.
+        /// worker -> coordinator: training finished; carries the summary (after a
+        /// learning-rate sweep: the curve).
         case done
         /// worker -> coordinator: a failure, with the message.
         case failed
@@ -87,6 +88,10 @@ public struct ControlMessage: Codable, Sendable {
     public var scheduler: String?
     /// schedule: the coordinator's decision and its scheduler state after it.
     public var verdict: ScheduleVerdict?
+    /// assign (`ringtrain lr-find --nproc N`): run this learning-rate sweep instead of training.
+    public var lrSweep: LearningRateSweep?
+    /// done, after a sweep: rank 0's curve (every rank measured the same ring-averaged losses).
+    public var lrCurve: LearningRateCurve?
 
     public init(_ kind: Kind) { self.kind = kind }
 
@@ -95,7 +100,7 @@ public struct ControlMessage: Codable, Sendable {
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
         case tensors, state, record, phase, minWorkers = "min_workers", generation, commit
-        case metric, scheduler, verdict
+        case metric, scheduler, verdict, lrSweep = "lr_sweep", lrCurve = "lr_curve"
     }
 }
 

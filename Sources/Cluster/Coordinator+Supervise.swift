@@ -27,7 +27,7 @@ extension Coordinator {
     /// the ring is re-formed from them and training continues from the last checkpoint, for as
     /// long as at least `minWorkers` remain. No process is restarted.
     func supervise(_ members: [Member], runDirectory: RunDirectory, store: CheckpointStore,
-                   fingerprint: String?, scheduler initialScheduler: CoordinatorScheduler) throws -> TrainingSummary {
+                   fingerprint: String?, scheduler initialScheduler: CoordinatorScheduler) throws -> JobResult {
         let condition = NSCondition()
         var seats = members.sorted { $0.rank < $1.rank }.map(Seat.init)
         var ring = seats
@@ -38,6 +38,7 @@ extension Coordinator {
         var done = 0
         var failure: ClusterError?
         var summary: TrainingSummary?
+        var curve: LearningRateCurve?
         var pending: [Int: PendingCheckpoint] = [:]
         var lastCheckpoint: String?
         /// The newest in-memory commit (`commit_every`): a whole checkpoint file, not on disk.
@@ -234,7 +235,7 @@ extension Coordinator {
                         }
                     case .done:
                         done += 1
-                        if seat.rank == 0 { summary = message.summary }
+                        if seat.rank == 0 { (summary, curve) = (message.summary, message.lrCurve) }
                     case .failed where message.exitCode == 3:
                         ringFailure = ringFailure ?? ClusterError("[coordinator] worker \(seat.name) lost its ring: \(message.message ?? "?"); \(resumeAdvice())", exitCode: 3)
                     case .failed:
@@ -366,6 +367,7 @@ extension Coordinator {
             done = 0
             pending = [:]
             summary = nil
+            curve = nil
             lost = []
             inspector = StallInspector(minimumSeconds: options.stallSeconds)
             let seenStep = newestStep
@@ -413,6 +415,7 @@ extension Coordinator {
         stopBeating.set()
         let result = failure
         var final = summary
+        let finalCurve = curve
         let finalRing = ring
         let allSeats = seats
         condition.unlock()
@@ -428,6 +431,7 @@ extension Coordinator {
             throw result
         }
         for s in allSeats { s.member.channel.close() }
+        if let finalCurve { return .swept(finalCurve) }
         guard final != nil else { throw ClusterError("[coordinator] rank 0 finished without a summary") }
         // Relative to the run directory, as `checkpoints` is.
         final!.lastCheckpoint = lastCheckpoint.map { "checkpoints/" + ($0 as NSString).lastPathComponent } ?? final!.lastCheckpoint
@@ -440,6 +444,6 @@ extension Coordinator {
                 options.log("[coordinator] \(error)")
             }
         }
-        return final!
+        return .trained(final!)
     }
 }

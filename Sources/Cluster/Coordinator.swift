@@ -30,6 +30,9 @@ public final class Coordinator {
         /// continue from the last checkpoint while at least this many remain (default: the
         /// world size, i.e. any loss ends the run with exit 3, resumable).
         public var minWorkers: Int?
+        /// `ringtrain lr-find --nproc N`: the ring runs this learning-rate sweep instead of
+        /// training (`findLearningRate()`).
+        public var lrSweep: LearningRateSweep?
         /// Elastic runs: how long the survivors have to report their broken ring after an
         /// interrupt; one that does not is dropped from the new ring.
         public var reformSettleSeconds: Double = 10
@@ -65,6 +68,25 @@ public final class Coordinator {
     /// Runs the whole job: rendezvous, training supervision, checkpoints, completion. Returns
     /// the summary; throws a `ClusterError` whose `exitCode` the command line uses.
     public func run() throws -> TrainingSummary {
+        guard options.lrSweep == nil, case .trained(let summary) = try runJob() else {
+            throw ClusterError("[coordinator] rank 0 sent a learning-rate curve, not a training summary")
+        }
+        return summary
+    }
+
+    /// Runs `options.lrSweep` on the ring (rendezvous and supervision as for training; no
+    /// checkpoints); writes RUN_DIR/lr_find.json and returns the curve.
+    public func findLearningRate() throws -> LearningRateCurve {
+        guard options.lrSweep != nil, !options.resume else {
+            throw ClusterError("[coordinator] a learning-rate sweep needs a sweep and no --resume", exitCode: 2)
+        }
+        guard case .swept(let curve) = try runJob() else {
+            throw ClusterError("[coordinator] rank 0 sent a training summary, not a learning-rate curve")
+        }
+        return curve
+    }
+
+    func runJob() throws -> JobResult {
         let runDirectory: RunDirectory
         do {
             runDirectory = try RunDirectory(path: options.runDirectory, tensorboard: options.config.tensorboard)
@@ -108,20 +130,23 @@ public final class Coordinator {
         }
         options.log("[coordinator] ring: " + members.sorted { $0.rank < $1.rank }
             .map { "rank \($0.rank) = \($0.host) \($0.ringAddress)" }.joined(separator: ", "))
-        let summary = try supervise(members, runDirectory: runDirectory, store: store, fingerprint: fingerprint,
-                                    scheduler: scheduler)
+        let result = try supervise(members, runDirectory: runDirectory, store: store, fingerprint: fingerprint,
+                                   scheduler: scheduler)
         do {
-            try runDirectory.writeSummary(summary)
+            switch result {
+            case .trained(let summary): try runDirectory.writeSummary(summary)
+            case .swept(let curve): try runDirectory.writeLearningRateCurve(curve)
+            }
         } catch {
             // Training is done and its checkpoints are written: a full disk at this point costs
-            // the file, not the result (the command prints the summary).
-            options.log("[coordinator] warning: cannot write \(options.runDirectory)/summary.json (the summary is printed on stdout instead): \(error)")
+            // the file, not the result (the command prints the summary or the suggestion).
+            options.log("[coordinator] warning: cannot write the result into \(options.runDirectory) (it is printed on stdout instead): \(error)")
         }
         if runDirectory.droppedMetricsLines > 0 {
             options.log("[coordinator] warning: \(runDirectory.droppedMetricsLines) lines of \(runDirectory.metricsPath) could not be written")
         }
         runDirectory.close()
-        return summary
+        return result
     }
 
     /// The `assign` message for one rank of a ring of `addresses.count` workers.
@@ -135,6 +160,7 @@ public final class Coordinator {
         a.resume = resume
         a.minWorkers = options.minWorkers ?? options.worldSize
         a.generation = generation
+        a.lrSweep = options.lrSweep
         return a
     }
 

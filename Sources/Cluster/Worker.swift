@@ -167,11 +167,14 @@ public final class Worker {
             var ringConfig = current.message.config ?? config
             ringConfig.data = config.data
             do {
-                let summary = try trainOneRing(current.message, initialState: current.state, config: ringConfig, dataset: dataset,
-                                               runDirectory: runDirectory, listener: listener, tcp: tcp, control: control,
-                                               mailbox: mailbox, probe: probe)
+                let result = try trainOneRing(current.message, initialState: current.state, config: ringConfig, dataset: dataset,
+                                              runDirectory: runDirectory, listener: listener, tcp: tcp, control: control,
+                                              mailbox: mailbox, probe: probe)
                 var done = ControlMessage(.done)
-                done.summary = summary
+                switch result {
+                case .trained(let summary): done.summary = summary
+                case .swept(let curve): done.lrCurve = curve
+                }
                 done.generation = current.message.generation ?? 0
                 finished.set()
                 try control.send(done)
@@ -208,11 +211,12 @@ public final class Worker {
     }
 
     /// One ring: connect to the neighbours of this assignment, check the ring end to end, and
-    /// train (from the assignment's checkpoint, if any) to the end. A lost peer, a broken
-    /// link or an interrupt from the coordinator is thrown as `RingLost`.
+    /// train (from the assignment's checkpoint, if any) to the end, or run the assignment's
+    /// learning-rate sweep. A lost peer, a broken link or an interrupt from the coordinator is
+    /// thrown as `RingLost`.
     func trainOneRing(_ assign: ControlMessage, initialState: [UInt8], config: TrainingConfig, dataset: Dataset,
                       runDirectory: String, listener: TCPListener, tcp: TCPOptions, control: ControlChannel,
-                      mailbox: AssignmentMailbox, probe: PhaseProbe) throws -> TrainingSummary {
+                      mailbox: AssignmentMailbox, probe: PhaseProbe) throws -> JobResult {
         guard let rank = assign.rank, let world = assign.worldSize, let addresses = assign.addresses else {
             throw ClusterError("[worker] an assignment from \(control.peer) lacks rank, world size or addresses")
         }
@@ -303,7 +307,8 @@ public final class Worker {
         }
         do {
             let trainer = try Trainer(config: config, options: trainerOptions, communicator: communicator, dataset: dataset)
-            return try trainer.run()
+            if let sweep = assign.lrSweep { return .swept(try trainer.findLearningRate(sweep)) }
+            return .trained(try trainer.run())
         } catch let error where error is TransportError || error is RingError {
             throw RingLost(underlying: error)
         }

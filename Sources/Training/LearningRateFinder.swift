@@ -148,9 +148,14 @@ extension Trainer {
             epoch += 1
         }
         curve.suggest()
-        if rank == 0, let runDirectory {
-            try runDirectory.writeJSON(curve, to: runDirectory.path + "/" + LearningRateCurve.fileName)
-        }
+        if rank == 0, let runDirectory { try runDirectory.writeLearningRateCurve(curve) }
         return curve
+    }
+}
+
+extension RunDirectory {
+    /// RUN_DIR/lr_find.json, atomically.
+    public func writeLearningRateCurve(_ curve: LearningRateCurve) throws {
+        try writeJSON(curve, to: path + "/" + LearningRateCurve.fileName)
     }
 }

@@ -19,7 +19,10 @@ extension Trainer {
     /// The model as the progress line, metrics.jsonl and summary.json all name it: the
     /// built-in name (with a non-default stem) or "custom (N layers)", and the dropout rate
     /// when the config sets one (the network is then built from the model's layer list).
-    public var modelName: String {
+    public var modelName: String { Self.modelName(config) }
+
+    /// `modelName` of a config, before any trainer is built (the coordinator's log).
+    public static func modelName(_ config: TrainingConfig) -> String {
         var name: String
         if let layers = config.layers {
             name = "custom (\(layers.count) layers)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Training
 
@@ -23,6 +24,14 @@ struct LRFindCommand: ParsableCommand {
     @Option(name: .customLong("early-stop-threshold"), help: "Stop when the smoothed loss exceeds this multiple of the best (0: never).")
     var earlyStopThreshold: Double = 4
 
+    @Option(help: "Worker processes: 1 sweeps in this process; N > 1 starts a coordinator and N workers on loopback, as launch --nproc N does, and sweeps on their ring.")
+    var nproc: Int = 1
+
+    func validate() throws {
+        guard nproc >= 1 && nproc <= 256 else { throw ValidationError("--nproc must be in 1...256") }
+        guard !options.resume else { throw ValidationError("--resume: a learning-rate sweep always starts from the config's fresh model") }
+    }
+
     func run() throws {
         let runDir = options.resolvedRunDirectory
         var sweep = LearningRateSweep()
@@ -31,15 +40,25 @@ struct LRFindCommand: ParsableCommand {
         sweep.steps = steps
         sweep.mode = mode
         sweep.earlyStopThreshold = earlyStopThreshold > 0 ? earlyStopThreshold : nil
-        let trainer = try exitingOnBadInput { () -> Trainer in
+        let config = try exitingOnBadInput { () -> TrainingConfig in
             try sweep.validate()
-            let config = try options.resolve()
-            var o = Trainer.Options(runDirectory: runDir)
-            o.progress = ProgressLine(interval: config.progressSeconds)
-            return try Trainer(config: config, options: o)
+            return try options.resolve()
         }
-        printError("lr-find: \(trainer.modelName) on \(trainer.config.data), \(steps) steps from \(startLR) to \(endLR) (\(mode.rawValue)) -> \(runDir)/\(LearningRateCurve.fileName)")
-        let curve = try trainer.findLearningRate(sweep)
+        let curve: LearningRateCurve
+        if nproc > 1 {
+            var o = Coordinator.Options(worldSize: nproc, config: LocalCluster.sharingCores(config, nproc: nproc), runDirectory: runDir)
+            o.lrSweep = sweep
+            printError("lr-find: \(Trainer.modelName(config)) on \(config.data), \(nproc) workers, \(steps) steps from \(startLR) to \(endLR) (\(mode.rawValue)) -> \(runDir)/\(LearningRateCurve.fileName)")
+            curve = try LocalCluster.run(nproc: nproc, options: o) { try $0.findLearningRate() }
+        } else {
+            let trainer = try exitingOnBadInput { () -> Trainer in
+                var o = Trainer.Options(runDirectory: runDir)
+                o.progress = ProgressLine(interval: config.progressSeconds)
+                return try Trainer(config: config, options: o)
+            }
+            printError("lr-find: \(trainer.modelName) on \(config.data), \(steps) steps from \(startLR) to \(endLR) (\(mode.rawValue)) -> \(runDir)/\(LearningRateCurve.fileName)")
+            curve = try trainer.findLearningRate(sweep)
+        }
         let end = curve.stoppedEarly ? String(format: "stopped after %d steps: the loss diverged at lr %.3g", curve.lrs.count, curve.lrs.last ?? 0)
                                      : "\(curve.lrs.count) steps"
         if options.json {

@@ -2,10 +2,6 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Training
-import Transport
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `ringtrain launch --nproc N`: a coordinator in this process and N workers on loopback
 /// (like `torchrun --standalone --nproc-per-node N`).
@@ -33,54 +29,15 @@ struct LaunchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var config = try exitingOnBadInput { try options.resolve() }
-        if config.threads == 0 {
-            // One process per core share: N workers on C cores get C/N threads each.
-            config.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / nproc)
-        }
+        let config = LocalCluster.sharingCores(try exitingOnBadInput { try options.resolve() }, nproc: nproc)
         let runDir = options.resolvedRunDirectory
-        let token = ClusterToken.generate()
-        let listener = try exitingOnBadInput { try TCPListener(host: "127.0.0.1", port: 0) }
         var coordinatorOptions = Coordinator.Options(worldSize: nproc, config: config, runDirectory: runDir)
         coordinatorOptions.resume = options.resume
         coordinatorOptions.rendezvousTimeout = rendezvousTimeout
         coordinatorOptions.heartbeatTimeout = heartbeatTimeout
         coordinatorOptions.minWorkers = minWorkers
         coordinatorOptions.stallSeconds = stallSeconds
-        let coordinator = Coordinator(listener: listener, token: Array(token.utf8), options: coordinatorOptions)
-
-        let launcher = LocalLauncher()
-        printError("[launch] coordinator on \(coordinator.address); starting \(nproc) workers, \(config.threads) threads each; run directory \(runDir)")
-        let trap = SignalTrap { sig in
-            printError("[launch] signal \(sig): stopping every worker")
-            launcher.terminateAll()
-            Foundation.exit(128 + sig)
-        }
-        do {
-            for i in 0..<nproc {
-                try launcher.spawn(arguments: ["worker", "--coordinator", coordinator.address],
-                                   environment: [ClusterToken.environmentVariable: token], prefix: "[worker \(i)] ")
-            }
-        } catch {
-            launcher.terminateAll()
-            printError("error: cannot start workers: \(error)")
-            throw ExitCode(1)
-        }
-        let summary: TrainingSummary
-        do {
-            summary = try coordinator.run()
-        } catch let e as ClusterError {
-            // A signal's stop makes workers vanish: the handler ends the process, with 128 + sig.
-            trap.waitIfFired()
-            launcher.terminateAll()
-            printError("error: \(e.message)")
-            throw ExitCode(e.exitCode)
-        }
-        let codes = launcher.waitAll(timeout: 60)
-        launcher.terminateAll()
-        if codes.contains(where: { $0 != 0 }) {
-            printError("[launch] worker exit codes: \(codes.map { $0.map(String.init) ?? "running" })")
-        }
+        let summary = try LocalCluster.run(nproc: nproc, options: coordinatorOptions) { try $0.run() }
         try printRunSummary(summary, runDirectory: runDir, json: options.json)
     }
 }

@@ -102,6 +102,37 @@ final class LearningRateFinderCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("--start-lr"), bad.stderr)
     }
+
+    /// `lr-find --nproc 2`: the sweep runs on a 2-worker ring, the coordinator writes the
+    /// curve, and the ring's curve is reproducible from the seed (a second sweep writes the
+    /// same file).
+    func testTwoWorkerLRFindIsReproducible() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-lrfind2-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data).utf8).write(to: URL(fileURLWithPath: config))
+        var curves: [Data] = []
+        for name in ["first", "second"] {
+            let run = dir + "/" + name
+            let r = try BinaryRunner.run(["lr-find", "--nproc", "2", "--config", config, "--run-dir", run,
+                                          "--start-lr", "1e-4", "--end-lr", "20", "--steps", "30"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.hasPrefix("suggested lr "), r.stdout)
+            XCTAssertTrue(r.stderr.contains("starting 2 workers") && r.stderr.contains("[coordinator] ring: rank 0"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/summary.json"))
+            curves.append(try Data(contentsOf: URL(fileURLWithPath: run + "/lr_find.json")))
+        }
+        XCTAssertEqual(curves[0], curves[1])
+        let curve = try JSONSerialization.jsonObject(with: curves[0]) as! [String: Any]
+        let losses = try XCTUnwrap(curve["losses"] as? [Double])
+        XCTAssertGreaterThan(losses.count, 10)
+        XCTAssertNotNil(curve["suggested_lr"] as? Double)
+        let resumed = try BinaryRunner.run(["lr-find", "--nproc", "2", "--config", config, "--run-dir", dir + "/first", "--resume"])
+        XCTAssertEqual(resumed.status, 2)
+        XCTAssertTrue(resumed.stderr.contains("--resume"), resumed.stderr)
+    }
 }
 
 /// `ringtrain cv`: three stratified folds through `launch --nproc 2`, a stopped cv continued
