@@ -284,10 +284,11 @@ extension Coordinator {
             // Late admission: a worker that registers during the run (a restarted host, one
             // that lost its link and came back) joins the ring at the next commit point.
             let admission = Thread { [self] in
+                var counted = Date()
                 while !stopBeating.isSet {
-                    guard let connection = try? listener.accept(timeout: 0.5) else { continue }
-                    let t = Thread { [self] in
-                        guard let member = admit(connection, expectedFingerprint: fingerprint) else { return }
+                    if counted.timeIntervalSinceNow < -10 { logRefusalCounts(); counted = Date() }
+                    guard handshakes.makeRoom(timeout: 0.5), let connection = try? listener.accept(timeout: 0.5) else { continue }
+                    admit(connection, expectedFingerprint: fingerprint) { [self] member in
                         condition.lock()
                         if stopBeating.isSet || ring.filter(\.alive).count + joining.count >= options.worldSize {
                             condition.unlock()
@@ -303,7 +304,6 @@ extension Coordinator {
                         condition.broadcast()
                         condition.unlock()
                     }
-                    t.start()
                 }
             }
             admission.name = "coordinator-late-admission"

@@ -56,6 +56,13 @@ public final class Coordinator {
     public let listener: TCPListener
     public let options: Options
     let token: [UInt8]
+    /// Connections still in their handshake: bounded overall and per address, the oldest
+    /// evicted by newcomers, so strangers never cost more than a fixed number of threads and
+    /// descriptors, and never lock out a worker.
+    public let handshakes = HandshakeSlots(capacity: 64, perSource: 32)
+    lazy var handshakeThreads = HandshakePool(slots: handshakes, name: "coordinator-handshake")
+    /// At most one refusal line per address every 10 s, with the count of the others.
+    let refusals = RefusalLog()
 
     public init(listener: TCPListener, token: [UInt8], options: Options) {
         self.listener = listener
@@ -207,9 +214,9 @@ public final class Coordinator {
                 lock.unlock()
                 throw ClusterError("[coordinator] rendezvous timed out after \(Int(options.rendezvousTimeout)) s: \(count) of \(options.worldSize) workers registered" + (seen.isEmpty ? "" : ": \(seen)") + "; the others never connected to \(address)")
             }
-            guard let connection = try? listener.accept(timeout: min(left, 0.25)) else { continue }
-            let t = Thread { [self] in
-                guard let member = admit(connection, expectedFingerprint: expectedFingerprint) else { return }
+            guard handshakes.makeRoom(timeout: 0.25),
+                  let connection = try? listener.accept(timeout: min(left, 0.25)) else { continue }
+            admit(connection, expectedFingerprint: expectedFingerprint) { [self] member in
                 lock.lock()
                 if closed || members.count >= options.worldSize {
                     lock.unlock()
@@ -220,14 +227,22 @@ public final class Coordinator {
                 options.log("[coordinator] worker \(members.count)/\(options.worldSize) registered: \(member.host) pid \(member.pid), ring address \(member.ringAddress)")
                 lock.unlock()
             }
-            t.name = "coordinator-admit"
-            t.start()
         }
         lock.lock()
         closed = true
         let result = members
         lock.unlock()
+        logRefusalCounts()
         return result
+    }
+
+    /// Says how many refusals the rate limit held back, and how many strangers were evicted.
+    func logRefusalCounts() {
+        for line in refusals.flush(prefix: "[coordinator] ") { options.log(line) }
+        let evicted = handshakes.takeEvictions()
+        if evicted > 0 {
+            options.log("[coordinator] \(evicted) connections were dropped before finishing their handshake (more than \(handshakes.perSource) from one address or \(handshakes.capacity) in all were pending)")
+        }
     }
 
     /// Tells a registered worker why it is not wanted (an `abort` it prints), logs it, hangs up.
@@ -239,17 +254,37 @@ public final class Coordinator {
         channel.close()
     }
 
-    /// Handshake and registration of one connection; nil (logged with the peer's address) if
-    /// it fails either, or its dataset differs from the coordinator's.
-    func admit(_ connection: TCPConnection, expectedFingerprint: String?) -> Member? {
-        do {
-            _ = try Handshake.server(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
-        } catch {
-            options.log("[coordinator] refused a connection from \(connection.peer): \(error)")
-            connection.close()
-            return nil
+    /// Handshake (on a pool thread, bounded: see `handshakes`) and then registration (on a
+    /// thread of its own: the peer holds the token) of one connection; `registered` gets the
+    /// member. A connection that fails either is logged with the peer's address (refusals
+    /// rate-limited) and closed; so is one whose dataset differs from the coordinator's.
+    func admit(_ connection: TCPConnection, expectedFingerprint: String?, registered: @escaping (Member) -> Void) {
+        handshakeThreads.submit(connection) { [self] connection, ticket in
+            do {
+                _ = try Handshake.server(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
+                handshakes.release(ticket)
+            } catch {
+                // A connection cut off to make room failed because of the bound, not the
+                // peer: it is counted there, not logged as a refusal.
+                if handshakes.release(ticket),
+                   let line = refusals.line(source: ticket.source, "[coordinator] refused a connection from \(connection.peer): \(error)") {
+                    options.log(line)
+                }
+                connection.close()
+                return
+            }
+            let t = Thread { [self] in
+                if let member = register(ControlChannel(connection: connection), expectedFingerprint: expectedFingerprint) {
+                    registered(member)
+                }
+            }
+            t.name = "coordinator-admit"
+            t.start()
         }
-        let channel = ControlChannel(connection: connection)
+    }
+
+    /// The registration message of an authenticated worker; nil (logged) if it is not one.
+    func register(_ channel: ControlChannel, expectedFingerprint: String?) -> Member? {
         do {
             let r = try channel.receive(timeout: 30)
             guard r.kind == .register, let host = r.host, let ring = r.ringAddress else {
@@ -261,7 +296,7 @@ public final class Coordinator {
             }
             return Member(channel: channel, host: host, ringAddress: ring, pid: r.pid ?? 0)
         } catch {
-            options.log("[coordinator] dropped \(connection.peer) during registration: \(error)")
+            options.log("[coordinator] dropped \(channel.peer) during registration: \(error)")
             channel.close()
             return nil
         }

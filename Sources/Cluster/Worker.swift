@@ -48,8 +48,9 @@ public final class Worker {
         let connectDeadline = rejoinUntil.map { max(1, $0 - Date().timeIntervalSince1970) } ?? options.connectTimeout
         let connection: TCPConnection
         do {
-            connection = try tcpConnect(options.coordinator, options: tcp, deadline: connectDeadline)
-            _ = try Handshake.client(connection, rank: 0, worldSize: 0, token: token, timeout: 10)
+            // Retried within the deadline: a coordinator busy with strangers may drop us once.
+            (connection, _) = try Handshake.connect(options.coordinator, rank: 0, worldSize: 0, token: token, options: tcp,
+                                                    deadline: connectDeadline)
         } catch {
             throw ClusterError("[worker] cannot join the coordinator (hop \(ProcessInfo.processInfo.hostName) -> coordinator at \(options.coordinator)): \(error)", exitCode: 3)
         }

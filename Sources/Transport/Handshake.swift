@@ -11,6 +11,9 @@ public enum Handshake {
     static let replySize = 80
     static let proofSize = 32
     static let accept: [UInt8] = Array("RTOK".utf8)
+    /// Sent instead of `accept` when the proof does not match: the client then knows it was
+    /// refused, not merely cut off (a busy listener drops pending strangers to make room).
+    static let refusal: [UInt8] = Array("RTNO".utf8)
     static let roleHello: UInt16 = 1
     static let roleReply: UInt16 = 2
 
@@ -76,12 +79,10 @@ public enum Handshake {
             throw conn.error(.authenticationFailed("the listener's proof does not match our cluster token (one side has the wrong token)"))
         }
         try write(conn, mac("ringtrain-v1 client", hello, reply, key: key), deadline, "send proof")
-        let ok: [UInt8]
-        do { ok = try read(conn, 4, deadline, "receive acceptance") } catch let e as TransportError {
-            if case .closed = e.kind {
-                throw conn.error(.authenticationFailed("refused by the peer (wrong cluster token or wrong rank?)"))
-            }
-            throw e
+        // End of stream here means cut off (a listener busy with strangers): worth another try.
+        let ok = try read(conn, 4, deadline, "receive acceptance")
+        if ok == refusal {
+            throw conn.error(.authenticationFailed("refused by the peer (wrong cluster token or another world size?)"))
         }
         guard ok == accept else { throw conn.error(.protocolError("bad acceptance bytes \(ok)")) }
         guard f.worldSize == worldSize || f.worldSize == 0 || worldSize == 0 else { throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)")) }
@@ -90,7 +91,8 @@ public enum Handshake {
     }
 
     /// Server side (we accepted). Returns the peer's rank after it proved the token.
-    /// Anything else closes the connection, is logged with the peer's address, and throws.
+    /// Anything else closes the connection and throws an error naming the peer's address;
+    /// the caller logs it (through its `RefusalLog`, so a flood of strangers stays one line).
     public static func server(_ conn: TCPConnection, rank: Int, worldSize: Int, token: [UInt8], timeout: Double) throws -> Int {
         do {
             let deadline = Deadline(seconds: timeout)
@@ -103,16 +105,43 @@ public enum Handshake {
             try write(conn, reply, deadline, "send challenge")
             let proof = try read(conn, proofSize, deadline, "receive proof")
             guard verify("ringtrain-v1 client", proof, hello, reply, key: key) else {
+                try? write(conn, refusal, deadline, "send refusal")
                 throw conn.error(.authenticationFailed("peer does not hold the cluster token"))
             }
-            guard f.worldSize == worldSize || f.worldSize == 0 || worldSize == 0 else { throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)")) }
+            guard f.worldSize == worldSize || f.worldSize == 0 || worldSize == 0 else {
+                try? write(conn, refusal, deadline, "send refusal")
+                throw conn.error(.protocolError("peer has world size \(f.worldSize), we have \(worldSize)"))
+            }
             try write(conn, accept, deadline, "send acceptance")
             conn.peerRank = f.rank
             return f.rank
         } catch {
-            TransportLog.log("[transport] rank \(rank): refused connection from \(conn.peer): \(error)")
             conn.close()
             throw error
+        }
+    }
+
+    /// Connects to `address` and runs the client side, trying again until `deadline` seconds
+    /// have passed when the attempt fails on the way (refused, reset, closed or silent: a
+    /// listener busy with strangers, which may evict us). Proof that the peer holds another
+    /// token, or a refusal of our proof, is final. Returns the connection and the peer's rank.
+    public static func connect(_ address: String, rank: Int, worldSize: Int, token: [UInt8], options: TCPOptions,
+                               deadline seconds: Double) throws -> (TCPConnection, Int) {
+        let deadline = Deadline(seconds: seconds)
+        while true {
+            let left = max(0.05, Double(deadline.remainingMillis) / 1000)
+            let conn = try tcpConnect(address, options: options, deadline: left)
+            do {
+                let peer = try client(conn, rank: rank, worldSize: worldSize, token: token, timeout: min(options.handshakeTimeout, left))
+                return (conn, peer)
+            } catch let e as TransportError {
+                conn.close()
+                switch e.kind {
+                case .authenticationFailed, .protocolError, .badMagic, .badVersion: throw e
+                default: if deadline.passed { throw e }
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
     }
 }

@@ -349,8 +349,18 @@ public final class TCPListener: @unchecked Sendable {
         while true {
             var addr = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let c = try sysCall("accept", peer: address) {
-                withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(fd, $0, &len) } }
+            let c: Int32
+            do {
+                c = try sysCall("accept", peer: address) {
+                    withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(fd, $0, &len) } }
+                }
+            } catch let e as TransportError {
+                // Out of descriptors or memory: the connection stays queued and poll would say
+                // so at once; back off instead of spinning until something is freed.
+                guard case .system(_, let code) = e.kind, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) else { throw e }
+                if deadline.passed { throw TransportError(.timedOut(operation: "accept on \(address) (\(e))", seconds: timeout), peer: address) }
+                usleep(UInt32(min(100, max(1, deadline.remainingMillis))) * 1000)
+                continue
             }
             if c >= 0 {
                 _ = fcntl(c, F_SETFD, FD_CLOEXEC)

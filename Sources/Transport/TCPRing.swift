@@ -53,8 +53,10 @@ public final class TCPRingLink: RingLink, @unchecked Sendable {
 public enum TCPRing {
     /// Forms this rank's place in the ring: `addresses[i]` is rank i's "host:port"; this rank
     /// listens on `listener` (or binds `addresses[rank]`), connects to `addresses[rank + 1]`
-    /// and accepts rank - 1. Connections that fail the handshake (wrong token, garbage, a
-    /// wrong rank) are logged and dropped, and accepting goes on until `connectTimeout`.
+    /// and accepts rank - 1. Accepted connections are authenticated concurrently (bounded, see
+    /// `HandshakeSlots`); those that fail (wrong token, garbage, silence, a wrong rank) are
+    /// logged, rate-limited, and dropped; the first valid left neighbour wins. Accepting goes
+    /// on until `connectTimeout`, or stops at once when the right-hand connection fails.
     /// `rightDeadline` bounds the connection to the right neighbour (default `connectTimeout`):
     /// a caller that knows the neighbour already listens gives up on an unreachable one sooner.
     /// Errors name the hop: this rank and address, the neighbour's rank and address.
@@ -71,71 +73,34 @@ public enum TCPRing {
         }
         defer { if listener == nil { own.close() } }
         let leftRank = (rank + n - 1) % n, rightRank = (rank + 1) % n
-        let deadline = Deadline(seconds: options.connectTimeout)
-
-        // Accept the left neighbour on a helper thread while we connect to the right.
-        let lock = NSCondition()
-        var leftConn: TCPConnection? = nil
-        var acceptError: Error? = nil
-        var acceptDone = false
-        let acceptor = Thread {
-            var result: Result<TCPConnection, Error>
-            while true {
-                let left = Double(deadline.remainingMillis) / 1000
-                do {
-                    let c = try own.accept(timeout: left)
-                    c.localRank = rank
-                    do {
-                        let peerRank = try Handshake.server(c, rank: rank, worldSize: n, token: token,
-                                                            timeout: min(options.handshakeTimeout, max(0.05, left)))
-                        if peerRank != leftRank {
-                            TransportLog.log("[transport] rank \(rank): dropped \(c.peer): claims rank \(peerRank), expected left neighbour \(leftRank)")
-                            c.close()
-                            continue
-                        }
-                        c.peerRank = peerRank
-                        result = .success(c)
-                        break
-                    } catch {
-                        continue   // logged by Handshake.server; keep waiting for the real neighbour
-                    }
-                } catch {
-                    result = .failure(RingError("ring hop rank \(leftRank) (\(addresses[leftRank])) -> rank \(rank) (\(own.address)): the left neighbour never connected: \(error)"))
-                    break
-                }
-            }
-            lock.lock()
-            switch result { case .success(let c): leftConn = c; case .failure(let e): acceptError = e }
-            acceptDone = true
-            lock.broadcast()
-            lock.unlock()
-        }
+        // Accept the left neighbour (strangers' handshakes run beside its own) while we
+        // connect to the right one, retrying within the deadline if its listener drops us.
+        let acceptor = RingAcceptor(listener: own, rank: rank, worldSize: n, token: token,
+                                    handshakeTimeout: options.handshakeTimeout, deadline: Deadline(seconds: options.connectTimeout))
         acceptor.start()
-
-        var rightConn: TCPConnection? = nil
-        var connectError: Error? = nil
+        let rightConn: TCPConnection
         do {
-            let c = try tcpConnect(addresses[rightRank], options: options, deadline: rightDeadline)
+            let (c, got) = try Handshake.connect(addresses[rightRank], rank: rank, worldSize: n, token: token, options: options,
+                                                 deadline: rightDeadline ?? options.connectTimeout)
             c.localRank = rank
             c.peerRank = rightRank
-            let got = try Handshake.client(c, rank: rank, worldSize: n, token: token, timeout: options.handshakeTimeout)
             guard got == rightRank else {
                 c.close()
                 throw c.error(.protocolError("peer at \(addresses[rightRank]) is rank \(got), expected \(rightRank)"))
             }
             rightConn = c
         } catch {
-            connectError = RingError("ring hop rank \(rank) (\(own.address)) -> rank \(rightRank) (\(addresses[rightRank])): \(error)")
-            // Stop waiting for the left neighbour early when we own the listener.
-            if listener == nil { own.close() }
+            // No ring without the right-hand link: stop waiting for the left neighbour now.
+            acceptor.cancel()
+            _ = try? acceptor.wait()
+            throw RingError("ring hop rank \(rank) (\(own.address)) -> rank \(rightRank) (\(addresses[rightRank])): \(error)")
         }
-        lock.lock()
-        while !acceptDone { lock.wait() }
-        lock.unlock()
-        if let e = connectError ?? acceptError {
-            rightConn?.close()
-            leftConn?.close()
-            throw e
+        let leftConn: TCPConnection
+        do {
+            leftConn = try acceptor.wait()
+        } catch {
+            rightConn.close()
+            throw RingError("ring hop rank \(leftRank) (\(addresses[leftRank])) -> rank \(rank) (\(own.address)): the left neighbour never connected: \(error)")
         }
         return TCPRingLink(rank: rank, worldSize: n, right: rightConn, left: leftConn, options: options)
     }

@@ -82,6 +82,53 @@ final class ElasticTests: XCTestCase {
         XCTAssertEqual(steps, steps.sorted(), "train lines in step order, none twice")
     }
 
+    /// Strangers holding silent connections to every worker's ring port, from registration
+    /// on and again before a worker is killed, delay neither the ring's formation nor its
+    /// re-formation from the survivors (one handshake at a time, each held the port for its
+    /// 10 s deadline and the honest neighbour gave up: two minutes, or a failed run).
+    func testSilentStrangersOnTheRingPortsDelayNoFormation() throws {
+        let (config, dir) = try setUp(epochs: 30, checkpointEvery: 0)
+        let run = dir + "/run"
+        let log = LogCollector()
+        let launch = try cluster.start(["launch", "--nproc", "3", "--min-workers", "2", "--commit-every", "5", "--config", config,
+                                        "--run-dir", run], environment: [:], stderr: log.pipe)
+        var strangers: [Int32] = []
+        defer { strangers.forEach { close($0) } }
+        func ringPorts() -> [UInt16] {
+            log.text.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line in
+                line.range(of: "ring address 127.0.0.1:").flatMap { UInt16(line[$0.upperBound...].prefix { $0.isNumber }) }
+            }
+        }
+        // Four silent connections to each ring port as soon as it is announced (before or
+        // while the ring forms).
+        var covered: Set<UInt16> = []
+        let formedBy = Date().addingTimeInterval(60)
+        while Date() < formedBy && !log.text.contains("ring of 3 formed") {
+            for port in ringPorts() where !covered.contains(port) {
+                covered.insert(port)
+                strangers += (0..<4).compactMap { _ in try? LocalProcesses.connect(port) }
+            }
+            usleep(2_000)
+        }
+        XCTAssertTrue(log.text.contains("ring of 3 formed"), log.text)
+        XCTAssertGreaterThan(strangers.count, 0, log.text)
+        XCTAssertTrue(LocalProcesses.waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
+        // Four more to each, then one worker dies.
+        for port in ringPorts() { strangers += (0..<4).compactMap { _ in try? LocalProcesses.connect(port) } }
+        let pids = log.text.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line -> Int32? in
+            guard let r = line.range(of: "pid ") else { return nil }
+            return Int32(line[r.upperBound...].split(separator: ",")[0])
+        }
+        XCTAssertEqual(pids.count, 3, log.text)
+        guard pids.count == 3 else { return }
+        kill(pids[2], SIGKILL)
+        let killedAt = Date()
+        XCTAssertTrue(LocalProcesses.waitFor(60) { log.text.contains("ring of 2 formed and checked (re-formation 1)") }, log.text)
+        XCTAssertLessThan(Date().timeIntervalSince(killedAt), 10, "re-formed within 10 s: \(log.text)")
+        launch.waitUntilExit()
+        XCTAssertEqual(launch.terminationStatus, 0, log.text)
+    }
+
     func testBelowTheMinimumTheRunStopsWithExitThree() throws {
         let (config, dir) = try setUp(epochs: 400)
         let run = dir + "/run"

@@ -15,9 +15,10 @@ final class LocalProcesses: @unchecked Sendable {
         for p in processes where p.isRunning { p.terminate() }
     }
 
-    func start(_ arguments: [String], environment: [String: String], stderr: Any, stdout: Any = FileHandle.nullDevice) throws -> Process {
+    func start(_ arguments: [String], environment: [String: String], stderr: Any, stdout: Any = FileHandle.nullDevice,
+               executable: String = BinaryRunner.binaryPath) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: BinaryRunner.binaryPath)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         p.standardOutput = stdout

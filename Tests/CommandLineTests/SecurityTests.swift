@@ -78,9 +78,16 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(coordinator.terminationStatus, 0, text)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/summary.json"), text)
 
-        // Refused and logged with the address: the wrong token, the garbage, the blob.
-        let refusals = text.split(separator: "\n").filter { $0.contains("refused a connection from 127.0.0.1:") }
-        XCTAssertGreaterThanOrEqual(refusals.count, 3, text)
+        // Refused and logged with the address: the wrong token, the garbage, the blob. One
+        // line per address per 10 s; the others are counted in a line after the rendezvous.
+        let lines = text.split(separator: "\n")
+        let refusals = lines.filter { $0.contains("refused a connection from 127.0.0.1:") }
+        XCTAssertEqual(refusals.count, 1, text)
+        let counted = lines.compactMap { line -> Int? in
+            guard let r = line.range(of: #"refused (\d+) more connections from 127\.0\.0\.1 "#, options: .regularExpression) else { return nil }
+            return Int(line[r].split(separator: " ")[1])
+        }
+        XCTAssertGreaterThanOrEqual(refusals.count + counted.reduce(0, +), 3, text)
         // The slow-loris connections stalled only themselves: admitted one at a time, four
         // of them would have held the door 4 x 10 s (the handshake deadline) before the
         // workers got in; the whole job ran in less than one deadline, and no stalled
@@ -92,4 +99,98 @@ final class SecurityTests: XCTestCase {
             XCTAssertLessThan(registered.lowerBound, stalled.lowerBound, text)
         }
     }
+    /// Non-blocking connects to 127.0.0.1:port, left open and silent.
+    func flood(_ port: UInt16, count: Int) -> [Int32] {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return (0..<count).compactMap { _ in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            _ = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            return fd
+        }
+    }
+
+    /// Threads and open descriptors of a process, from /proc.
+    static func usage(_ pid: Int32) -> (threads: Int, fds: Int)? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }),
+              let threads = Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)),
+              let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
+        return (threads, fds.count)
+    }
+
+    /// 2,000 silent connections opened as fast as possible while the workers register: the
+    /// run starts and finishes, and the coordinator (under a descriptor limit of 256, so an
+    /// unbounded acceptor would hit EMFILE) never holds more than a bounded number of
+    /// threads and descriptors for them.
+    func testAConnectionFloodNeitherStopsTheRunNorExhaustsTheCoordinator() throws {
+        let data = try SyntheticDataset.writeIDX()
+        let dir = NSTemporaryDirectory() + "ringtrain-flood-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cleanup += [data, dir]
+        let config = dir + "/config.json"
+        try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
+        let port = try LocalProcesses.freePort()
+        let token = ["RINGTRAIN_TOKEN": "the-real-token-\(UUID().uuidString)"]
+        let coordinatorLog = dir + "/coordinator.log"
+        FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
+        let coordinator = try cluster.start(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BinaryRunner.binaryPath,
+                                             "coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
+                                             "--config", config, "--run-dir", dir + "/run", "--rendezvous-timeout", "60"],
+                                            environment: token, stderr: FileHandle(forWritingAtPath: coordinatorLog)!, executable: "/bin/sh")
+        try LocalProcesses.waitUntilListening(port)
+        let baseline = try XCTUnwrap(Self.usage(coordinator.processIdentifier))
+
+        let lock = NSLock()
+        var highest = (threads: 0, fds: 0)
+        var flooded: [Int32] = []
+        let sampling = FinishedFlagForTests()
+        let pid = coordinator.processIdentifier
+        let sampler = Thread {
+            while !sampling.isSet {
+                if let u = Self.usage(pid) {
+                    lock.lock(); highest = (max(highest.threads, u.threads), max(highest.fds, u.fds)); lock.unlock()
+                }
+                usleep(5_000)
+            }
+        }
+        sampler.start()
+        let flooder = Thread { [self] in
+            let fds = flood(port, count: 2_000)
+            lock.lock(); flooded = fds; lock.unlock()
+        }
+        flooder.start()
+        let workerLogs = (0..<2).map { dir + "/worker\($0).log" }
+        let workers = try workerLogs.map { path in
+            FileManager.default.createFile(atPath: path, contents: nil)
+            return try cluster.start(["worker", "--coordinator", "127.0.0.1:\(port)"], environment: token,
+                                     stderr: FileHandle(forWritingAtPath: path)!)
+        }
+        for w in workers { w.waitUntilExit() }
+        coordinator.waitUntilExit()
+        sampling.set()
+        while sampler.isExecuting || flooder.isExecuting { usleep(1_000) }
+        lock.lock(); sockets += flooded; let peak = highest; lock.unlock()
+        let text = ([coordinatorLog] + workerLogs).map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n")
+        XCTAssertEqual(coordinator.terminationStatus, 0, text)
+        for w in workers { XCTAssertEqual(w.terminationStatus, 0, text) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/summary.json"), text)
+        // 64 handshakes at most (each a pool thread and a descriptor), plus the run's own.
+        XCTAssertLessThan(peak.threads, baseline.threads + 64 + 16, "peak \(peak), baseline \(baseline)")
+        XCTAssertLessThan(peak.fds, baseline.fds + 64 + 16, "peak \(peak), baseline \(baseline)")
+        print("flood: coordinator baseline \(baseline), peak \(peak)")
+    }
+}
+
+/// A flag one thread sets and another polls.
+final class FinishedFlagForTests: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }
