@@ -8,7 +8,7 @@ source scripts/lib.sh
 step "checking the toolchain"
 swift --version
 
-ensure_packages "${BUILD_PACKAGES[@]}" "${DATA_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" iproute2
+ensure_packages "${BUILD_PACKAGES[@]}" "${DATA_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" iproute2 strace
 # A real Slurm (slurmctld, slurmd, munge) for scripts/check-slurm.sh, installed without
 # letting apt start system services.
 scripts/slurm-cluster.sh install

@@ -44,7 +44,22 @@ extension ParameterArena {
         for slot in layout.slots {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(view(slot)))
         }
-        return hasher.finalize().map { b in
+        return SafeTensor.hex(hasher.finalize())
+    }
+}
+
+extension SafeTensor {
+    /// SHA-256 (lowercase hex) of the tensors' values, in order: for the arena's tensors
+    /// (`safeTensors()`), equal to its `contentSHA256()`. The coordinator checks what it
+    /// writes against the weights hash the ranks agreed on with it.
+    public static func contentSHA256<C: Collection>(_ tensors: C) -> String where C.Element == SafeTensor {
+        var hasher = SHA256()
+        for t in tensors { t.values.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+        return hex(hasher.finalize())
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { b in
             let s = String(b, radix: 16)
             return b < 16 ? "0" + s : s
         }.joined()

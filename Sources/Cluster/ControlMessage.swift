@@ -88,6 +88,8 @@ public struct ControlMessage: Codable, Sendable {
     public var scheduler: String?
     /// schedule: the coordinator's decision and its scheduler state after it.
     public var verdict: ScheduleVerdict?
+    /// checkpoint_part (rank 0): how many leading tensors the weights `hash` covers.
+    public var hashedTensors: Int?
     /// assign (`ringtrain lr-find --nproc N`): run this learning-rate sweep instead of training.
     public var lrSweep: LearningRateSweep?
     /// done, after a sweep: rank 0's curve (every rank measured the same ring-averaged losses).
@@ -100,7 +102,7 @@ public struct ControlMessage: Codable, Sendable {
         case config, runDirectory = "run_directory", resume, step, epoch, loss
         case imagesPerSecond = "images_per_sec", hash, summary, message, exitCode = "exit_code"
         case tensors, state, record, phase, minWorkers = "min_workers", generation, commit
-        case metric, scheduler, verdict, lrSweep = "lr_sweep", lrCurve = "lr_curve"
+        case metric, scheduler, verdict, lrSweep = "lr_sweep", lrCurve = "lr_curve", hashedTensors = "hashed_tensors"
     }
 }
 

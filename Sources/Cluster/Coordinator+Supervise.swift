@@ -59,7 +59,13 @@ extension Coordinator {
         var scheduler = initialScheduler
         if options.config.restoreBest { store.protect(step: scheduler.state.bestStep) }
 
-        /// Called with the lock held once every rank's part of `step` is in.
+        /// Encodes and writes checkpoints (and in-memory commits) one at a time, outside the
+        /// lock: a slow disk never holds up heartbeats, progress or verdicts.
+        let writer = SerialWorker(name: "coordinator-checkpoint-writer")
+        defer { writer.stop() }
+
+        /// Called with the lock held once every rank's part of `step` is in: checks them and
+        /// hands them to the writer.
         func writeCheckpoint(step: Int, _ c: PendingCheckpoint) {
             if Set(c.hashes.values).count != 1 {
                 let detail = c.hashes.sorted { $0.key < $1.key }.map { "rank \($0.key): \($0.value.prefix(16))" }.joined(separator: ", ")
@@ -74,25 +80,48 @@ extension Coordinator {
                 failure = failure ?? ClusterError("[coordinator] \(why)")
                 return
             }
-            let tensors = (0..<ring.count).flatMap { c.tensors[$0] ?? [] }
-            if c.commit {
-                if let bytes = try? SafeTensorsFile.encode(tensors: tensors, metadata: [SafeTensorsFile.stateKey: state],
-                                                           path: "commit of step \(step)") {
-                    lastCommit = (step, bytes)
-                    if !joining.isEmpty { growAtCommit = true }
-                }
+            let weights = c.tensors[0] ?? []
+            guard let hashed = c.hashedTensors, hashed >= 1, hashed <= weights.count, let agreed = c.hashes.values.first else {
+                failure = failure ?? ClusterError("[coordinator] rank 0's checkpoint part of step \(step) does not say which of its \(weights.count) tensors are the weights")
                 return
             }
-            do {
-                let path = try store.save(step: step, tensors: tensors, state: state)
-                lastCheckpoint = path
-                if !joining.isEmpty { growAtCommit = true }
-                let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
-                runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
-                                            "path": "checkpoints/" + (path as NSString).lastPathComponent], warningOnce: warnMetrics)
-            } catch {
-                // The previous checkpoint stays valid; the run goes on and tries again next time.
-                options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
+            let tensors = (0..<ring.count).flatMap { c.tensors[$0] ?? [] }
+            let thisGeneration = generation
+            writer.async { [options] in
+                // What is written must be the weights every rank agreed on, byte for byte.
+                if let why = Self.weightsMismatch(tensors, hashed: hashed, agreed: agreed) {
+                    condition.lock()
+                    failure = failure ?? ClusterError("[coordinator] the checkpoint of step \(step) is not written: \(why)")
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                if c.commit {
+                    let bytes = try? SafeTensorsFile.encode(tensors: tensors, metadata: [SafeTensorsFile.stateKey: state],
+                                                            path: "commit of step \(step)")
+                    condition.lock()
+                    if let bytes, thisGeneration == generation {
+                        lastCommit = (step, bytes)
+                        if !joining.isEmpty { growAtCommit = true }
+                    }
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                let saved = Result { try store.save(step: step, tensors: tensors, state: state) }
+                condition.lock()
+                defer { condition.broadcast(); condition.unlock() }
+                switch saved {
+                case .success(let path):
+                    lastCheckpoint = path
+                    if !joining.isEmpty && thisGeneration == generation { growAtCommit = true }
+                    let epoch = (try? TrainingState.parse(state, file: path))?.epoch ?? 0
+                    runDirectory.appendMetrics(["event": "checkpoint", "step": step, "epoch": epoch,
+                                                "path": "checkpoints/" + (path as NSString).lastPathComponent], warningOnce: warnMetrics)
+                case .failure(let error):
+                    // The previous checkpoint stays valid; the run goes on and tries again next time.
+                    options.log("[coordinator] checkpoint at step \(step) failed (the previous one stays valid): \(error)")
+                }
             }
         }
 
@@ -214,6 +243,7 @@ extension Coordinator {
                             c.tensors[seat.rank] = tensors
                             if message.state != nil { c.state = message.state }
                             if message.commit == true { c.commit = true }
+                            if let k = message.hashedTensors { c.hashedTensors = k }
                             if c.hashes.count == ring.count {
                                 pending[step] = nil
                                 writeCheckpoint(step: step, c)
@@ -334,6 +364,12 @@ extension Coordinator {
                 _ = condition.wait(until: settle)
             }
             if failure != nil { break }
+            // Checkpoints and commits in the writer's hands land first: the new ring starts
+            // from the newest of them.
+            condition.unlock()
+            writer.drain()
+            condition.lock()
+            if failure != nil { break }
             for s in ring where s.alive && !s.broken {
                 lose(s, "did not answer the interrupt within \(Int(options.reformSettleSeconds)) s")
                 s.alive = false
@@ -411,6 +447,10 @@ extension Coordinator {
             }
             condition.lock()
         }
+        // The last checkpoint is on disk (or failed) before the summary names it.
+        condition.unlock()
+        writer.drain()
+        condition.lock()
         // No more admissions: the late-admission thread checks this flag under the lock.
         stopBeating.set()
         let result = failure

@@ -320,9 +320,21 @@ public final class Coordinator {
         var tensors: [Int: [SafeTensor]] = [:]
         var state: String?
         var commit = false
+        /// Rank 0's count of leading tensors its weights hash covers.
+        var hashedTensors: Int?
     }
 
-    /// Little-endian floats of the attachment, cut into the named tensors.
+    /// Why an assembled checkpoint must not be written (nil: it may): its first `hashed`
+    /// tensors, the weights, do not hash to `agreed`, the SHA-256 every rank reported.
+    public static func weightsMismatch(_ tensors: [SafeTensor], hashed: Int, agreed: String) -> String? {
+        guard hashed >= 1, hashed <= tensors.count else {
+            return "rank 0 says its first \(hashed) tensors are the weights, of \(tensors.count)"
+        }
+        let written = SafeTensor.contentSHA256(tensors.prefix(hashed))
+        guard written != agreed else { return nil }
+        return "its weights (\(tensors.prefix(hashed).map(\.name).joined(separator: ", "))) hash to \(written.prefix(16)), not to the weights the ranks agreed on (\(agreed.prefix(16)))"
+    }
+
     /// A checkpoint part's tensors from its attachment: every entry's count must be its shape's
     /// product, the entries must fill the attachment exactly, and nothing may overflow. A part
     /// that does not add up is an error (never a trap, never a shorter checkpoint): a file

@@ -293,17 +293,18 @@ public final class Worker {
         trainerOptions.traceSink = { events in
             try control.send(ControlMessage(.trace), attachment: [UInt8](try JSONEncoder().encode(events)))
         }
-        trainerOptions.checkpointSink = { step, hash, tensors, state, commitOnly in
+        trainerOptions.checkpointSink = { p in
             var part = ControlMessage(.checkpointPart)
-            part.step = step
+            part.step = p.step
             part.generation = assign.generation ?? 0
-            part.commit = commitOnly ? true : nil
-            part.hash = hash
-            part.state = state
-            part.tensors = tensors.map { TensorEntry(name: $0.name, shape: $0.shape, count: $0.values.count) }
+            part.commit = p.commitOnly ? true : nil
+            part.hash = p.weightsHash
+            part.hashedTensors = p.hashedTensors > 0 ? p.hashedTensors : nil
+            part.state = p.state
+            part.tensors = p.tensors.map { TensorEntry(name: $0.name, shape: $0.shape, count: $0.values.count) }
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(tensors.reduce(0) { $0 + $1.values.count * 4 })
-            for t in tensors { t.values.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+            bytes.reserveCapacity(p.tensors.reduce(0) { $0 + $1.values.count * 4 })
+            for t in p.tensors { t.values.withUnsafeBytes { bytes.append(contentsOf: $0) } }
             try control.send(part, attachment: bytes)
         }
         do {

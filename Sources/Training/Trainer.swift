@@ -20,13 +20,9 @@ public final class Trainer {
         public var progress: ProgressLine? = nil
         /// Stop after this many optimizer steps in this process (tests: simulate a crash).
         public var stopAfterSteps: Int? = nil
-        /// Distributed runs: called on every rank at each checkpoint point with the step, the
-        /// SHA-256 of the weights, this rank's tensors (rank 0: weights, buffers, optimizer
-        /// state and its residuals; other ranks: their residuals) and, on rank 0, the training
-        /// state JSON. The coordinator assembles and writes the one checkpoint file.
-        /// The last argument is true for an in-memory commit (`commit_every`), which the
-        /// coordinator keeps for elastic re-formation but does not write.
-        public var checkpointSink: ((Int, String, [SafeTensor], String?, Bool) throws -> Void)? = nil
+        /// Distributed runs: called on every rank at each checkpoint point with this rank's
+        /// part (see `CheckpointPart`); the coordinator assembles and writes the one file.
+        public var checkpointSink: ((CheckpointPart) throws -> Void)? = nil
         /// Called before each step with (epoch, global step, the batch's sample indices): for
         /// tests that check which samples a run (or a resumed run) trains on.
         public var onBatch: ((Int, Int, [Int]) -> Void)? = nil
@@ -295,8 +291,11 @@ public final class Trainer {
         state.scheduler = scheduler
         let isWriter = communicator.rank == 0
         var tensors: [SafeTensor] = []
+        var hashed = 0
         if isWriter {
-            tensors = network.parameters.safeTensors() + network.buffers.safeTensors()
+            tensors = network.parameters.safeTensors()
+            hashed = tensors.count
+            tensors += network.buffers.safeTensors()
             for t in optimizer.stateTensors() {
                 tensors.append(SafeTensor(name: t.name, shape: t.shape, buffer: t.values))
             }
@@ -304,7 +303,8 @@ public final class Trainer {
         }
         tensors += communicator.residuals.safeTensors(rank: residualRank)
         if let sink = options.checkpointSink {
-            try sink(state.globalStep, network.parameters.contentSHA256(), tensors, isWriter ? try state.json() : nil, commitOnly)
+            try sink(CheckpointPart(step: state.globalStep, weightsHash: network.parameters.contentSHA256(), tensors: tensors,
+                                    hashedTensors: hashed, state: isWriter ? try state.json() : nil, commitOnly: commitOnly))
             return nil
         }
         guard let store else { return nil }

@@ -160,6 +160,8 @@ final class CheckpointStoreTests: XCTestCase {
 
         XCTAssertEqual(back.contentSHA256(), arena.contentSHA256())
         XCTAssertEqual(arena.contentSHA256().count, 64)
+        // What the coordinator hashes (the tensors it writes) is what the ranks hashed.
+        XCTAssertEqual(SafeTensor.contentSHA256(arena.safeTensors()), arena.contentSHA256())
         back.view(named: "conv1.bias")![1] += 1
         XCTAssertNotEqual(back.contentSHA256(), arena.contentSHA256())
 

@@ -1,3 +1,4 @@
+import Checkpoints
 import Cluster
 import Foundation
 import XCTest
@@ -32,5 +33,21 @@ final class CheckpointPartTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(expected), "\(error)")
             }
         }
+    }
+
+    /// The coordinator writes a checkpoint only if its weights hash to what the ranks agreed
+    /// on: a value changed on the way (or a part cut wrong) is refused, naming the tensors.
+    func testAnAssembledCheckpointMustHashToTheAgreedWeights() throws {
+        let weights = [SafeTensor(name: "w", shape: [2], values: [1, 2]), SafeTensor(name: "b", shape: [1], values: [3])]
+        let tensors = weights + [SafeTensor(name: "optimizer.w.momentum_buffer", shape: [2], values: [9, 9])]
+        let agreed = SafeTensor.contentSHA256(weights)
+        XCTAssertNil(Coordinator.weightsMismatch(tensors, hashed: 2, agreed: agreed))
+        var changed = tensors
+        changed[1].values[0] = 3.0000002
+        let why = try XCTUnwrap(Coordinator.weightsMismatch(changed, hashed: 2, agreed: agreed))
+        XCTAssertTrue(why.contains("its weights (w, b) hash to") && why.contains("not to the weights the ranks agreed on (\(agreed.prefix(16)))"), why)
+        XCTAssertNotNil(Coordinator.weightsMismatch(tensors, hashed: 1, agreed: agreed), "a cut in the wrong place")
+        XCTAssertNotNil(Coordinator.weightsMismatch(tensors, hashed: 0, agreed: agreed))
+        XCTAssertNotNil(Coordinator.weightsMismatch(tensors, hashed: 4, agreed: agreed))
     }
 }

@@ -71,7 +71,7 @@ final class TrainRecordTests: TrainingTestCase {
         config.epochs = 4
         let dir = runDir()
         var options = Trainer.Options(runDirectory: dir)
-        options.checkpointSink = { _, _, _, _, _ in Thread.sleep(forTimeInterval: 0.3) }
+        options.checkpointSink = { _ in Thread.sleep(forTimeInterval: 0.3) }
         _ = try Trainer(config: config, options: options).run()
         let lines = try trainLines(dir)
         let rates = lines.compactMap { $0["images_per_sec"] as? Double }
