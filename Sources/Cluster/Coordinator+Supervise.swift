@@ -357,7 +357,9 @@ extension Coordinator {
             // every live worker of the ring to report, and re-form the ring from those.
             let interrupted = ring.filter(\.alive)
             condition.unlock()
-            for s in interrupted { try? s.member.channel.send(ControlMessage(.interrupt), timeout: 2) }
+            var interrupt = ControlMessage(.interrupt)
+            interrupt.generation = generation
+            for s in interrupted { try? s.member.channel.send(interrupt, timeout: 2) }
             condition.lock()
             let settle = Date().addingTimeInterval(options.reformSettleSeconds)
             while failure == nil && ring.contains(where: { $0.alive && !$0.broken }) && Date() < settle {

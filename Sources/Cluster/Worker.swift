@@ -144,7 +144,7 @@ public final class Worker {
                         options.log("[worker] aborting: \(m.message ?? "the coordinator stopped the run")")
                         exit(3)
                     case .interrupt:
-                        mailbox.interruptRing()
+                        mailbox.interruptRing(generation: m.generation)
                     case .assign:
                         mailbox.put(m, attachment)
                     case .schedule:
@@ -233,11 +233,15 @@ public final class Worker {
         let communicator: RingCommunicator
         let right = (rank + 1) % world, left = (rank + world - 1) % world
         probe.set(step: probe.read().step, "forming the ring: connecting to rank \(right) (\(addresses[right])), waiting for rank \(left) (\(addresses[left]))")
+        // An interrupt of this generation (a member lost while the ring forms, even before
+        // this line) cancels the formation: this worker then reports its ring broken at once.
+        let formation = mailbox.beginForming(generation: assign.generation ?? 0)
         do {
             // Every member registered its listener before the assignment went out, so a right
             // neighbour that cannot be reached within `ringConnectSeconds` is unreachable, not late.
             communicator = try TCPRing.communicator(rank: rank, addresses: addresses, token: token, listener: listener,
-                                                    codec: codec, options: tcp, rightDeadline: options.ringConnectSeconds)
+                                                    codec: codec, options: tcp, rightDeadline: options.ringConnectSeconds,
+                                                    cancel: formation)
             mailbox.setRing(communicator, generation: assign.generation ?? 0)
             // End-to-end ring check before step 1: every rank's number travels around the ring.
             let ranks = try communicator.allGather([Double(rank)])
@@ -374,38 +378,63 @@ public protocol Closable: AnyObject {
 extension RingCommunicator: Closable {}
 
 /// Hands the coordinator's messages from the watcher thread to the training thread: the next
-/// assignment, and the scheduling verdicts of the current ring; and lets the watcher close the
-/// current ring, so a blocked step (or a wait for a verdict) fails at once.
+/// assignment, and the scheduling verdicts of the current ring; and lets the watcher stop the
+/// current ring, formed (closed, so a blocked step or a wait for a verdict fails at once) or
+/// still forming (cancelled). Interrupts carry the generation they stop, so one that arrives
+/// before its ring starts forming is not lost, and a late one for an older ring is ignored.
 public final class AssignmentMailbox: @unchecked Sendable {
     private let condition = NSCondition()
     private var next: (message: ControlMessage, state: [UInt8])?
     private var ring: Closable?
-    /// The ring generation whose verdicts are wanted, the verdicts by step, and whether the
-    /// coordinator interrupted that ring.
+    /// The ring generation whose verdicts are wanted, the verdicts by step, and the newest
+    /// generation the coordinator interrupted.
     private var generation = 0
     private var verdicts: [Int: ScheduleVerdict] = [:]
-    private var interrupted = false
+    private var interruptedGeneration = -1
+    private var forming: (generation: Int, cancel: FormationCancel)?
 
     public init() {}
 
-    /// A new ring: verdicts of earlier generations are dropped (they belong to steps the new
-    /// ring replays).
-    public func setRing(_ communicator: Closable, generation: Int) {
+    private var interrupted: Bool { interruptedGeneration >= generation }
+
+    /// A ring of `generation` starts forming: its cancel handle, already cancelled if the
+    /// coordinator interrupted that generation before.
+    public func beginForming(generation g: Int) -> FormationCancel {
+        let cancel = FormationCancel()
         condition.lock()
-        ring = communicator
-        self.generation = generation
+        generation = g
         verdicts = [:]
-        interrupted = false
+        forming = (g, cancel)
+        let stopped = interruptedGeneration >= g
         condition.unlock()
+        if stopped { cancel.cancel() }
+        return cancel
     }
 
-    public func interruptRing() {
+    /// A new ring: verdicts of earlier generations are dropped (they belong to steps the new
+    /// ring replays).
+    public func setRing(_ communicator: Closable, generation g: Int) {
         condition.lock()
-        let r = ring
-        interrupted = true
+        ring = communicator
+        generation = g
+        verdicts = [:]
+        forming = nil
+        let stopped = interruptedGeneration >= g
+        condition.unlock()
+        if stopped { communicator.close() }
+    }
+
+    /// Stops the ring of `generation` (nil: whatever ring is current) and any older one.
+    public func interruptRing(generation g: Int? = nil) {
+        condition.lock()
+        let target = g ?? generation
+        interruptedGeneration = max(interruptedGeneration, target)
+        let r = generation <= target ? ring : nil
+        let f = forming.flatMap { $0.generation <= target ? $0.cancel : nil }
         condition.broadcast()
         condition.unlock()
         r?.close()
+        f?.cancel()
     }
 
     /// A `schedule` message from the coordinator; kept if it is for the current ring.

@@ -62,10 +62,10 @@ public final class Prefetcher: @unchecked Sendable {
         return cancelled
     }
 
-    /// The next batch, or nil when the plan is exhausted.
+    /// The next batch, or nil when the plan is exhausted or the prefetcher was cancelled.
     public func next() -> Batch? {
         if holding { free.signal(); holding = false }
-        guard handedOut < plan.count else { return nil }
+        guard handedOut < plan.count, !isCancelled else { return nil }
         ready.wait()
         let batch = slots[handedOut % slots.count]
         handedOut += 1

@@ -126,19 +126,21 @@ public enum Handshake {
     /// listener busy with strangers, which may evict us). Proof that the peer holds another
     /// token, or a refusal of our proof, is final. Returns the connection and the peer's rank.
     public static func connect(_ address: String, rank: Int, worldSize: Int, token: [UInt8], options: TCPOptions,
-                               deadline seconds: Double) throws -> (TCPConnection, Int) {
+                               deadline seconds: Double, cancel: FormationCancel? = nil) throws -> (TCPConnection, Int) {
         let deadline = Deadline(seconds: seconds)
         while true {
             let left = max(0.05, Double(deadline.remainingMillis) / 1000)
-            let conn = try tcpConnect(address, options: options, deadline: left)
+            let conn = try tcpConnect(address, options: options, deadline: left, cancel: cancel)
+            cancel?.onCancel { conn.shutdown() }
             do {
+                if cancel?.isCancelled == true { throw conn.error(.protocolError("cancelled")) }
                 let peer = try client(conn, rank: rank, worldSize: worldSize, token: token, timeout: min(options.handshakeTimeout, left))
                 return (conn, peer)
             } catch let e as TransportError {
                 conn.close()
                 switch e.kind {
                 case .authenticationFailed, .protocolError, .badMagic, .badVersion: throw e
-                default: if deadline.passed { throw e }
+                default: if deadline.passed || cancel?.isCancelled == true { throw e }
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }

@@ -260,8 +260,10 @@ func describe(_ a: sockaddr_in) -> String {
     return "\(String(cString: buf)):\(UInt16(bigEndian: a.sin_port))"
 }
 
-/// Connects to host:port, retrying refused/unreachable attempts until the deadline.
-public func tcpConnect(_ address: String, options: TCPOptions, deadline seconds: Double? = nil) throws -> TCPConnection {
+/// Connects to host:port, retrying refused/unreachable attempts until the deadline (or until
+/// `cancel` is cancelled).
+public func tcpConnect(_ address: String, options: TCPOptions, deadline seconds: Double? = nil,
+                       cancel: FormationCancel? = nil) throws -> TCPConnection {
     let (host, port) = try splitHostPort(address)
     let deadline = Deadline(seconds: seconds ?? options.connectTimeout)
     var addr = try resolve(host, port)
@@ -299,6 +301,7 @@ public func tcpConnect(_ address: String, options: TCPOptions, deadline seconds:
             throw lastError.map { TransportError(.timedOut(operation: "connect (last: \($0))", seconds: deadline.seconds), peer: address) }
                 ?? TransportError(.timedOut(operation: "connect", seconds: deadline.seconds), peer: address)
         }
+        if cancel?.isCancelled == true { throw TransportError(.protocolError("connect cancelled"), peer: address) }
         usleep(20_000)
     }
 }

@@ -60,8 +60,10 @@ public enum TCPRing {
     /// `rightDeadline` bounds the connection to the right neighbour (default `connectTimeout`):
     /// a caller that knows the neighbour already listens gives up on an unreachable one sooner.
     /// Errors name the hop: this rank and address, the neighbour's rank and address.
+    /// `cancel` ends a formation in progress (the ring it would form has lost a member).
     public static func connect(rank: Int, addresses: [String], token: [UInt8], listener: TCPListener? = nil,
-                               options: TCPOptions = TCPOptions(), rightDeadline: Double? = nil) throws -> TCPRingLink {
+                               options: TCPOptions = TCPOptions(), rightDeadline: Double? = nil,
+                               cancel: FormationCancel? = nil) throws -> TCPRingLink {
         let n = addresses.count
         guard rank >= 0 && rank < n else { throw RingError("rank \(rank) outside world of size \(n)") }
         guard !token.isEmpty else { throw RingError("rank \(rank): empty cluster token") }
@@ -78,10 +80,11 @@ public enum TCPRing {
         let acceptor = RingAcceptor(listener: own, rank: rank, worldSize: n, token: token,
                                     handshakeTimeout: options.handshakeTimeout, deadline: Deadline(seconds: options.connectTimeout))
         acceptor.start()
+        cancel?.onCancel { acceptor.cancel() }
         let rightConn: TCPConnection
         do {
             let (c, got) = try Handshake.connect(addresses[rightRank], rank: rank, worldSize: n, token: token, options: options,
-                                                 deadline: rightDeadline ?? options.connectTimeout)
+                                                 deadline: rightDeadline ?? options.connectTimeout, cancel: cancel)
             c.localRank = rank
             c.peerRank = rightRank
             guard got == rightRank else {
@@ -93,6 +96,7 @@ public enum TCPRing {
             // No ring without the right-hand link: stop waiting for the left neighbour now.
             acceptor.cancel()
             _ = try? acceptor.wait()
+            if cancel?.isCancelled == true { throw RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)") }
             throw RingError("ring hop rank \(rank) (\(own.address)) -> rank \(rightRank) (\(addresses[rightRank])): \(error)")
         }
         let leftConn: TCPConnection
@@ -100,7 +104,13 @@ public enum TCPRing {
             leftConn = try acceptor.wait()
         } catch {
             rightConn.close()
+            if cancel?.isCancelled == true { throw RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)") }
             throw RingError("ring hop rank \(leftRank) (\(addresses[leftRank])) -> rank \(rank) (\(own.address)): the left neighbour never connected: \(error)")
+        }
+        if cancel?.isCancelled == true {
+            rightConn.close()
+            leftConn.close()
+            throw RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)")
         }
         return TCPRingLink(rank: rank, worldSize: n, right: rightConn, left: leftConn, options: options)
     }
@@ -108,10 +118,10 @@ public enum TCPRing {
     /// A communicator over a freshly formed TCP ring (see `connect`).
     public static func communicator(rank: Int, addresses: [String], token: [UInt8], listener: TCPListener? = nil,
                                     codec: CodecConfig = CodecConfig(), options: TCPOptions = TCPOptions(),
-                                    rightDeadline: Double? = nil,
+                                    rightDeadline: Double? = nil, cancel: FormationCancel? = nil,
                                     segmentElements: Int = defaultSegmentElements) throws -> RingCommunicator {
         let link = try connect(rank: rank, addresses: addresses, token: token, listener: listener, options: options,
-                               rightDeadline: rightDeadline)
+                               rightDeadline: rightDeadline, cancel: cancel)
         return RingCommunicator(link: link, codec: codec, segmentElements: segmentElements)
     }
 }

@@ -150,6 +150,33 @@ final class ScheduleMailboxTests: XCTestCase {
         XCTAssertEqual(try mailbox.takeSchedule(step: 10, timeout: 1, rank: 1), verdict(1))
     }
 
+    /// Interrupts carry the generation they stop: one that arrives before its ring starts
+    /// forming cancels that formation when it begins, one during the formation cancels it at
+    /// once, and a late one for an older ring leaves the current ring alone.
+    func testAnInterruptStopsTheRingOfItsGenerationFormingOrFormed() throws {
+        let mailbox = AssignmentMailbox()
+        mailbox.interruptRing(generation: 1)          // before the ring of generation 1 forms
+        XCTAssertTrue(mailbox.beginForming(generation: 1).isCancelled)
+        let forming = mailbox.beginForming(generation: 2)
+        XCTAssertFalse(forming.isCancelled)
+        mailbox.interruptRing(generation: 1)          // a late interrupt of an older ring
+        XCTAssertFalse(forming.isCancelled)
+        mailbox.interruptRing(generation: 2)          // while the ring of generation 2 forms
+        XCTAssertTrue(forming.isCancelled)
+        // A ring that finished forming after its interrupt is closed when it is handed over.
+        let late = FakeRing()
+        mailbox.setRing(late, generation: 2)
+        XCTAssertTrue(late.closed)
+        // The next generation is unaffected, and an old interrupt leaves its ring open.
+        XCTAssertFalse(mailbox.beginForming(generation: 3).isCancelled)
+        let current = FakeRing()
+        mailbox.setRing(current, generation: 3)
+        mailbox.interruptRing(generation: 2)
+        XCTAssertFalse(current.closed)
+        mailbox.interruptRing(generation: 3)
+        XCTAssertTrue(current.closed)
+    }
+
     func testASilentCoordinatorIsAnExitThreeError() throws {
         let mailbox = AssignmentMailbox()
         mailbox.setRing(FakeRing(), generation: 0)

@@ -52,5 +52,9 @@ final class BatcherTests: XCTestCase {
             returned.signal()
         }.start()
         XCTAssertEqual(returned.wait(timeout: .now() + 5), .success, "cancel() did not return: the producer was not woken")
+        // After a cancel the plan is over: no further batch, and no wait for one.
+        let started = Date()
+        XCTAssertNil(prefetcher.next())
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
     }
 }

@@ -74,6 +74,35 @@ final class RingStrangerTests: XCTestCase {
     }
 }
 
+/// A formation in progress ends at once when it is cancelled (a member of the ring it
+/// would form is gone), whatever it waits on: here rank 2 never runs, so rank 1 waits for its
+/// handshake with rank 2 and rank 0 for rank 2 to connect.
+final class FormationCancelTests: XCTestCase {
+    override func setUp() { TransportLog.setHandler { _ in } }
+    override func tearDown() { TransportLog.setHandler { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+
+    func testACancelledFormationEndsAtOnce() throws {
+        var options = quickOptions()
+        options.connectTimeout = 30
+        options.handshakeTimeout = 20
+        let listeners = try (0..<3).map { _ in try TCPListener(host: "127.0.0.1", port: 0, options: options) }
+        defer { listeners.forEach { $0.close() } }
+        let addresses = listeners.map(\.address)
+        let cancels = [FormationCancel(), FormationCancel()]
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { cancels.forEach { $0.cancel() } }
+        let start = Date()
+        let results = try onThreads(2, timeout: 60) { r in
+            Result { try TCPRing.connect(rank: r, addresses: addresses, token: token, listener: listeners[r], options: options,
+                                         cancel: cancels[r]) }
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3, "cancelled at 0.5 s; the deadlines are 20-30 s")
+        for (r, result) in results.enumerated() {
+            guard case .failure(let error) = result else { return XCTFail("rank \(r) formed a ring without rank 2") }
+            XCTAssertTrue("\(error)".contains("cancelled"), "rank \(r): \(error)")
+        }
+    }
+}
+
 final class HandshakeSlotsTests: XCTestCase {
     func testNewcomersEvictTheOldestOfTheirSourceThenTheOldestOverall() throws {
         let listener = try TCPListener(host: "127.0.0.1", port: 0, options: quickOptions())
