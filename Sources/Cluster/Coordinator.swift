@@ -139,15 +139,17 @@ public final class Coordinator {
             .map { "rank \($0.rank) = \($0.host) \($0.ringAddress)" }.joined(separator: ", "))
         let result = try supervise(members, runDirectory: runDirectory, store: store, fingerprint: fingerprint,
                                    scheduler: scheduler)
-        do {
-            switch result {
-            case .trained(let summary): try runDirectory.writeSummary(summary)
-            case .swept(let curve): try runDirectory.writeLearningRateCurve(curve)
+        // Training is done and its checkpoints are written: a full disk at this point costs
+        // the file, not the result (the command prints the summary or the suggestion).
+        switch result {
+        case .trained(let summary):
+            do { try runDirectory.writeSummary(summary) } catch {
+                options.log("[coordinator] warning: cannot write \(options.runDirectory)/summary.json (the summary is printed on stdout instead): \(error)")
             }
-        } catch {
-            // Training is done and its checkpoints are written: a full disk at this point costs
-            // the file, not the result (the command prints the summary or the suggestion).
-            options.log("[coordinator] warning: cannot write the result into \(options.runDirectory) (it is printed on stdout instead): \(error)")
+        case .swept(let curve):
+            do { try runDirectory.writeLearningRateCurve(curve) } catch {
+                options.log("[coordinator] warning: cannot write \(options.runDirectory)/\(LearningRateCurve.fileName) (the suggestion is printed on stdout instead): \(error)")
+            }
         }
         if runDirectory.droppedMetricsLines > 0 {
             options.log("[coordinator] warning: \(runDirectory.droppedMetricsLines) lines of \(runDirectory.metricsPath) could not be written")

@@ -62,20 +62,22 @@ public final class LocalLauncher: @unchecked Sendable {
     }
 
     private func forward(_ handle: FileHandle, prefix: String) {
-        var pending = Data()
+        // The handler runs on FileHandle's queue, one call at a time: the partial line it
+        // keeps between calls is its own (a box, since the handler is a concurrent closure).
+        let pending = PartialLine()
         handle.readabilityHandler = { [weak self] h in
             let chunk = h.availableData
             if chunk.isEmpty {
                 h.readabilityHandler = nil
-                if !pending.isEmpty { self?.emit(prefix, pending) }
+                if !pending.data.isEmpty { self?.emit(prefix, pending.data) }
                 return
             }
-            pending.append(chunk)
+            pending.data.append(chunk)
             // Progress lines redraw with \r on a terminal; treat \r like \n for the merged log.
-            while let i = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
-                let line = pending[pending.startIndex..<i]
+            while let i = pending.data.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                let line = pending.data[pending.data.startIndex..<i]
                 if !line.isEmpty { self?.emit(prefix, Data(line)) }
-                pending.removeSubrange(pending.startIndex...i)
+                pending.data.removeSubrange(pending.data.startIndex...i)
             }
         }
     }
@@ -114,4 +116,9 @@ public final class LocalLauncher: @unchecked Sendable {
         outputLock.lock(); defer { outputLock.unlock() }
         return processes.map(\.processIdentifier)
     }
+}
+
+/// The bytes of a worker's output line not ended yet.
+private final class PartialLine: @unchecked Sendable {
+    var data = Data()
 }

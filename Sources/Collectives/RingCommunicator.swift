@@ -174,20 +174,14 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
             var items = [Data](repeating: Data(), count: n)
             items[r] = data
             // Sends run on a helper thread so large items cannot deadlock the ring.
-            let outbox = NSCondition()
-            var ready: [Int: Data] = [r: data]
-            var sendError: Error? = nil
+            let outbox = AllGatherOutbox(own: r, data)
             let sent = DispatchSemaphore(value: 0)
             let sender = Thread { [self] in
                 for s in 0..<(n - 1) {
                     let origin = (r - s + n) % n
-                    outbox.lock()
-                    while ready[origin] == nil && sendError == nil { outbox.wait() }
-                    let item = ready[origin]
-                    outbox.unlock()
-                    guard let item = item else { break }
+                    guard let item = outbox.waitForItem(origin) else { break }
                     do { try sendControl(.allGather, seq: seq, origin: origin, item) } catch {
-                        outbox.lock(); sendError = error; outbox.broadcast(); outbox.unlock()
+                        outbox.fail(error)
                         link.shutdown()
                         break
                     }
@@ -201,15 +195,16 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
                 do {
                     let item = try receiveControl(.allGather, seq: seq, origin: origin)
                     items[origin] = item
-                    outbox.lock(); ready[origin] = item; outbox.broadcast(); outbox.unlock()
+                    outbox.put(origin, item)
                 } catch {
                     recvError = error
-                    outbox.lock(); if sendError == nil { sendError = error }; outbox.broadcast(); outbox.unlock()
+                    outbox.fail(error)
                     link.shutdown()
                     break
                 }
             }
             sent.wait()
+            let sendError = outbox.error
             if let e = recvError ?? sendError { throw e }
             return items
         }
@@ -243,5 +238,34 @@ public final class RingCommunicator: Communicator, @unchecked Sendable {
         cond.broadcast()
         cond.unlock()
         if !wasClosed { link.shutdown() }
+    }
+}
+
+/// What the all-gather's receiving loop hands its sending thread: the items received so far,
+/// by origin, or the error that ends both.
+private final class AllGatherOutbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var ready: [Int: Data]
+    private var failure: Error?
+
+    init(own origin: Int, _ data: Data) { ready = [origin: data] }
+
+    func put(_ origin: Int, _ item: Data) {
+        condition.lock(); ready[origin] = item; condition.broadcast(); condition.unlock()
+    }
+
+    /// The first error wins; it wakes the sender.
+    func fail(_ error: Error) {
+        condition.lock(); if failure == nil { failure = error }; condition.broadcast(); condition.unlock()
+    }
+
+    var error: Error? { condition.lock(); defer { condition.unlock() }; return failure }
+
+    /// Waits for the item of `origin`; nil once an error ended the all-gather.
+    func waitForItem(_ origin: Int) -> Data? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready[origin] == nil && failure == nil { condition.wait() }
+        return failure == nil ? ready[origin] : nil
     }
 }

@@ -47,7 +47,7 @@ public final class RunDirectory {
     public func appendMetrics(_ record: [String: Any]) throws {
         if metricsHandle == nil {
             if !FileManager.default.fileExists(atPath: metricsPath) {
-                FileManager.default.createFile(atPath: metricsPath, contents: nil)
+                _ = FileManager.default.createFile(atPath: metricsPath, contents: nil)
             }
             metricsHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: metricsPath))
             try metricsHandle?.seekToEnd()

@@ -24,9 +24,9 @@ enum SamplerChoice: String, CaseIterable, ExpressibleByArgument {
     case shuffled, balanced, undersample
 }
 
-extension ScheduleConfig.Kind: @retroactive ExpressibleByArgument {}
-extension ResNetStem: @retroactive ExpressibleByArgument {}
-extension CheckpointWeights: @retroactive ExpressibleByArgument {}
-extension Tuner.Method: @retroactive ExpressibleByArgument {}
-extension TuneMetric: @retroactive ExpressibleByArgument {}
-extension LearningRateSweep.Mode: @retroactive ExpressibleByArgument {}
+extension ScheduleConfig.Kind: ExpressibleByArgument {}
+extension ResNetStem: ExpressibleByArgument {}
+extension CheckpointWeights: ExpressibleByArgument {}
+extension Tuner.Method: ExpressibleByArgument {}
+extension TuneMetric: ExpressibleByArgument {}
+extension LearningRateSweep.Mode: ExpressibleByArgument {}

@@ -55,17 +55,12 @@ final class Fuzzer: @unchecked Sendable {
     func run(seconds: Double, hangSeconds: Double = 10, crashFile: String) -> Int {
         FuzzCrashReport.install(path: crashFile)
         let done = Date().addingTimeInterval(seconds)
-        let lock = NSLock()
+        let progress = FuzzProgress()
         var iterations = 0
-        var lastProgress = Date()
-        var stop = false
         let watchdog = Thread {
             while true {
                 Thread.sleep(forTimeInterval: 0.5)
-                lock.lock()
-                let stalled = Date().timeIntervalSince(lastProgress)
-                let finished = stop
-                lock.unlock()
+                let (stalled, finished) = progress.read()
                 if finished { return }
                 if stalled > hangSeconds {
                     FuzzCrashReport.writeCurrent()
@@ -85,16 +80,12 @@ final class Fuzzer: @unchecked Sendable {
             let input = mutate(parent)
             FuzzCrashReport.setCurrent(input)
             body(input)
-            lock.lock()
             iterations += 1
-            lastProgress = Date()
-            lock.unlock()
+            progress.advance()
             // Keep a few mutants as parents so mutations compound, bounded in size.
             if corpus.count < 64 && input.count < 1 << 20 && rng.next() % 16 == 0 { corpus.append(input) }
         }
-        lock.lock()
-        stop = true
-        lock.unlock()
+        progress.finish()
         return iterations
     }
 }
@@ -137,4 +128,16 @@ enum FuzzCrashReport {
             close(fd)
         }
     }
+}
+
+/// The fuzzing loop's last progress, watched by the hang detector.
+private final class FuzzProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date()
+    private var stopped = false
+
+    func advance() { lock.lock(); last = Date(); lock.unlock() }
+    func finish() { lock.lock(); stopped = true; lock.unlock() }
+    /// Seconds since the last progress, and whether the loop finished.
+    func read() -> (Double, Bool) { lock.lock(); defer { lock.unlock() }; return (Date().timeIntervalSince(last), stopped) }
 }
