@@ -28,6 +28,14 @@ final class ElasticTests: XCTestCase {
         return (config, dir)
     }
 
+    /// The pids of the workers the coordinator's log says registered, in order.
+    static func registeredPids(_ log: String) -> [Int32] {
+        log.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line -> Int32? in
+            guard let r = line.range(of: "pid ") else { return nil }
+            return Int32(line[r.upperBound...].split(separator: ",")[0])
+        }
+    }
+
     func testAKilledWorkerIsDroppedAndTheSurvivorsFinishTheRun() throws {
         // Checkpoints only at epoch ends (40 steps), commits every 5 steps.
         let (config, dir) = try setUp(epochs: 40, checkpointEvery: 0)
@@ -42,10 +50,7 @@ final class ElasticTests: XCTestCase {
                                         "--run-dir", run], environment: [:], stderr: log.pipe, stdout: stdout)
         XCTAssertTrue(LocalProcesses.waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
         Thread.sleep(forTimeInterval: 0.3)
-        let pids = log.text.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line -> Int32? in
-            guard let r = line.range(of: "pid ") else { return nil }
-            return Int32(line[r.upperBound...].split(separator: ",")[0])
-        }
+        let pids = Self.registeredPids(log.text)
         XCTAssertEqual(pids.count, 3, log.text)
         guard pids.count == 3 else { return }
         kill(pids[2], SIGKILL)
@@ -115,10 +120,7 @@ final class ElasticTests: XCTestCase {
         XCTAssertTrue(LocalProcesses.waitFor(60) { (try? String(contentsOfFile: run + "/checkpoints/latest", encoding: .utf8)) != nil }, log.text)
         // Four more to each, then one worker dies.
         for port in ringPorts() { strangers += (0..<4).compactMap { _ in try? LocalProcesses.connect(port) } }
-        let pids = log.text.split(separator: "\n").filter { $0.contains("registered:") }.compactMap { line -> Int32? in
-            guard let r = line.range(of: "pid ") else { return nil }
-            return Int32(line[r.upperBound...].split(separator: ",")[0])
-        }
+        let pids = Self.registeredPids(log.text)
         XCTAssertEqual(pids.count, 3, log.text)
         guard pids.count == 3 else { return }
         kill(pids[2], SIGKILL)

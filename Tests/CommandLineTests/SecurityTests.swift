@@ -19,15 +19,19 @@ final class SecurityTests: XCTestCase {
         for p in cleanup { try? FileManager.default.removeItem(atPath: p) }
     }
 
-    func testStrangersAreRefusedAndLoggedAndTheRunIsUnaffected() throws {
+    /// A 2-epoch job on generated data: its directory, config, a free port and a fresh token.
+    func job(_ name: String) throws -> (dir: String, config: String, port: UInt16, token: [String: String]) {
         let data = try SyntheticDataset.writeIDX()
-        let dir = NSTemporaryDirectory() + "ringtrain-security-\(UUID().uuidString)"
+        let dir = NSTemporaryDirectory() + "ringtrain-\(name)-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         cleanup += [data, dir]
         let config = dir + "/config.json"
         try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
-        let port = try LocalProcesses.freePort()
-        let token = ["RINGTRAIN_TOKEN": "the-real-token-\(UUID().uuidString)"]
+        return (dir, config, try LocalProcesses.freePort(), ["RINGTRAIN_TOKEN": "the-real-token-\(UUID().uuidString)"])
+    }
+
+    func testStrangersAreRefusedAndLoggedAndTheRunIsUnaffected() throws {
+        let (dir, config, port, token) = try job("security")
 
         let coordinatorLog = Pipe()
         let coordinator = try cluster.start(["coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
@@ -129,14 +133,7 @@ final class SecurityTests: XCTestCase {
     /// unbounded acceptor would hit EMFILE) never holds more than a bounded number of
     /// threads and descriptors for them.
     func testAConnectionFloodNeitherStopsTheRunNorExhaustsTheCoordinator() throws {
-        let data = try SyntheticDataset.writeIDX()
-        let dir = NSTemporaryDirectory() + "ringtrain-flood-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        cleanup += [data, dir]
-        let config = dir + "/config.json"
-        try Data(SyntheticDataset.configJSON(data: data, epochs: 2).utf8).write(to: URL(fileURLWithPath: config))
-        let port = try LocalProcesses.freePort()
-        let token = ["RINGTRAIN_TOKEN": "the-real-token-\(UUID().uuidString)"]
+        let (dir, config, port, token) = try job("flood")
         let coordinatorLog = dir + "/coordinator.log"
         FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
         let coordinator = try cluster.start(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BinaryRunner.binaryPath,
