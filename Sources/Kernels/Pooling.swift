@@ -305,7 +305,7 @@ func maxPool2x2Backward8(_ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutableP
                          _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ x: Int,
                          fused: Bool, slope: Float) {
     let x2 = 2 &* x
-    let (a, b, c, e, m) = windows2x2x8(r0, r1, x)
+    let (a, b, c, _, m) = windows2x2x8(r0, r1, x)
     var v = UnsafeRawPointer(g + x).loadUnaligned(as: SIMD8<Float>.self)
     let zero = SIMD8<Float>()
     if fused { v = v.replacing(with: v * SIMD8(repeating: slope), where: m .<= zero) }

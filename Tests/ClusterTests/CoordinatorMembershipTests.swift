@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import TestSupport
 import Training
 import Transport
 import XCTest
@@ -33,9 +34,9 @@ final class CoordinatorMembershipTests: XCTestCase {
         options.log = { line in lock.lock(); log.append(line); lock.unlock() }
         let listener = try TCPListener(host: "127.0.0.1", port: 0)
         let coordinator = Coordinator(listener: listener, token: token, options: options)
-        var outcome: Result<TrainingSummary, Error>?
+        let outcome = Locked<Result<TrainingSummary, Error>?>(nil)
         let finished = DispatchSemaphore(value: 0)
-        Thread { outcome = Result { try coordinator.run() }; finished.signal() }.start()
+        Thread { let r = Result { try coordinator.run() }; outcome.update { $0 = r }; finished.signal() }.start()
 
         // Register both, then read the assignments.
         let channels = try (0..<2).map { i -> ControlChannel in
@@ -66,7 +67,7 @@ final class CoordinatorMembershipTests: XCTestCase {
         rank1.close()
         XCTAssertEqual(finished.wait(timeout: .now() + 30), .success)
         rank0.close()
-        guard case .failure(let error) = outcome else { return XCTFail("the run ended on a stale done: \(String(describing: outcome))") }
+        guard case .failure(let error) = outcome.value else { return XCTFail("the run ended on a stale done: \(String(describing: outcome.value))") }
         XCTAssertEqual((error as? ClusterError)?.exitCode, 3, "\(error)")
         lock.lock(); defer { lock.unlock() }
         XCTAssertTrue(log.contains { $0.contains("ignored a done message from worker rank 1") && $0.contains("generation 0") }, "\(log)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built `ringtrain` binary (the one in the same products folder as the tests, or
@@ -35,18 +36,18 @@ struct BinaryRunner {
         process.standardError = err
         try process.run()
         // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-        var outData = Data(), errData = Data()
+        let outData = Locked(Data()), errData = Locked(Data())
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { let d = out.fileHandleForReading.readDataToEndOfFile(); outData.update { $0 = d }; group.leave() }
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { let d = err.fileHandleForReading.readDataToEndOfFile(); errData.update { $0 = d }; group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             XCTFail("ringtrain \(arguments.joined(separator: " ")) did not finish in \(timeout) s")
         }
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData.value, as: UTF8.self),
+                      stderr: String(decoding: errData.value, as: UTF8.self))
     }
 }

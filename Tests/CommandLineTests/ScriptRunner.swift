@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs one of the repository's scripts (`scripts/...`, `deploy/...`) with bash from the
@@ -16,14 +17,14 @@ enum ScriptRunner {
         p.standardOutput = out
         p.standardError = out
         try p.run()
-        var data = Data()
+        let data = Locked(Data())
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        DispatchQueue.global().async { let d = out.fileHandleForReading.readDataToEndOfFile(); data.update { $0 = d }; done.signal() }
         if done.wait(timeout: .now() + timeout) == .timedOut {
             p.terminate()
             XCTFail("\(script) did not finish in \(timeout) s")
         }
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
     }
 }

@@ -37,12 +37,11 @@ final class SecurityTests: XCTestCase {
         let coordinator = try cluster.start(["coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
                                      "--config", config, "--run-dir", dir + "/run", "--rendezvous-timeout", "60"],
                                     environment: token, stderr: coordinatorLog)
-        var log = ""
-        let reader = DispatchQueue(label: "coordinator-log")
+        let log = Locked("")
         let logDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             let all = coordinatorLog.fileHandleForReading.readDataToEndOfFile()
-            reader.sync { log = String(decoding: all, as: UTF8.self) }
+            log.update { $0 = String(decoding: all, as: UTF8.self) }
             logDone.signal()
         }
         try LocalProcesses.waitUntilListening(port)
@@ -77,7 +76,7 @@ final class SecurityTests: XCTestCase {
         coordinator.waitUntilExit()
         let elapsed = Date().timeIntervalSince(stalledAt)
         logDone.wait()
-        let text = reader.sync { log }
+        let text = log.value
         for w in workers { XCTAssertEqual(w.terminationStatus, 0, text) }
         XCTAssertEqual(coordinator.terminationStatus, 0, text)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/summary.json"), text)
@@ -135,7 +134,7 @@ final class SecurityTests: XCTestCase {
     func testAConnectionFloodNeitherStopsTheRunNorExhaustsTheCoordinator() throws {
         let (dir, config, port, token) = try job("flood")
         let coordinatorLog = dir + "/coordinator.log"
-        FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
         let coordinator = try cluster.start(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BinaryRunner.binaryPath,
                                              "coordinator", "--listen", "127.0.0.1:\(port)", "--world-size", "2",
                                              "--config", config, "--run-dir", dir + "/run", "--rendezvous-timeout", "60"],
@@ -143,15 +142,14 @@ final class SecurityTests: XCTestCase {
         try LocalProcesses.waitUntilListening(port)
         let baseline = try XCTUnwrap(Self.usage(coordinator.processIdentifier))
 
-        let lock = NSLock()
-        var highest = (threads: 0, fds: 0)
-        var flooded: [Int32] = []
+        let highest = Locked((threads: 0, fds: 0))
+        let flooded = Locked([Int32]())
         let sampling = FinishedFlagForTests()
         let pid = coordinator.processIdentifier
         let sampler = Thread {
             while !sampling.isSet {
                 if let u = Self.usage(pid) {
-                    lock.lock(); highest = (max(highest.threads, u.threads), max(highest.fds, u.fds)); lock.unlock()
+                    highest.update { $0 = (max($0.threads, u.threads), max($0.fds, u.fds)) }
                 }
                 usleep(5_000)
             }
@@ -159,12 +157,12 @@ final class SecurityTests: XCTestCase {
         sampler.start()
         let flooder = Thread { [self] in
             let fds = flood(port, count: 2_000)
-            lock.lock(); flooded = fds; lock.unlock()
+            flooded.update { $0 = fds }
         }
         flooder.start()
         let workerLogs = (0..<2).map { dir + "/worker\($0).log" }
         let workers = try workerLogs.map { path in
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             return try cluster.start(["worker", "--coordinator", "127.0.0.1:\(port)"], environment: token,
                                      stderr: FileHandle(forWritingAtPath: path)!)
         }
@@ -172,7 +170,8 @@ final class SecurityTests: XCTestCase {
         coordinator.waitUntilExit()
         sampling.set()
         while sampler.isExecuting || flooder.isExecuting { usleep(1_000) }
-        lock.lock(); sockets += flooded; let peak = highest; lock.unlock()
+        sockets += flooded.value
+        let peak = highest.value
         let text = ([coordinatorLog] + workerLogs).map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n")
         XCTAssertEqual(coordinator.terminationStatus, 0, text)
         for w in workers { XCTAssertEqual(w.terminationStatus, 0, text) }

@@ -37,15 +37,17 @@ enum ExportFixtures {
         p.standardOutput = out
         p.standardError = out
         try p.run()
-        var data = Data()
+        // Read on another thread (so a chatty script never blocks on a full pipe); handed over
+        // through the semaphore.
+        let box = OutputBox()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        DispatchQueue.global().async { box.data = out.fileHandleForReading.readDataToEndOfFile(); done.signal() }
         if done.wait(timeout: .now() + timeout) == .timedOut {
             p.terminate()
             XCTFail("scripts/check-onnx.sh did not finish in \(timeout) s")
         }
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: box.data, as: UTF8.self))
     }
 
     /// The figure check-onnx.py prints: `max relative difference R (...)`.
@@ -85,4 +87,9 @@ enum ExportFixtures {
             if slot.name.hasSuffix("running_var") { for i in v.indices { v[i] = 0.5 + 1.5 * unit() } }
         }
     }
+}
+
+/// A script's output, written by the reading thread before it signals.
+private final class OutputBox: @unchecked Sendable {
+    var data = Data()
 }

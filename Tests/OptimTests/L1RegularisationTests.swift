@@ -18,8 +18,8 @@ final class L1RegularisationTests: XCTestCase {
         // p' = p - 0.1·g' = [0.489, -2.019, -0.03]. The bias is not a decayed role: plain SGD.
         // head.weight = 4 -> g' = 0 + 0.01, p' = 4 - 0.001. Penalty 0.01·(0.5 + 2 + 0 + 4) = 0.065.
         let (p, g) = arenas(weights: 3)
-        p.view(named: "fc.weight")!.update(from: [0.5, -2, 0])
-        g.view(named: "fc.weight")!.update(from: [0.1, 0.2, 0.3])
+        _ = p.view(named: "fc.weight")!.update(from: [0.5, -2, 0])
+        _ = g.view(named: "fc.weight")!.update(from: [0.1, 0.2, 0.3])
         p.view(named: "fc.bias")![0] = 3; g.view(named: "fc.bias")![0] = -1
         p.view(named: "head.weight")![0] = 4
         let opt = Optimizer(layout: p.layout, algorithm: .sgd(SGDOptions(momentum: 0)), l1: 0.01)
@@ -36,7 +36,7 @@ final class L1RegularisationTests: XCTestCase {
 
     func testPerGroupMultipliersAndDecayedRoles() {
         let (p, g) = arenas()
-        p.view(named: "fc.weight")!.update(from: [1, -1])
+        _ = p.view(named: "fc.weight")!.update(from: [1, -1])
         p.view(named: "fc.bias")![0] = 1
         p.view(named: "head.weight")![0] = 1
         let groups = ParameterGroups(decayRoles: [.weight, .bias], l1Multipliers: ["head": 0, "fc.weight": 2])
@@ -52,7 +52,7 @@ final class L1RegularisationTests: XCTestCase {
     /// gets none.
     func testL1IsClippedWithTheGradientAndSkipsFrozenSlots() {
         let (p, g) = arenas()
-        p.view(named: "fc.weight")!.update(from: [1, 1])
+        _ = p.view(named: "fc.weight")!.update(from: [1, 1])
         p.view(named: "head.weight")![0] = 1
         let opt = Optimizer(layout: p.layout, algorithm: .sgd(SGDOptions(momentum: 0)),
                             groups: ParameterGroups(frozenPrefixes: ["head"]), clipGradNorm: 0.5, l1: 3)

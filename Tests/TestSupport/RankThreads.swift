@@ -9,14 +9,13 @@ public struct RanksTimedOut: Error, CustomStringConvertible {
 /// returns the results in rank order; throws the first rank's error, or `RanksTimedOut` if
 /// they do not all finish within `timeout`.
 public func onThreads<T>(_ n: Int, timeout: Double = 60, _ body: @escaping (Int) throws -> T) throws -> [T] {
-    let lock = NSLock()
-    var results = [Result<T, Error>?](repeating: nil, count: n)
+    let results = Locked([Result<T, Error>?](repeating: nil, count: n))
     let group = DispatchGroup()
     for r in 0..<n {
         group.enter()
         let t = Thread {
             let res = Result { try body(r) }
-            lock.lock(); results[r] = res; lock.unlock()
+            results.update { $0[r] = res }
             group.leave()
         }
         t.stackSize = 1 << 20
@@ -25,5 +24,5 @@ public func onThreads<T>(_ n: Int, timeout: Double = 60, _ body: @escaping (Int)
     guard group.wait(timeout: .now() + timeout) == .success else {
         throw RanksTimedOut(description: "test ranks did not finish within \(timeout) s")
     }
-    return try results.map { try $0!.get() }
+    return try results.value.map { try $0!.get() }
 }

@@ -3,6 +3,7 @@ import Collectives
 import Datasets
 import Foundation
 import Layers
+import TestSupport
 import Training
 import XCTest
 
@@ -16,9 +17,8 @@ final class DistributedTrainerTests: TrainingTestCase {
                  onBatch: ((Int, Int, Int, [Int]) -> Void)? = nil) throws -> [[UInt32]?] {
         let dataset = try Dataset.load(directory: data)
         let links: [RingLink] = InMemoryRing.makeLinks(worldSize: world).map { wrapLink?($0) ?? $0 }
-        var results = [[UInt32]?](repeating: nil, count: world)
-        var errors = [Error?](repeating: nil, count: world)
-        let lock = NSLock()
+        let results = Locked([[UInt32]?](repeating: nil, count: world))
+        let errors = Locked([Error?](repeating: nil, count: world))
         // One thread per rank (not concurrentPerform, whose width is the core count: a third
         // rank would wait for a core while the others wait for it).
         let group = DispatchGroup()
@@ -34,17 +34,18 @@ final class DistributedTrainerTests: TrainingTestCase {
                 if let onBatch { o.onBatch = { epoch, step, indices in onBatch(rank, epoch, step, indices) } }
                 let t = try Trainer(config: config, options: o, communicator: comm, dataset: dataset)
                 _ = try t.run()
-                lock.lock(); results[rank] = t.network.parameters.storage.array.map(\.bitPattern); lock.unlock()
+                let bits = t.network.parameters.storage.array.map(\.bitPattern)
+                results.update { $0[rank] = bits }
                 comm.close()
             } catch {
-                lock.lock(); errors[rank] = error; lock.unlock()
+                errors.update { $0[rank] = error }
                 links[rank].shutdown()
             }
             }.start()
         }
         group.wait()
-        for case let e? in errors where !(e is TrainingInterrupted) { throw e }
-        return results
+        for case let e? in errors.value where !(e is TrainingInterrupted) { throw e }
+        return results.value
     }
 
     func testRanksEndBitIdenticalForEveryCodec() throws {
@@ -136,8 +137,9 @@ final class DistributedTrainerTests: TrainingTestCase {
         sweep.minLR = 1e-4
         sweep.maxLR = 50
         sweep.steps = 40
-        var curves = [LearningRateCurve?](repeating: nil, count: 2)
-        let lock = NSLock(), group = DispatchGroup()
+        let fixedSweep = sweep
+        let curves = Locked([LearningRateCurve?](repeating: nil, count: 2))
+        let group = DispatchGroup()
         let dir = runDir()
         for rank in 0..<2 {
             group.enter()
@@ -147,13 +149,13 @@ final class DistributedTrainerTests: TrainingTestCase {
                 o.writesRunDirectory = rank == 0
                 let comm = RingCommunicator(link: links[rank], codec: CodecConfig(.none))
                 let curve = try? Trainer(config: TrainingFixtures.config(data: self.data), options: o, communicator: comm, dataset: dataset)
-                    .findLearningRate(sweep)
-                lock.lock(); curves[rank] = curve; lock.unlock()
+                    .findLearningRate(fixedSweep)
+                curves.update { $0[rank] = curve }
                 comm.close()
             }.start()
         }
         group.wait()
-        let first = try XCTUnwrap(curves[0]), second = try XCTUnwrap(curves[1])
+        let first = try XCTUnwrap(curves.value[0]), second = try XCTUnwrap(curves.value[1])
         XCTAssertEqual(first.losses, second.losses)
         XCTAssertEqual(first.suggestedLR, second.suggestedLR)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/lr_find.json"))
@@ -197,17 +199,17 @@ final class DistributedTrainerTests: TrainingTestCase {
         let dir = runDir()
         let lock = NSLock()
         var before: [Int: [Int]] = [:]   // step -> samples of all ranks
-        _ = try runRing(world: 2, config: config, runDirectory: dir, stopAfter: 3) { _, epoch, step, indices in
+        _ = try runRing(world: 2, config: config, runDirectory: dir, stopAfter: 3, onBatch: { _, epoch, step, indices in
             lock.lock(); before[step, default: []] += indices; lock.unlock()
             XCTAssertEqual(epoch, 0)
-        }
+        })
         // The checkpoint is at step 2: steps 0 and 1 are what the resumed run must not repeat.
         let consumed = (before[0] ?? []) + (before[1] ?? [])
         XCTAssertEqual(consumed.count, 2 * 2 * config.batchSize)
         var after: [Int] = []
-        _ = try runRing(world: 3, config: config, runDirectory: dir, resume: true) { _, epoch, _, indices in
+        _ = try runRing(world: 3, config: config, runDirectory: dir, resume: true, onBatch: { _, epoch, _, indices in
             lock.lock(); if epoch == 0 { after += indices }; lock.unlock()
-        }
+        })
         let trainCount = 192   // 240 generated images, 20% held out for validation
         let remaining = trainCount - consumed.count
         let padding = (3 - remaining % 3) % 3

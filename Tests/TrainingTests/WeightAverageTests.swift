@@ -16,13 +16,13 @@ final class WeightAverageTests: XCTestCase {
     func testUpdatesHandComputedWithoutWarmup() {
         let (w, b) = arenas()
         let ema = WeightAverage(decay: 0.75, warmup: false, parameterLayout: w.layout, bufferLayout: b.layout)
-        w.view(named: "fc.weight")!.update(from: [1, -4])
+        _ = w.view(named: "fc.weight")!.update(from: [1, -4])
         b.pointer[0] = 2; b.pointer[b.layout.slots[1].offset] = 1
         ema.update(parameters: w, buffers: b)
         XCTAssertEqual(Array(ema.parameters.view(named: "fc.weight")!), [1, -4], "the first update copies")
         // ema = 0.75·ema + 0.25·w: [0.75 + 0.25·5, -3 + 0.25·0] = [2, -3]; mean 0.75·2 + 0.25·6 = 3;
         // the counter is copied: 7.
-        w.view(named: "fc.weight")!.update(from: [5, 0])
+        _ = w.view(named: "fc.weight")!.update(from: [5, 0])
         b.pointer[0] = 6; b.pointer[b.layout.slots[1].offset] = 7
         ema.update(parameters: w, buffers: b)
         XCTAssertEqual(Array(ema.parameters.view(named: "fc.weight")!), [2, -3])

@@ -24,13 +24,12 @@ final class RingStrangerTests: XCTestCase {
         defer { listeners.forEach { $0.close() } }
         let addresses = listeners.map(\.address)
         // Before formation: four silent connections queued on every ring port.
-        var strangers = try addresses.flatMap { try silent(4, to: $0) }
-        defer { strangers.forEach { $0.close() } }
-        let lock = NSLock()
+        let strangers = Locked(try addresses.flatMap { try silent(4, to: $0) })
+        defer { strangers.value.forEach { $0.close() } }
         let during = Thread {
             usleep(20_000)
             let more = (try? addresses.flatMap { try self.silent(4, to: $0) }) ?? []
-            lock.lock(); strangers += more; lock.unlock()
+            strangers.update { $0 += more }
         }
         during.start()
         let start = Date()
@@ -50,8 +49,7 @@ final class RingStrangerTests: XCTestCase {
             return x
         }
         for r in 0..<n { XCTAssertEqual(sums[r], ringOrderSum(inputs)) }
-        lock.lock(); defer { lock.unlock() }
-        XCTAssertEqual(strangers.count, 8 * n)
+        XCTAssertEqual(strangers.value.count, 8 * n)
     }
 
     /// The right neighbour's listener is gone: the rank fails at once, naming the hop,

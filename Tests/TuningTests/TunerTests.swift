@@ -123,7 +123,7 @@ final class TunerTests: XCTestCase {
             if calls.count == 10 { throw Interrupt() }
             calls.append((stage.trial.name, stage.config.stopAtEpoch, stage.resume))
             try FileManager.default.createDirectory(atPath: stage.runDirectory + "/checkpoints", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: stage.runDirectory + "/checkpoints/step-00000001.safetensors", contents: Data())
+            _ = FileManager.default.createFile(atPath: stage.runDirectory + "/checkpoints/step-00000001.safetensors", contents: Data())
             return score(stage)
         }) { XCTAssertTrue($0 is Interrupt) }
         XCTAssertEqual(calls.count, 10)
