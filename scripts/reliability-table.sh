@@ -42,4 +42,4 @@ row "full disk (tmpfs): checkpoint fails with a clear error, training and the pr
 row "a checkpoint save made 40 s slow (strace delays its fsync): every worker stays in the run, exit 0" "SlowCheckpointTests"
 row "handshake refusals, frame limits, deadlines on the data plane" "TransportTests"
 row "a token file others can read: refused, naming the fix" "ClusterTokenTests"
-row "every parser of untrusted bytes fuzzed briefly (frames, handshake, blocks, control, checkpoints, configs, IDX); the harness catches a crash" "FuzzTests"
+row "every parser of untrusted bytes fuzzed briefly (frames, handshake, blocks, control, checkpoints, configs, IDX, images); the harness catches a crash" "FuzzTests"
