@@ -45,26 +45,8 @@ public final class Worker {
         tcp.ioTimeout = options.ioTimeout
         // A worker that re-executed itself to rejoin (below) has until RINGTRAIN_REJOIN_UNTIL.
         let rejoinUntil = ProcessInfo.processInfo.environment[Self.rejoinVariable].flatMap(Double.init)
-        let connectDeadline = rejoinUntil.map { max(1, $0 - Date().timeIntervalSince1970) } ?? options.connectTimeout
-        let connection: TCPConnection
-        do {
-            // Retried within the deadline: a coordinator busy with strangers may drop us once.
-            (connection, _) = try Handshake.connect(options.coordinator, rank: 0, worldSize: 0, token: token, options: tcp,
-                                                    deadline: connectDeadline)
-        } catch {
-            throw ClusterError("[worker] cannot join the coordinator (hop \(ProcessInfo.processInfo.hostName) -> coordinator at \(options.coordinator)): \(error)", exitCode: 3)
-        }
-        let control = ControlChannel(connection: connection)
+        let (control, listener) = try join(tcp: tcp, rejoinUntil: rejoinUntil)
         let host = ProcessInfo.processInfo.hostName
-        guard let advertise = options.advertise ?? connection.localHost else {
-            throw ClusterError("[worker] cannot tell which address reaches the coordinator; give --advertise HOST", exitCode: 2)
-        }
-        let listener: TCPListener
-        do {
-            listener = try TCPListener(host: advertise, port: 0, options: tcp)
-        } catch {
-            throw ClusterError("[worker] cannot listen for ring neighbours on \(advertise): \(error)", exitCode: 2)
-        }
 
         var register = ControlMessage(.register)
         register.host = host
@@ -90,15 +72,7 @@ public final class Worker {
         let finished = FinishedFlag()
         let probe = PhaseProbe()
         probe.set(step: 0, "waiting for an assignment")
-        let heartbeat = Thread { [options] in
-            while !finished.isSet {
-                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
-                var beat = ControlMessage(.progress)
-                (beat.step, beat.phase) = probe.read()
-                try? control.send(beat)
-            }
-        }
-        heartbeat.start()
+        startHeartbeat(control, probe: probe, until: finished)
 
         // The coordinator's heartbeats (progress messages) may reach a late joiner before its
         // assignment (its seat is alive from admission on): they are not the answer, skip them.
@@ -135,32 +109,7 @@ public final class Worker {
         // interrupt closes the current ring (the step in flight fails at once) and the next
         // assignment goes to the training thread through the mailbox.
         let mailbox = AssignmentMailbox()
-        let watcher = Thread { [options] in
-            while true {
-                do {
-                    let (m, attachment) = try control.receiveWithAttachment(timeout: options.coordinatorTimeout)
-                    switch m.kind {
-                    case .abort:
-                        options.log("[worker] aborting: \(m.message ?? "the coordinator stopped the run")")
-                        exit(3)
-                    case .interrupt:
-                        mailbox.interruptRing(generation: m.generation)
-                    case .assign:
-                        mailbox.put(m, attachment)
-                    case .schedule:
-                        mailbox.putSchedule(m)
-                    default:
-                        break
-                    }
-                } catch {
-                    if finished.isSet { exit(0) }
-                    options.log("[worker] lost the coordinator: \(error)")
-                    if elastic { Self.reexecToRejoin(within: options.rejoinSeconds, log: options.log) }
-                    exit(3)
-                }
-            }
-        }
-        watcher.start()
+        startWatcher(control, mailbox: mailbox, finished: finished, elastic: elastic)
 
         var current = (message: assign, state: initialState)
         while true {
@@ -209,6 +158,76 @@ public final class Worker {
                 throw failure
             }
         }
+    }
+
+    /// The authenticated control connection to the coordinator, and this worker's ring
+    /// listener on the address that reaches it (or `--advertise`).
+    func join(tcp: TCPOptions, rejoinUntil: Double?) throws -> (ControlChannel, TCPListener) {
+        let connectDeadline = rejoinUntil.map { max(1, $0 - Date().timeIntervalSince1970) } ?? options.connectTimeout
+        let connection: TCPConnection
+        do {
+            // Retried within the deadline: a coordinator busy with strangers may drop us once.
+            (connection, _) = try Handshake.connect(options.coordinator, rank: 0, worldSize: 0, token: token, options: tcp,
+                                                    deadline: connectDeadline)
+        } catch {
+            throw ClusterError("[worker] cannot join the coordinator (hop \(ProcessInfo.processInfo.hostName) -> coordinator at \(options.coordinator)): \(error)", exitCode: 3)
+        }
+        guard let advertise = options.advertise ?? connection.localHost else {
+            connection.close()
+            throw ClusterError("[worker] cannot tell which address reaches the coordinator; give --advertise HOST", exitCode: 2)
+        }
+        do {
+            return (ControlChannel(connection: connection), try TCPListener(host: advertise, port: 0, options: tcp))
+        } catch {
+            connection.close()
+            throw ClusterError("[worker] cannot listen for ring neighbours on \(advertise): \(error)", exitCode: 2)
+        }
+    }
+
+    /// Beats to the coordinator every `heartbeatSeconds` with the training thread's step and
+    /// phase, until `finished`.
+    func startHeartbeat(_ control: ControlChannel, probe: PhaseProbe, until finished: FinishedFlag) {
+        let heartbeat = Thread { [options] in
+            while !finished.isSet {
+                Thread.sleep(forTimeInterval: options.heartbeatSeconds)
+                var beat = ControlMessage(.progress)
+                (beat.step, beat.phase) = probe.read()
+                try? control.send(beat)
+            }
+        }
+        heartbeat.start()
+    }
+
+    /// Reads the coordinator's messages for the rest of the process: an abort, or the
+    /// coordinator going away, ends the process (exit 3; exit 0 once `finished`); interrupts,
+    /// assignments and verdicts go to the training thread through `mailbox`.
+    func startWatcher(_ control: ControlChannel, mailbox: AssignmentMailbox, finished: FinishedFlag, elastic: Bool) {
+        let watcher = Thread { [options] in
+            while true {
+                do {
+                    let (m, attachment) = try control.receiveWithAttachment(timeout: options.coordinatorTimeout)
+                    switch m.kind {
+                    case .abort:
+                        options.log("[worker] aborting: \(m.message ?? "the coordinator stopped the run")")
+                        exit(3)
+                    case .interrupt:
+                        mailbox.interruptRing(generation: m.generation)
+                    case .assign:
+                        mailbox.put(m, attachment)
+                    case .schedule:
+                        mailbox.putSchedule(m)
+                    default:
+                        break
+                    }
+                } catch {
+                    if finished.isSet { exit(0) }
+                    options.log("[worker] lost the coordinator: \(error)")
+                    if elastic { Self.reexecToRejoin(within: options.rejoinSeconds, log: options.log) }
+                    exit(3)
+                }
+            }
+        }
+        watcher.start()
     }
 
     /// One ring: connect to the neighbours of this assignment, check the ring end to end, and
