@@ -38,9 +38,6 @@ public final class HandshakePool: @unchecked Sendable {
         }
     }
 
-    /// Threads running now (for tests and logs).
-    public var threadCount: Int { condition.lock(); defer { condition.unlock() }; return threads }
-
     private func serve() {
         condition.lock()
         while true {

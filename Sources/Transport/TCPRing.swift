@@ -81,6 +81,7 @@ public enum TCPRing {
                                     handshakeTimeout: options.handshakeTimeout, deadline: Deadline(seconds: options.connectTimeout))
         acceptor.start()
         cancel?.onCancel { acceptor.cancel() }
+        let cancelled = RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)")
         let rightConn: TCPConnection
         do {
             let (c, got) = try Handshake.connect(addresses[rightRank], rank: rank, worldSize: n, token: token, options: options,
@@ -96,7 +97,7 @@ public enum TCPRing {
             // No ring without the right-hand link: stop waiting for the left neighbour now.
             acceptor.cancel()
             _ = try? acceptor.wait()
-            if cancel?.isCancelled == true { throw RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)") }
+            if cancel?.isCancelled == true { throw cancelled }
             throw RingError("ring hop rank \(rank) (\(own.address)) -> rank \(rightRank) (\(addresses[rightRank])): \(error)")
         }
         let leftConn: TCPConnection
@@ -104,13 +105,13 @@ public enum TCPRing {
             leftConn = try acceptor.wait()
         } catch {
             rightConn.close()
-            if cancel?.isCancelled == true { throw RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)") }
+            if cancel?.isCancelled == true { throw cancelled }
             throw RingError("ring hop rank \(leftRank) (\(addresses[leftRank])) -> rank \(rank) (\(own.address)): the left neighbour never connected: \(error)")
         }
         if cancel?.isCancelled == true {
             rightConn.close()
             leftConn.close()
-            throw RingError("rank \(rank): ring formation cancelled (a member of the ring is gone)")
+            throw cancelled
         }
         return TCPRingLink(rank: rank, worldSize: n, right: rightConn, left: leftConn, options: options)
     }

@@ -44,11 +44,12 @@ struct LRFindCommand: ParsableCommand {
             try sweep.validate()
             return try options.resolve()
         }
+        let workers = nproc > 1 ? ", \(nproc) workers" : ""
+        printError("lr-find: \(Trainer.modelName(config)) on \(config.data)\(workers), \(steps) steps from \(startLR) to \(endLR) (\(mode.rawValue)) -> \(runDir)/\(LearningRateCurve.fileName)")
         let curve: LearningRateCurve
         if nproc > 1 {
             var o = Coordinator.Options(worldSize: nproc, config: LocalCluster.sharingCores(config, nproc: nproc), runDirectory: runDir)
             o.lrSweep = sweep
-            printError("lr-find: \(Trainer.modelName(config)) on \(config.data), \(nproc) workers, \(steps) steps from \(startLR) to \(endLR) (\(mode.rawValue)) -> \(runDir)/\(LearningRateCurve.fileName)")
             curve = try LocalCluster.run(nproc: nproc, options: o) { try $0.findLearningRate() }
         } else {
             let trainer = try exitingOnBadInput { () -> Trainer in
@@ -56,7 +57,6 @@ struct LRFindCommand: ParsableCommand {
                 o.progress = ProgressLine(interval: config.progressSeconds)
                 return try Trainer(config: config, options: o)
             }
-            printError("lr-find: \(trainer.modelName) on \(config.data), \(steps) steps from \(startLR) to \(endLR) (\(mode.rawValue)) -> \(runDir)/\(LearningRateCurve.fileName)")
             curve = try trainer.findLearningRate(sweep)
         }
         let end = curve.stoppedEarly ? String(format: "stopped after %d steps: the loss diverged at lr %.3g", curve.lrs.count, curve.lrs.last ?? 0)
